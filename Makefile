@@ -1,0 +1,36 @@
+# Every target bootstraps what it needs: a virtual environment under .venv/ and, for the tests,
+# the Debian packages that give real servers (PostgreSQL, SoftHSM2, Chromium, OpenSSL).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench system-packages keys-dev clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+system-packages:
+	@scripts/ensure-system-packages.sh
+
+demo: $(STAMP)
+	@scripts/demo.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check cpl signing smi api tests bench
+	$(BIN)/mypy cpl signing smi api
+
+test: $(STAMP) system-packages lint
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: $(STAMP) system-packages
+	$(BIN)/python -m bench
+
+keys-dev: $(STAMP)
+	$(BIN)/python -m signing.devpki keys-dev
+
+clean:
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache .hypothesis

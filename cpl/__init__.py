@@ -1,0 +1,1 @@
+"""The CPL authority (SECAS): submissions, checks, the list, extracts."""
