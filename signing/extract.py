@@ -1,0 +1,228 @@
+"""The CPL extract's content (CONTRACT.md section 2): canonical JSON, built and parsed.
+
+Shared by the authority, which builds extracts, and the DCC simulator, which reads them; it knows
+the format and nothing of either side's tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "cpl-extract"
+FORMAT_VERSION = 1
+EXTRACT_STATUSES = ("Active", "Expired", "Withdrawn", "Cancelled")
+ACTIVE = "Active"
+CERTIFICATE_SCHEMES = ("zigbee", "dlms", "cpa")
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+class ExtractFormatError(ValueError):
+    """The content is not a well-formed CPL extract; the message says which part."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 form for this format's values (strings, integers, null, lists, objects).
+
+    Keys sorted, no insignificant white space, UTF-8. Floats are refused: RFC 8785 number
+    formatting differs from Python's, and the format has none.
+    """
+    _refuse_floats(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise ValueError("canonical extract JSON carries no floating-point numbers")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _refuse_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_floats(item)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("extract timestamps must be timezone-aware")
+    return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    if not _TIMESTAMP.match(text):
+        raise ExtractFormatError(f"timestamp {text!r} is not of the form YYYY-MM-DDTHH:MM:SSZ")
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class ExtractEntry:
+    entry_id: str
+    physical_device_type: str
+    manufacturer: str
+    manufacturer_id: str
+    model: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    technical_specification: str
+    gbcs_version: str | None
+    certificates: Mapping[str, str | None]
+    cpa_expiry: str | None
+    manufacturer_image_hash: str | None
+    status: str
+    status_since: str
+    panel_reference: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+    @property
+    def model_key(self) -> tuple[str, str, str, str, str]:
+        """What a Device is matched on: type, manufacturer id, model id, hardware and firmware."""
+        return (self.physical_device_type, self.manufacturer_id, self.model_id, self.hardware_version,
+                self.firmware_version)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "physical_device_type": self.physical_device_type,
+            "manufacturer": self.manufacturer,
+            "manufacturer_id": self.manufacturer_id,
+            "model": self.model,
+            "model_id": self.model_id,
+            "hardware_version": self.hardware_version,
+            "firmware_version": self.firmware_version,
+            "technical_specification": self.technical_specification,
+            "gbcs_version": self.gbcs_version,
+            "certificates": {scheme: self.certificates.get(scheme) for scheme in CERTIFICATE_SCHEMES},
+            "cpa_expiry": self.cpa_expiry,
+            "manufacturer_image_hash": self.manufacturer_image_hash,
+            "status": self.status,
+            "status_since": self.status_since,
+            "panel_reference": self.panel_reference,
+        }
+
+
+@dataclass(frozen=True)
+class Extract:
+    sequence: int
+    issued_at: dt.datetime
+    previous_sha256: str | None
+    entries: tuple[ExtractEntry, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.extra,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "sequence": self.sequence,
+            "issued_at": format_timestamp(self.issued_at),
+            "previous_sha256": self.previous_sha256,
+            "entries": [entry.to_json() for entry in sorted(self.entries, key=lambda e: e.entry_id)],
+        }
+
+    def content(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    def active_model_keys(self) -> frozenset[tuple[str, str, str, str, str]]:
+        return frozenset(e.model_key for e in self.entries if e.is_active)
+
+
+def _require(obj: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], where: str) -> Any:
+    if key not in obj:
+        raise ExtractFormatError(f"{where} has no {key!r}")
+    value = obj[key]
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        raise ExtractFormatError(f"{where} has {key!r} of the wrong type")
+    return value
+
+
+def _optional_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = _require(obj, key, (str, type(None)), where)
+    return value if value is None else str(value)
+
+
+def _entry(item: Any, index: int) -> ExtractEntry:
+    where = f"entry {index + 1}"
+    if not isinstance(item, dict):
+        raise ExtractFormatError(f"{where} is not an object")
+    certificates = _require(item, "certificates", dict, where)
+    for scheme in CERTIFICATE_SCHEMES:
+        _optional_str(certificates, scheme, f"{where} certificates")
+    status = _require(item, "status", str, where)
+    if status not in EXTRACT_STATUSES:
+        raise ExtractFormatError(f"{where} has unknown status {status!r}")
+    text = {key: _require(item, key, str, where) for key in (
+        "entry_id", "physical_device_type", "manufacturer", "manufacturer_id", "model", "model_id",
+        "hardware_version", "firmware_version", "technical_specification", "status_since")}
+    return ExtractEntry(
+        **text,
+        gbcs_version=_optional_str(item, "gbcs_version", where),
+        certificates={s: certificates.get(s) for s in CERTIFICATE_SCHEMES},
+        cpa_expiry=_optional_str(item, "cpa_expiry", where),
+        manufacturer_image_hash=_optional_str(item, "manufacturer_image_hash", where),
+        status=status,
+        panel_reference=_optional_str(item, "panel_reference", where),
+    )
+
+
+def parse_extract(content: bytes) -> Extract:
+    """Read extract content, refusing anything that is not exactly this format in canonical form."""
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ExtractFormatError(f"the extract content is not UTF-8 JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ExtractFormatError("the extract content is not a JSON object")
+    try:
+        if canonical_json(data) != content:
+            raise ExtractFormatError("the extract content is not in canonical JSON form (RFC 8785)")
+    except ValueError as error:
+        raise ExtractFormatError(str(error)) from None
+    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+        raise ExtractFormatError(f"the content is not a {FORMAT} version {FORMAT_VERSION} document")
+    sequence = _require(data, "sequence", int, "the extract")
+    if sequence < 1:
+        raise ExtractFormatError("the extract sequence must be 1 or more")
+    previous = _optional_str(data, "previous_sha256", "the extract")
+    if previous is not None and not _HEX64.match(previous):
+        raise ExtractFormatError("previous_sha256 is not 64 lower-case hex digits")
+    raw_entries = _require(data, "entries", list, "the extract")
+    entries = tuple(_entry(item, i) for i, item in enumerate(raw_entries))
+    ids = [e.entry_id for e in entries]
+    if ids != sorted(ids) or len(set(ids)) != len(ids):
+        raise ExtractFormatError("entries are not sorted by entry_id, or an entry_id repeats")
+    known = {"format", "format_version", "sequence", "issued_at", "previous_sha256", "entries"}
+    return Extract(
+        sequence=sequence,
+        issued_at=parse_timestamp(_require(data, "issued_at", str, "the extract")),
+        previous_sha256=previous,
+        entries=entries,
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def newly_removed_without_reference(previous: Sequence[ExtractEntry], current: Extract) -> list[str]:
+    """Entries Active before and not Active now that carry no Panel reference (the DCC refuses these)."""
+    was_active = {e.entry_id for e in previous if e.is_active}
+    now = {e.entry_id: e for e in current.entries}
+    missing = []
+    for entry_id in sorted(was_active):
+        entry = now.get(entry_id)
+        if entry is None or (not entry.is_active and not entry.panel_reference):
+            missing.append(entry_id)
+    return missing
