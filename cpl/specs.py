@@ -52,10 +52,7 @@ def version_key(kind: SpecKind, text: str) -> str:
     'CHTS V1.4' (the DCC's spelling) and 'CHTS v1.4' are the same version; so are '4.2' and 'v4.2'.
     """
     key = _SPACES.sub(" ", text.strip()).casefold()
-    if kind is SpecKind.GBCS:
-        key = _LEADING_V.sub("", key)
-    else:
-        key = re.sub(r" v(?=\d)", " ", key)
+    key = _LEADING_V.sub("", key) if kind is SpecKind.GBCS else re.sub(r" v(?=\d)", " ", key)
     return key
 
 
@@ -107,8 +104,12 @@ def registry_to_json(registry: SpecRegistry) -> dict[str, Any]:
     return {
         "note": registry.note,
         "versions": [
-            {"kind": str(v.kind), "version": v.version, "effective_from": iso(v.effective_from),
-             "end_date": iso(v.end_date)}
+            {
+                "kind": str(v.kind),
+                "version": v.version,
+                "effective_from": iso(v.effective_from),
+                "end_date": iso(v.end_date),
+            }
             for v in sorted(registry.versions, key=lambda v: (v.kind, v.version))
         ],
     }

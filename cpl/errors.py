@@ -1,0 +1,78 @@
+"""What can go wrong in the authority's lifecycle, named for what went wrong. Each message is one sentence."""
+
+from __future__ import annotations
+
+
+class CplError(Exception):
+    """Base of every refusal the authority makes; ``str()`` is a sentence a user can act on."""
+
+    #: CLI exit status: 1 = understood and refused, 2 = could not be used at all.
+    exit_code = 1
+
+
+class NotFoundError(CplError):
+    exit_code = 2
+
+
+class UnknownPartyError(NotFoundError):
+    pass
+
+
+class UnknownUserError(NotFoundError):
+    pass
+
+
+class UnknownSubmissionError(NotFoundError):
+    pass
+
+
+class UnknownEntryError(NotFoundError):
+    pass
+
+
+class UnknownCertificateError(NotFoundError):
+    pass
+
+
+class UnknownExtractError(NotFoundError):
+    pass
+
+
+class NotPermittedError(CplError):
+    """The acting user's party may not do this."""
+
+
+class SubmissionHasErrorsError(CplError):
+    pass
+
+
+class SubmissionAlreadyDecidedError(CplError):
+    pass
+
+
+class SupplierConfirmationMissingError(CplError):
+    pass
+
+
+class PanelReferenceError(CplError):
+    pass
+
+
+class EntryStatusError(CplError):
+    pass
+
+
+class DuplicateError(CplError):
+    pass
+
+
+class FourEyesError(CplError):
+    pass
+
+
+class ExtractError(CplError):
+    pass
+
+
+class ReceiptError(CplError):
+    pass

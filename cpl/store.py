@@ -1,0 +1,246 @@
+"""The authority's tables (SQLModel) and the database connection.
+
+SQLite under ./var/ by default; ``CPL_DATABASE_URL`` points elsewhere (PostgreSQL). The SQL stays
+portable: no backend-specific types or statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+DEFAULT_DATABASE_URL = "sqlite:///var/cpl.db"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Party(SQLModel, table=True):
+    party_id: str = Field(primary_key=True, max_length=60)
+    name: str
+    role: str = Field(index=True)  # PartyRole
+    email: str | None = None
+    created_at: dt.datetime
+
+
+class User(SQLModel, table=True):
+    user_id: str = Field(primary_key=True, max_length=60)
+    party_id: str = Field(foreign_key="party.party_id", index=True)
+    name: str
+    created_at: dt.datetime
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="user.user_id", index=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    label: str = ""
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+class Submission(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    party_id: str = Field(foreign_key="party.party_id", index=True)
+    submitted_by: str = Field(foreign_key="user.user_id")
+    submitted_at: dt.datetime
+    filename: str
+    workbook: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    workbook_sha256: str = Field(max_length=64)
+    signature: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    signature_sha256: str | None = Field(default=None, max_length=64)
+    checked_as_of: dt.date
+    findings_json: str = Field(sa_column=Column(Text, nullable=False))
+    error_count: int = 0
+    warning_count: int = 0
+    state: str = Field(index=True)  # SubmissionState
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_note: str | None = None
+
+
+class SupplierConfirmation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    supplier_party_id: str = Field(foreign_key="party.party_id")
+    confirmed_by: str = Field(foreign_key="user.user_id")
+    confirmed_at: dt.datetime
+
+
+class Certificate(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("scheme", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scheme: str
+    number: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_versions: str  # comma separated, upper-case hex
+    issued: dt.date
+    expiry: dt.date | None = None
+    conditional_date: dt.date | None = None
+    conditions_met: bool = False
+    renewal_date: dt.date | None = None
+    revoked_at: dt.datetime | None = None
+    revoked_reason: str | None = None
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+
+
+class Entry(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint(
+            "physical_device_type",
+            "manufacturer_id",
+            "model_id",
+            "hardware_version",
+            "firmware_version",
+            name="uq_entry_identity",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    physical_device_type: str = Field(index=True)
+    manufacturer: str
+    manufacturer_id: str = Field(index=True)
+    model: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    release_notes: str
+    technical_specification: str
+    gbcs_version: str | None = None
+    zigbee_certificate: str | None = None
+    dlms_certificate: str | None = None
+    cpa_certificate: str | None = None
+    cpa_expiry: dt.date | None = None
+    cpa_conditional_date: dt.date | None = None
+    manufacturer_image_hash: str | None = None
+    manufacturer_image_creator: str | None = None
+    submission_type: str
+    # Evidence kept for audit, never published in an extract.
+    firmware_mapping_evidence: str | None = None
+    confirming_supplier: str | None = None
+    compliance_statement: str | None = None
+    status: str = Field(index=True)  # EntryStatus
+    status_since: dt.date
+    panel_reference: str | None = None
+    submission_id: int = Field(foreign_key="submission.id")
+    submitting_party_id: str = Field(foreign_key="party.party_id", index=True)
+
+
+class EntryStatusChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    status: str
+    since: dt.date
+    panel_reference: str | None = None
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class PanelDecision(SQLModel, table=True):
+    reference: str = Field(primary_key=True, max_length=40)
+    recorded_by: str
+    recorded_at: dt.datetime
+    summary: str = ""
+
+
+class RemovalProposal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    reason: str
+    proposed_status: str  # EntryStatus the Panel would set
+    proposed_at: dt.datetime
+    proposed_by: str
+    state: str = Field(default="open", index=True)  # open | decided | dismissed
+    panel_reference: str | None = None
+    closed_at: dt.datetime | None = None
+
+
+class ExtractDraft(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sequence: int
+    previous_sha256: str | None = None
+    issued_at: dt.datetime
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_sha256: str = Field(max_length=64)
+    changes_json: str = Field(sa_column=Column(Text, nullable=False))
+    prepared_by: str = Field(foreign_key="user.user_id")
+    prepared_at: dt.datetime
+    state: str = Field(default="draft", index=True)  # draft | issued | superseded
+
+
+class IssuedExtract(SQLModel, table=True):
+    sequence: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    draft_id: int = Field(foreign_key="extractdraft.id", unique=True)
+    issued_at: dt.datetime
+    content_sha256: str = Field(max_length=64, unique=True)
+    previous_sha256: str | None = None
+    signed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signer_subject: str
+    prepared_by: str
+    approved_by: str
+    approved_at: dt.datetime
+    dcc_loaded_at: dt.datetime | None = None
+
+
+class Receipt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sequence: int = Field(foreign_key="issuedextract.sequence", index=True)
+    content_sha256: str = Field(max_length=64)
+    applied_at: dt.datetime
+    signed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    receipt_sha256: str = Field(max_length=64, unique=True)
+    imported_at: dt.datetime
+    summary_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def database_url() -> str:
+    return os.environ.get("CPL_DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL for the process, its tables created on first use."""
+    url = url or database_url()
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        SQLModel.metadata.create_all(engine)
+        _ENGINES[url] = engine
+    return engine
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One unit of work: committed if the block succeeds, rolled back whole if anything raises."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,296 @@
+"""From a workbook's cells to typed submission rows, with format findings (WB002, F001, F002, N002).
+
+Pure: takes the ``WorkbookData`` the safe reader produced. A value that is empty or badly formed
+becomes ``None`` in the typed row, with its finding, so the rules that need it stay silent rather
+than repeating the same complaint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cpl.domain import (
+    AssuranceScheme,
+    DeviceModelKey,
+    EntryIdentity,
+    PhysicalDeviceType,
+    SubmissionType,
+)
+from cpl.findings import Code, Finding, finding
+from cpl.schema import (
+    CERTIFICATE_COLUMNS,
+    CERTIFICATE_FIELD,
+    CERTIFICATE_SHEET,
+    ENTRY_COLUMNS,
+    ENTRY_SHEET,
+    Column,
+    Kind,
+    normalise_header,
+)
+from cpl.sheets import CellValue, SheetData, WorkbookData
+
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+Value = str | dt.date | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One row of the `CPL New Entry` sheet. Fields are None when empty or not well formed."""
+
+    row: int
+    submission_type: SubmissionType | None
+    physical_device_type: PhysicalDeviceType | None
+    manufacturer: str | None
+    manufacturer_id: str | None
+    model: str | None
+    model_id: str | None
+    hardware_version: str | None
+    firmware_version: str | None
+    release_notes: str | None
+    technical_specification: str | None
+    gbcs_version: str | None
+    zigbee_certificate: str | None
+    dlms_certificate: str | None
+    cpa_certificate: str | None
+    cpa_expiry: dt.date | None
+    cpa_conditional_date: dt.date | None
+    manufacturer_image_hash: str | None
+    manufacturer_image_creator: str | None
+    firmware_mapping_evidence: str | None
+    confirming_supplier: str | None
+    compliance_statement: str | None
+    problems: frozenset[str] = frozenset()  # fields already reported empty or malformed
+
+    @property
+    def identity(self) -> EntryIdentity | None:
+        parts = (
+            self.physical_device_type,
+            self.manufacturer_id,
+            self.model_id,
+            self.hardware_version,
+            self.firmware_version,
+        )
+        if self.physical_device_type is None or any(p is None for p in parts):
+            return None
+        return EntryIdentity(self.physical_device_type, *(str(p) for p in parts[1:]))
+
+    @property
+    def device_model(self) -> DeviceModelKey | None:
+        identity = self.identity
+        return None if identity is None else identity.device_model
+
+    def certificate_number(self, scheme: AssuranceScheme) -> str | None:
+        value: str | None = getattr(self, CERTIFICATE_FIELD[scheme])
+        return value
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    """One row of the `Assurance Certificates` sheet: what the certificate says it covers."""
+
+    row: int
+    scheme: AssuranceScheme | None
+    certificate_number: str | None
+    manufacturer_id: str | None
+    model_id: str | None
+    hardware_version: str | None
+    firmware_versions: tuple[str, ...] | None
+    issued: dt.date | None
+    expiry: dt.date | None
+    conditional_date: dt.date | None
+    problems: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ParsedSubmission:
+    entries: tuple[EntryRow, ...]
+    certificates: tuple[CertificateRow, ...]
+    findings: tuple[Finding, ...]
+    unusable_sheets: frozenset[str] = frozenset()  # missing, or missing a required header
+
+
+class _BadValue(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _text_of(value: CellValue) -> str:
+    """A cell as text. Whole numbers typed into a text or hex column read as their digits."""
+    if isinstance(value, bool):
+        raise _BadValue("is TRUE/FALSE, not text")
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        raise _BadValue(f"is the number {value}, not text")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        raise _BadValue(f"is a date or time ({value}), not text")
+    return str(value).strip()
+
+
+def _convert(column: Column, value: CellValue) -> Value:
+    if column.kind is Kind.DATE:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise _BadValue(f"{value.strip()!r} is not a date: use a date cell or YYYY-MM-DD") from None
+        raise _BadValue(f"{value!r} is not a date: use a date cell or YYYY-MM-DD")
+    text = _text_of(value)
+    if column.kind is Kind.ENUM:
+        for choice in column.choices:
+            if normalise_header(choice) == normalise_header(text):
+                return choice
+        raise _BadValue(f"{text!r} is not one of: {', '.join(column.choices)}")
+    if column.kind is Kind.HEX:
+        return _hex(text, column.min_length, column.max_length, column.header)
+    if column.kind is Kind.HEX_LIST:
+        parts = [p.strip() for p in text.split(",")]
+        if not parts or any(not p for p in parts):
+            raise _BadValue(f"{text!r} is not a comma separated list of hex firmware versions")
+        return tuple(_hex(p, 1, 8, "each firmware version") for p in parts)
+    if not column.min_length <= len(text) <= column.max_length:
+        raise _BadValue(f"has {len(text)} characters; {column.header} takes {column.min_length} to {column.max_length}")
+    return text
+
+
+def _hex(text: str, low: int, high: int, what: str) -> str:
+    size = f"{low}" if low == high else f"{low} to {high}"
+    if not _HEX.match(text) or not low <= len(text) <= high:
+        hint = " (a number cell drops leading zeros: format the cell as text)" if text.isdigit() else ""
+        raise _BadValue(f"{text!r} is not valid: {what} takes {size} hex digits{hint}")
+    return text.upper()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    positions: Mapping[str, int]  # field -> column index
+    findings: tuple[Finding, ...]
+
+
+def _layout(sheet: SheetData, columns: tuple[Column, ...]) -> _Layout:
+    by_key: dict[str, int] = {}
+    for index, header in enumerate(sheet.header):
+        key = normalise_header(header or "")
+        if key and key not in by_key:
+            by_key[key] = index
+    known = {c.key for c in columns}
+    found: list[Finding] = []
+    for column in columns:
+        if column.required and column.key not in by_key:
+            found.append(
+                finding(
+                    Code.WB002,
+                    f"The sheet has no '{column.header}' column.",
+                    sheet=sheet.name,
+                    row=1,
+                    column=column.header,
+                )
+            )
+    for header in sheet.header:
+        key = normalise_header(header or "")
+        if key and key not in known:
+            found.append(
+                finding(
+                    Code.N002,
+                    f"Column '{header.strip()}' is not part of the form and is ignored.",
+                    sheet=sheet.name,
+                    row=1,
+                    column=header.strip(),
+                )
+            )
+    positions = {c.field: by_key[c.key] for c in columns if c.key in by_key}
+    return _Layout(positions, tuple(found))
+
+
+def _rows(
+    sheet: SheetData, columns: tuple[Column, ...], layout: _Layout, optional_required: frozenset[str]
+) -> tuple[list[tuple[int, dict[str, Value], frozenset[str]]], list[Finding]]:
+    """Typed values per row; ``optional_required`` names required fields whose emptiness a rule judges."""
+    out: list[tuple[int, dict[str, Value], frozenset[str]]] = []
+    found: list[Finding] = []
+    for row_number, cells in sheet.rows:
+        values: dict[str, Value] = {}
+        before = len(found)
+        for column in columns:
+            index = layout.positions.get(column.field)
+            raw = cells[index] if index is not None and index < len(cells) else None
+            if index is not None and (row_number, index) in sheet.formula_cells:
+                found.append(
+                    finding(
+                        Code.F002,
+                        f"{column.header} holds a formula; enter the value itself.",
+                        sheet=sheet.name,
+                        row=row_number,
+                        column=column.header,
+                    )
+                )
+                values[column.field] = None
+                continue
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                values[column.field] = None
+                if column.required and index is not None and column.field not in optional_required:
+                    found.append(
+                        finding(
+                            Code.F001,
+                            f"{column.header} is required.",
+                            sheet=sheet.name,
+                            row=row_number,
+                            column=column.header,
+                        )
+                    )
+                continue
+            try:
+                values[column.field] = _convert(column, raw)
+            except _BadValue as bad:
+                values[column.field] = None
+                found.append(
+                    finding(
+                        Code.F002,
+                        f"{column.header} {bad.reason}.",
+                        sheet=sheet.name,
+                        row=row_number,
+                        column=column.header,
+                    )
+                )
+        problems = frozenset(f.column for f in found[before:] if f.column)
+        out.append((row_number, values, frozenset(c.field for c in columns if c.header in problems)))
+    return out, found
+
+
+def parse_submission(workbook: WorkbookData) -> ParsedSubmission:
+    findings: list[Finding] = []
+    unusable: set[str] = set()
+    entries: list[EntryRow] = []
+    certificates: list[CertificateRow] = []
+    for sheet_name, columns in ((ENTRY_SHEET, ENTRY_COLUMNS), (CERTIFICATE_SHEET, CERTIFICATE_COLUMNS)):
+        sheet = workbook.sheet(sheet_name)
+        if sheet is None:
+            findings.append(finding(Code.WB002, f"The workbook has no '{sheet_name}' sheet.", sheet=sheet_name))
+            unusable.add(sheet_name)
+            continue
+        layout = _layout(sheet, columns)
+        findings.extend(layout.findings)
+        if any(f.code is Code.WB002 for f in layout.findings):
+            unusable.add(sheet_name)
+            continue
+        # GBCS Version is required except for SMETS1; the rules decide once the type is known.
+        rows, row_findings = _rows(sheet, columns, layout, frozenset({"gbcs_version"}))
+        findings.extend(row_findings)
+        if sheet_name == ENTRY_SHEET:
+            entries.extend(EntryRow(row=n, problems=p, **v) for n, v, p in rows)  # type: ignore[arg-type]
+        else:
+            certificates.extend(
+                CertificateRow(row=n, problems=p, **v)  # type: ignore[arg-type]
+                for n, v, p in rows
+            )
+    return ParsedSubmission(tuple(entries), tuple(certificates), tuple(findings), frozenset(unusable))
