@@ -39,10 +39,16 @@ parties_app = typer.Typer(help="Parties (manufacturer, supplier, DCC, SECAS) and
 specs_app = typer.Typer(help="The Technical Specification and GBCS versions the CPL recognises.", no_args_is_help=True)
 certificates_app = typer.Typer(help="Assurance certificates on record.", no_args_is_help=True)
 submissions_app = typer.Typer(help="Submissions and their findings.", no_args_is_help=True)
+extract_app = typer.Typer(
+    help="Signed CPL extracts for the DCC: prepare (one SECAS user), approve (another), verify.", no_args_is_help=True
+)
+receipt_app = typer.Typer(help="The DCC's signed receipts for loaded extracts.", no_args_is_help=True)
 app.add_typer(parties_app, name="parties")
 app.add_typer(specs_app, name="specs")
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(submissions_app, name="submissions")
+app.add_typer(extract_app, name="extract")
+app.add_typer(receipt_app, name="receipt")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ByOpt = Annotated[str, typer.Option("--by", help="The acting user (a SECAS user id for SECAS actions).")]
@@ -604,6 +610,157 @@ def parties_list(as_json: JsonOpt = False) -> None:
     for r in rows:
         table.add_row(r["party_id"], r["role"], r["name"], r["email"] or "", ", ".join(r["users"]))
     out.print(table)
+
+
+# --- extracts and receipts ------------------------------------------------------------------------
+
+
+@extract_app.command("prepare")
+def extract_prepare(by: ByOpt, as_json: JsonOpt = False) -> None:
+    """Draft the next extract from the CPL and show what it changes since the last issued one."""
+    from cpl import extracts
+
+    with refusals(), session_scope() as session:
+        draft, changes = extracts.prepare(session, by, utcnow())
+        data: dict[str, Any] = {
+            "draft": draft.id,
+            "sequence": draft.sequence,
+            "content_sha256": draft.content_sha256,
+            "previous_sha256": draft.previous_sha256,
+            "changes": changes.as_dict(),
+        }
+    if as_json:
+        emit_json(data)
+        return
+    c = data["changes"]
+    out.print(f"Draft {data['draft']} prepared: extract {data['sequence']}, content SHA-256 {data['content_sha256']}.")
+    out.print(f"  added: {', '.join(c['added']) or 'none'}")
+    out.print(
+        "  removed: "
+        + (", ".join(f"{r['entry_id']} ({r['status']}, {r['panel_reference']})" for r in c["removed"]) or "none")
+    )
+    out.print(f"  restored: {', '.join(c['restored']) or 'none'}")
+    out.print(f"  changed: {', '.join(c['changed']) or 'none'}")
+    out.print(f"Another SECAS user approves it with: cpl extract approve {data['draft']} --by USER")
+
+
+@extract_app.command("approve")
+def extract_approve(
+    draft: int,
+    by: ByOpt,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Where to write the .p7m (default var/extracts).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign a draft prepared by another SECAS user; writes the issued extract file."""
+    from cpl import extracts
+    from signing.errors import SigningError
+
+    try:
+        signer, trust = extracts.extract_signer(), extracts.extract_trust()
+    except SigningError as problem:
+        fail(f"The signer is not usable: {problem}", 2)
+    with refusals(), session_scope() as session:
+        issued = extracts.approve(session, draft, by, utcnow(), signer, trust)
+        path = extracts.write_issued(issued, out_dir)
+        data = {
+            "sequence": issued.sequence,
+            "file": str(path),
+            "content_sha256": issued.content_sha256,
+            "signer": issued.signer_subject,
+            "prepared_by": issued.prepared_by,
+            "approved_by": issued.approved_by,
+        }
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"Extract {data['sequence']} issued, signed by {data['signer']}: {data['file']}")
+
+
+@extract_app.command("verify")
+def extract_verify(
+    file: Annotated[Path, typer.Argument(metavar="FILE.p7m")],
+    trust: Annotated[
+        Path | None, typer.Option(help="Trust anchor PEM (default: CPL_EXTRACT_TRUST or keys-dev).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a signed extract: signature, algorithms, chain to the trust anchor, signer policy, format."""
+    from cpl import extracts
+    from signing.errors import SigningError, TrustConfigurationError
+    from signing.extract import ExtractFormatError
+
+    signed = read_input(file, "extract")
+    try:
+        anchors = extracts.extract_trust(trust)
+    except (TrustConfigurationError, OSError) as problem:
+        fail(f"The trust anchor cannot be used: {problem}", 2)
+    try:
+        summary = extracts.verify_extract(signed, anchors).summary()
+    except (SigningError, ExtractFormatError) as refusal:
+        reason = str(refusal)
+        if as_json:
+            emit_json({"valid": False, "error": type(refusal).__name__, "reason": reason})
+        else:
+            err.print(f"Refused: {reason}", markup=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(summary)
+    else:
+        out.print(
+            f"Valid extract {summary['sequence']} issued {summary['issued_at']} by {summary['signer']}: "
+            f"{summary['entries']} entries ({', '.join(f'{k} {v}' for k, v in summary['by_status'].items())})."
+        )
+
+
+@extract_app.command("list")
+def extract_list(as_json: JsonOpt = False) -> None:
+    """Issued extracts, and whether the DCC has loaded each."""
+    from sqlmodel import col, select
+
+    from cpl.store import IssuedExtract
+
+    with session_scope() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "sequence": i.sequence,
+                "issued_at": i.issued_at.isoformat(),
+                "content_sha256": i.content_sha256,
+                "prepared_by": i.prepared_by,
+                "approved_by": i.approved_by,
+                "dcc_loaded_at": i.dcc_loaded_at.isoformat() if i.dcc_loaded_at else None,
+            }
+            for i in session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
+        ]
+    if as_json:
+        emit_json({"extracts": rows})
+        return
+    for r in rows:
+        loaded = f"loaded by the DCC {r['dcc_loaded_at'][:19]}" if r["dcc_loaded_at"] else "not yet loaded"
+        out.print(f"{r['sequence']:>4}  {r['issued_at'][:19]}  {r['prepared_by']}/{r['approved_by']}  {loaded}")
+
+
+@receipt_app.command("import")
+def receipt_import(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
+    """Verify the DCC's signed receipt and record that it loaded that extract."""
+    from cpl import extracts
+
+    signed = read_input(file, "receipt")
+    with refusals(), session_scope() as session:
+        record = extracts.import_receipt(session, signed, utcnow())
+        data = {
+            "sequence": record.sequence,
+            "applied_at": record.applied_at.isoformat(),
+            **json.loads(record.summary_json),
+        }
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(
+            f"The DCC loaded extract {data['sequence']} at {data['applied_at']} "
+            f"({data['devices_suspended']} devices suspended, {data['devices_restored']} restored)."
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

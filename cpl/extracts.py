@@ -1,0 +1,303 @@
+"""Signed CPL extracts on the authority's side: prepare (A), approve and sign (B), verify, receipts.
+
+Four eyes: one SECAS user prepares a draft and sees what changes; another approves it, which signs
+exactly the drafted bytes. An issued extract is immutable; sequences rise by one and chain by the
+SHA-256 of the previous content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from signing.cms import VerifiedData, sign_data, verify_signed_data
+from sqlmodel import Session, col, select
+
+from cpl import errors
+from cpl.domain import EntryStatus, PartyRole, format_entry_id
+from cpl.service import acting_user, list_entries
+from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
+from signing.errors import SigningError
+from signing.extract import (
+    Extract,
+    ExtractEntry,
+    ExtractFormatError,
+    newly_removed_without_reference,
+    parse_extract,
+    sha256_hex,
+)
+from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING, DEV_POLICY_DCC_RECEIPT_SIGNING
+from signing.receipt import ReceiptFormatError, parse_receipt
+from signing.signers import DEV_EXTRACT_SIGNER_SPEC, Signer, load_signer
+from signing.trust import DEV_TRUST_ANCHOR_PATHS, TrustStore, load_trust
+
+# --- configuration ---------------------------------------------------------------------------------
+
+
+def _paths(variable: str, default: tuple[str, ...]) -> list[Path]:
+    value = os.environ.get(variable)
+    return [Path(p) for p in (value.split(os.pathsep) if value else default) if p]
+
+
+def extract_signer() -> Signer:
+    """``CPL_SIGNER``: ``pem:CERT:KEY[:CHAIN]`` or ``pkcs11:MODULE:TOKEN:KEY:CERT[:CHAIN]``."""
+    return load_signer(os.environ.get("CPL_SIGNER", DEV_EXTRACT_SIGNER_SPEC))
+
+
+def extract_trust(override: Path | None = None) -> TrustStore:
+    """``CPL_EXTRACT_TRUST``: anchors for verifying extracts (several during a root rollover)."""
+    return load_trust([override] if override else _paths("CPL_EXTRACT_TRUST", DEV_TRUST_ANCHOR_PATHS))
+
+
+def receipt_trust() -> TrustStore:
+    """``CPL_RECEIPT_TRUST``: anchors for the DCC's receipts."""
+    return load_trust(_paths("CPL_RECEIPT_TRUST", DEV_TRUST_ANCHOR_PATHS))
+
+
+def extracts_dir() -> Path:
+    return Path(os.environ.get("CPL_EXTRACT_DIR", "var/extracts"))
+
+
+# --- the pure part ---------------------------------------------------------------------------------
+
+
+def extract_entry(entry: Entry) -> ExtractEntry:
+    """What an extract publishes of an entry: never the audit-only evidence."""
+    return ExtractEntry(
+        entry_id=format_entry_id(entry.id or 0),
+        physical_device_type=entry.physical_device_type,
+        manufacturer=entry.manufacturer,
+        manufacturer_id=entry.manufacturer_id,
+        model=entry.model,
+        model_id=entry.model_id,
+        hardware_version=entry.hardware_version,
+        firmware_version=entry.firmware_version,
+        technical_specification=entry.technical_specification,
+        gbcs_version=entry.gbcs_version,
+        certificates={"zigbee": entry.zigbee_certificate, "dlms": entry.dlms_certificate, "cpa": entry.cpa_certificate},
+        cpa_expiry=entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
+        manufacturer_image_hash=entry.manufacturer_image_hash,
+        status=entry.status,
+        status_since=entry.status_since.isoformat(),
+        panel_reference=entry.panel_reference,
+    )
+
+
+@dataclass(frozen=True)
+class ExtractChanges:
+    added: list[str]
+    removed: list[dict[str, str | None]]
+    restored: list[str]
+    changed: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "removed": self.removed, "restored": self.restored, "changed": self.changed}
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.restored or self.changed)
+
+
+def extract_changes(previous: tuple[ExtractEntry, ...], current: tuple[ExtractEntry, ...]) -> ExtractChanges:
+    """What the DCC will see change: added, newly removed (with Panel references), restored, otherwise changed."""
+    before = {e.entry_id: e for e in previous}
+    added, removed, restored, changed = [], [], [], []
+    for entry in current:
+        old = before.get(entry.entry_id)
+        if old is None:
+            added.append(entry.entry_id)
+        elif old.is_active and not entry.is_active:
+            removed.append(
+                {"entry_id": entry.entry_id, "status": entry.status, "panel_reference": entry.panel_reference}
+            )
+        elif not old.is_active and entry.is_active:
+            restored.append(entry.entry_id)
+        elif old != entry:
+            changed.append(entry.entry_id)
+    return ExtractChanges(added, removed, restored, changed)
+
+
+# --- the lifecycle ---------------------------------------------------------------------------------
+
+
+def last_issued(session: Session) -> IssuedExtract | None:
+    return session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc())).first()
+
+
+def _entries_of(issued: IssuedExtract | None, session: Session) -> tuple[ExtractEntry, ...]:
+    if issued is None:
+        return ()
+    draft = session.get(ExtractDraft, issued.draft_id)
+    assert draft is not None
+    return parse_extract(draft.content).entries
+
+
+def _current_entries(session: Session) -> tuple[ExtractEntry, ...]:
+    return tuple(sorted((extract_entry(e) for e in list_entries(session)), key=lambda e: e.entry_id))
+
+
+def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDraft, ExtractChanges]:
+    """Draft the next extract from the CPL as stored, and what it changes since the last issued one."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    previous = last_issued(session)
+    entries = _current_entries(session)
+    extract = Extract(
+        sequence=(previous.sequence + 1) if previous else 1,
+        issued_at=now,
+        previous_sha256=previous.content_sha256 if previous else None,
+        entries=entries,
+    )
+    unexplained = newly_removed_without_reference(_entries_of(previous, session), extract)
+    if unexplained:
+        raise errors.PanelReferenceError(
+            f"{', '.join(unexplained)} would leave the list without a Panel reference; record the removal first."
+        )
+    changes = extract_changes(_entries_of(previous, session), entries)
+    for stale in session.exec(select(ExtractDraft).where(ExtractDraft.state == "draft")).all():
+        stale.state = "superseded"
+        session.add(stale)
+    content = extract.content()
+    draft = ExtractDraft(
+        sequence=extract.sequence,
+        previous_sha256=extract.previous_sha256,
+        issued_at=now,
+        content=content,
+        content_sha256=sha256_hex(content),
+        changes_json=json.dumps(changes.as_dict()),
+        prepared_by=user.user_id,
+        prepared_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return draft, changes
+
+
+def get_draft(session: Session, draft_id: int) -> ExtractDraft:
+    draft = session.get(ExtractDraft, draft_id)
+    if draft is None:
+        raise errors.UnknownExtractError(f"There is no extract draft {draft_id}.")
+    return draft
+
+
+def approve(
+    session: Session, draft_id: int, user_id: str, now: dt.datetime, signer: Signer, trust: TrustStore
+) -> IssuedExtract:
+    """A second SECAS user signs exactly the drafted bytes; the issued extract is then immutable."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    draft = get_draft(session, draft_id)
+    if draft.state != "draft":
+        raise errors.ExtractError(f"Extract draft {draft_id} is {draft.state}; prepare a new one.")
+    if draft.prepared_by == user.user_id:
+        raise errors.FourEyesError(f"{user.user_id} prepared draft {draft_id}; another SECAS user must approve it.")
+    previous = last_issued(session)
+    expected = (previous.sequence + 1) if previous else 1
+    if draft.sequence != expected or draft.previous_sha256 != (previous.content_sha256 if previous else None):
+        raise errors.ExtractError(
+            f"Extract draft {draft_id} no longer follows the last issued extract; prepare a new one."
+        )
+    if parse_extract(draft.content).entries != _current_entries(session):
+        raise errors.ExtractError(f"The CPL changed after draft {draft_id} was prepared; prepare a new one.")
+    try:
+        signed = sign_data(draft.content, signer, signing_time=now)
+        verified = verify_signed_data(signed, trust, required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING)
+    except SigningError as problem:
+        raise errors.ExtractError(f"The extract could not be signed: {problem}") from None
+    draft.state = "issued"
+    issued = IssuedExtract(
+        sequence=draft.sequence,
+        draft_id=draft_id,
+        issued_at=draft.issued_at,
+        content_sha256=draft.content_sha256,
+        previous_sha256=draft.previous_sha256,
+        signed=signed,
+        signer_subject=verified.signer_certificate.subject.rfc4514_string(),
+        prepared_by=draft.prepared_by,
+        approved_by=user.user_id,
+        approved_at=now,
+    )
+    session.add(draft)
+    session.add(issued)
+    session.flush()
+    return issued
+
+
+def write_issued(issued: IssuedExtract, directory: Path | None = None) -> Path:
+    directory = directory or extracts_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"cpl-extract-{issued.sequence:06d}.p7m"
+    path.write_bytes(issued.signed)
+    return path
+
+
+def get_issued(session: Session, sequence: int | None = None) -> IssuedExtract:
+    issued = last_issued(session) if sequence is None else session.get(IssuedExtract, sequence)
+    if issued is None:
+        raise errors.UnknownExtractError(
+            "No extract has been issued yet." if sequence is None else f"There is no issued extract {sequence}."
+        )
+    return issued
+
+
+@dataclass(frozen=True)
+class VerifiedExtract:
+    extract: Extract
+    verified: VerifiedData
+    content_sha256: str
+
+    def summary(self) -> dict[str, Any]:
+        by_status = {s.value: 0 for s in EntryStatus}
+        for entry in self.extract.entries:
+            by_status[entry.status] += 1
+        return {
+            "valid": True,
+            "sequence": self.extract.sequence,
+            "issued_at": self.extract.issued_at.isoformat().replace("+00:00", "Z"),
+            "previous_sha256": self.extract.previous_sha256,
+            "content_sha256": self.content_sha256,
+            "entries": len(self.extract.entries),
+            "by_status": by_status,
+            "signer": self.verified.signer_certificate.subject.rfc4514_string(),
+            "signing_time": self.verified.signing_time.isoformat(),
+        }
+
+
+def verify_extract(signed: bytes, trust: TrustStore) -> VerifiedExtract:
+    """Signature, chain, policy and format, or a named ``SigningError`` / ``ExtractFormatError``."""
+    verified = verify_signed_data(signed, trust, required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING)
+    return VerifiedExtract(parse_extract(verified.content), verified, sha256_hex(verified.content))
+
+
+def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt:
+    """Record that the DCC loaded an issued extract, from its signed receipt."""
+    try:
+        verified = verify_signed_data(signed, receipt_trust(), required_policy=DEV_POLICY_DCC_RECEIPT_SIGNING)
+        receipt = parse_receipt(verified.content)
+    except (SigningError, ReceiptFormatError, ExtractFormatError) as problem:
+        raise errors.ReceiptError(f"The receipt is refused: {str(problem).rstrip('.')}.") from None
+    digest = sha256_hex(signed)
+    if session.exec(select(Receipt).where(Receipt.receipt_sha256 == digest)).first() is not None:
+        raise errors.ReceiptError("This receipt was already imported.")
+    issued = session.get(IssuedExtract, receipt.sequence)
+    if issued is None:
+        raise errors.ReceiptError(f"The receipt is for extract {receipt.sequence}, which was never issued.")
+    if issued.content_sha256 != receipt.extract_sha256:
+        raise errors.ReceiptError(f"The receipt's content hash does not match issued extract {receipt.sequence}.")
+    record = Receipt(
+        sequence=receipt.sequence,
+        content_sha256=receipt.extract_sha256,
+        applied_at=receipt.applied_at,
+        signed=signed,
+        receipt_sha256=digest,
+        imported_at=now,
+        summary_json=json.dumps(receipt.to_json()),
+    )
+    if issued.dcc_loaded_at is None:
+        issued.dcc_loaded_at = receipt.applied_at
+        session.add(issued)
+    session.add(record)
+    session.flush()
+    return record
