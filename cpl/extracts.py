@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from signing.cms import VerifiedData, sign_data, verify_signed_data
 from sqlmodel import Session, col, select
 
-from cpl import errors
+from cpl import audit, errors
 from cpl.domain import EntryStatus, PartyRole, format_entry_id
 from cpl.service import acting_user, list_entries
 from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
+from signing.cms import VerifiedData, sign_data, verify_signed_data
 from signing.errors import SigningError
 from signing.extract import (
     Extract,
@@ -173,6 +173,14 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
     )
     session.add(draft)
     session.flush()
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="extract.prepare",
+        subject=f"draft:{draft.id}",
+        now=now,
+        details={"sequence": draft.sequence, "content_sha256": draft.content_sha256, **changes.as_dict()},
+    )
     return draft, changes
 
 
@@ -222,6 +230,18 @@ def approve(
     session.add(draft)
     session.add(issued)
     session.flush()
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="extract.approve",
+        subject=f"extract:{issued.sequence}",
+        now=now,
+        details={
+            "content_sha256": issued.content_sha256,
+            "prepared_by": issued.prepared_by,
+            "signer": issued.signer_subject,
+        },
+    )
     return issued
 
 
@@ -300,4 +320,12 @@ def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt
         session.add(issued)
     session.add(record)
     session.flush()
+    audit.record(
+        session,
+        actor="dcc",
+        action="receipt.import",
+        subject=f"extract:{receipt.sequence}",
+        now=now,
+        details=receipt.to_json(),
+    )
     return record

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from cpl import errors
+from cpl import audit, errors
 from cpl.domain import (
     REMOVED_STATUSES,
     AssuranceScheme,
@@ -144,6 +144,14 @@ def add_party(
         raise errors.DuplicateError(f"Party {party_id!r} already exists.")
     party = Party(party_id=party_id, name=name, role=role, email=email, created_at=now)
     session.add(party)
+    audit.record(
+        session,
+        actor="cli",
+        action="party.add",
+        subject=party_id,
+        now=now,
+        details={"role": str(role), "name": name, "email": email},
+    )
     return party
 
 
@@ -153,6 +161,7 @@ def add_user(session: Session, user_id: str, party_id: str, name: str, now: dt.d
         raise errors.DuplicateError(f"User {user_id!r} already exists.")
     user = User(user_id=user_id, party_id=party_id, name=name, created_at=now)
     session.add(user)
+    audit.record(session, actor="cli", action="user.add", subject=user_id, now=now, details={"party": party_id})
     return user
 
 
@@ -221,6 +230,19 @@ def submit(
     )
     session.add(record)
     session.flush()
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.submit",
+        subject=f"submission:{record.id}",
+        now=now,
+        details={
+            "workbook_sha256": record.workbook_sha256,
+            "state": record.state,
+            "errors": errors_found,
+            "signed": signature is not None,
+        },
+    )
     return record, result
 
 
@@ -268,6 +290,14 @@ def confirm(session: Session, submission_id: int, user_id: str, now: dt.datetime
         submission_id=submission_id, supplier_party_id=supplier.party_id, confirmed_by=user.user_id, confirmed_at=now
     )
     session.add(confirmation)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.confirm",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"supplier": supplier.party_id},
+    )
     return confirmation
 
 
@@ -316,6 +346,14 @@ def approve(
     entries = [_upsert_entry(session, row, record, user.user_id, now) for row in parsed.entries]
     record.state, record.decided_by, record.decided_at = SubmissionState.APPROVED, user.user_id, now
     session.add(record)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.approve",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"entries": [format_entry_id(e.id or 0) for e in entries]},
+    )
     return entries
 
 
@@ -326,6 +364,14 @@ def reject(session: Session, submission_id: int, user_id: str, note: str, now: d
     record.state, record.decided_by, record.decided_at = SubmissionState.REJECTED, user.user_id, now
     record.decision_note = note
     session.add(record)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.reject",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"note": note},
+    )
     return record
 
 
@@ -489,6 +535,14 @@ def remove(
     for proposal in open_proposals(session, entry.id):
         proposal.state, proposal.panel_reference, proposal.closed_at = "decided", reference, now
         session.add(proposal)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="entry.remove",
+        subject=format_entry_id(entry.id or 0),
+        now=now,
+        details={"status": str(status), "panel_reference": reference, "reason": reason},
+    )
     return entry
 
 
@@ -549,6 +603,14 @@ def revoke_certificate(
         raise errors.EntryStatusError(f"{scheme} certificate {number} was already revoked.")
     cert.revoked_at, cert.revoked_reason = now, reason
     session.add(cert)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="certificate.revoke",
+        subject=f"{scheme}:{number}",
+        now=now,
+        details={"reason": reason},
+    )
     proposals = []
     for entry in entries_using(session, scheme, number):
         proposal = propose_removal(
@@ -564,11 +626,19 @@ def record_conditions_met(
     session: Session, number: str, user_id: str, now: dt.datetime, new_conditional_date: dt.date | None = None
 ) -> Certificate:
     """SECAS records that a conditional CPA certificate's conditions are met, or that its period was extended."""
-    acting_user(session, user_id, PartyRole.SECAS)
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
     cert = _certificate(session, AssuranceScheme.CPA, number)
     if new_conditional_date is not None:
         cert.conditional_date = new_conditional_date
     else:
         cert.conditions_met = True
     session.add(cert)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="certificate.conditions",
+        subject=f"CPA:{number}",
+        now=now,
+        details={"conditions_met": cert.conditions_met, "conditional_date": cert.conditional_date},
+    )
     return cert

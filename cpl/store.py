@@ -204,6 +204,17 @@ class Receipt(SQLModel, table=True):
     summary_json: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime
+    actor: str
+    action: str = Field(index=True)
+    subject: str
+    details_json: str = Field(sa_column=Column(Text, nullable=False))
+    previous_hash: str = Field(max_length=64)
+    event_hash: str = Field(max_length=64, unique=True)
+
+
 def database_url() -> str:
     return os.environ.get("CPL_DATABASE_URL", DEFAULT_DATABASE_URL)
 
