@@ -764,4 +764,8 @@ def receipt_import(file: Annotated[Path, typer.Argument(metavar="FILE")], as_jso
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # The service's and the operational commands live in their own modules and register on import.
+    import cpl.cli_api
+    import cpl.cli_ops  # noqa: F401
+
     app(args=list(argv) if argv is not None else None, prog_name="cpl")
