@@ -1,0 +1,100 @@
+"""The certificate and algorithm profile this package signs and verifies to (DOMAIN.md rule 7).
+
+Modelled on GBCS / the SMKI and IKI certificate profiles: NIST P-256 keys only, ECDSA with
+SHA-256 only, X.509 v3 per RFC 5280 with keyUsage and certificatePolicies critical and 8-octet
+key identifiers (RFC 5280 section 4.2.1.2, method 2). One place for each of these facts.
+
+The certificate policy OIDs below are DEVELOPMENT policies under the UUID arc 2.25 (ITU-T X.667),
+so they can never collide with a real IKI policy. A production deployment names the real IKI
+policy OIDs at its verifiers instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+#: Development certificate policy: may sign CPL extracts (SECAS).
+DEV_POLICY_CPL_EXTRACT_SIGNING: Final = "2.25.236102191722290038828756996308376863429"
+#: Development certificate policy: may sign the DCC's receipts for applied extracts.
+DEV_POLICY_DCC_RECEIPT_SIGNING: Final = "2.25.131237506292173984207620793112124891560"
+#: Development certificate policy: may sign submission workbooks (manufacturers, suppliers, the DCC).
+DEV_POLICY_SUBMISSION_SIGNING: Final = "2.25.201321010096305558179839901025874318248"
+
+#: What each development policy lets its holder sign, for messages and the keys-dev README.
+DEV_POLICY_PURPOSES: Final[Mapping[str, str]] = {
+    DEV_POLICY_CPL_EXTRACT_SIGNING: "development CPL extract signing",
+    DEV_POLICY_DCC_RECEIPT_SIGNING: "development DCC receipt signing",
+    DEV_POLICY_SUBMISSION_SIGNING: "development submission signing",
+}
+
+#: The only curve: NIST P-256 (secp256r1).
+CURVE_NAME: Final = "secp256r1"
+#: Size in octets of one P-256 scalar (r and s of a signature are each this long when raw).
+P256_SCALAR_OCTETS: Final = 32
+#: RFC 5280 section 4.2.1.2 method 2: four-bit type 0100, then 60 bits of the SHA-1.
+KEY_IDENTIFIER_OCTETS: Final = 8
+
+
+def is_p256_key(key: object) -> bool:
+    """True for a NIST P-256 public or private key, and for nothing else."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return key.curve.name == CURVE_NAME
+    return False
+
+
+def describe_key(key: object) -> str:
+    """A short name for a key's algorithm and size, for refusal messages."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return f"an EC key on {key.curve.name}"
+    size = getattr(key, "key_size", None)
+    kind = type(key).__name__.removeprefix("_").replace("PublicKey", "").replace("PrivateKey", "")
+    return f"a {kind} key" + (f" of {size} bits" if size else "")
+
+
+def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """The 8-octet key identifier of RFC 5280 section 4.2.1.2 method 2.
+
+    0100 followed by the 60 least significant bits of the SHA-1 of the subjectPublicKey BIT
+    STRING's value. cryptography's method-1 identifier is exactly that SHA-1, so this takes its
+    last 8 octets and overwrites the top four bits with the type 0100.
+    """
+    sha1 = x509.SubjectKeyIdentifier.from_public_key(public_key).digest
+    tail = sha1[-KEY_IDENTIFIER_OCTETS:]
+    return bytes([0x40 | (tail[0] & 0x0F)]) + tail[1:]
+
+
+def party_id(certificate: x509.Certificate) -> str | None:
+    """The party a certificate speaks for: its subject common name (None if it has none)."""
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1:
+        return None
+    value = names[0].value
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def certificate_policies(certificate: x509.Certificate) -> frozenset[str]:
+    """The dotted OIDs in a certificate's certificatePolicies extension (empty when absent)."""
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.CertificatePolicies)
+    except x509.ExtensionNotFound:
+        return frozenset()
+    return frozenset(info.policy_identifier.dotted_string for info in extension.value)
+
+
+def has_digital_signature(certificate: x509.Certificate) -> bool:
+    """True when the certificate carries keyUsage with digitalSignature set."""
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(usage.digital_signature)
+
+
+def describe_certificate(certificate: x509.Certificate) -> str:
+    """How refusal messages name a certificate: its subject and serial number."""
+    return f"'{certificate.subject.rfc4514_string()}' (serial {certificate.serial_number:x})"
