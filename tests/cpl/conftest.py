@@ -1,0 +1,56 @@
+"""Fixtures for driving the real `cpl` command line against a fresh database in a temp directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CPL = Path(sys.executable).with_name("cpl")
+
+
+@dataclass
+class CplRun:
+    tmp: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([str(CPL), *map(str, args)], cwd=ROOT, env=self.env, capture_output=True,
+                                text=True, timeout=120)
+        assert "Traceback" not in result.stderr, result.stderr
+        if expect is not None:
+            assert result.returncode == expect, (result.returncode, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str | Path, expect: int | None = 0) -> Any:
+        return json.loads(self(*args, "--json", expect=expect).stdout)
+
+    def parties(self, roles: Sequence[tuple[str, str]] = (
+        ("acme-meters", "manufacturer"), ("northwind", "manufacturer"), ("bright-energy", "supplier"),
+        ("dcc", "dcc"), ("secas", "secas"),
+    )) -> None:
+        for party, role in roles:
+            self("parties", "add", party, "--role", role)
+        self("parties", "add-user", "alice", "--party", "secas")
+        self("parties", "add-user", "bob", "--party", "secas")
+
+
+@pytest.fixture
+def cpl(tmp_path: Path) -> Iterator[CplRun]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPL_")}
+    env.update({
+        "CPL_DATABASE_URL": f"sqlite:///{tmp_path / 'cpl.db'}",
+        "CPL_SPECS_FILE": str(tmp_path / "specifications.json"),
+        "CPL_EXTRACT_DIR": str(tmp_path / "extracts"),
+        "CPL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "COLUMNS": "200",
+    })
+    yield CplRun(tmp_path, env)
