@@ -1,0 +1,430 @@
+"""`smi`: the DCC simulator's command line, a thin shell over `smi.service`.
+
+Exit codes (CONTRACT.md section 3): 0 success, 1 the input was understood and refused (a refused
+extract, a refused Device change), 2 the input could not be used (a missing file, a bad argument,
+an unusable setting). Errors go to stderr as one sentence; user mistakes never print a traceback.
+The clock is read here, once per command, unless --received-at / --now / --at give the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from smi import rules
+from smi.config import Settings
+from smi.errors import (
+    ConfigurationError,
+    DeviceRefusedError,
+    ExtractRefusedError,
+    SmiError,
+    UnusableInputError,
+)
+from smi.service import AppliedExtract, IngestResult, Inventory, Report
+from smi.signed import ReceiptSigner, trust_anchors
+from smi.store import APPLIED, REFUSED, ExtractRecord, Store, stamp
+
+app = typer.Typer(help="The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+if not out.is_terminal:  # piped or captured: tables as wide as they need, never squeezed to 80 columns
+    out.width = 200
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+# --- plumbing -------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    def __init__(self, error: SmiError, payload: dict[str, Any] | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.payload = payload
+
+
+@contextmanager
+def _outcome(as_json: bool) -> Iterator[None]:
+    """Turn the simulator's named errors into one sentence on stderr and the contract's exit code."""
+    try:
+        yield
+    except ExtractRefusedError as error:
+        if as_json:
+            _print_json({"result": "refused", "rule": error.rule, "reason": str(error)})
+        _fail(str(error), 1)
+    except DeviceRefusedError as error:
+        if as_json:
+            _print_json({"result": "refused", "reason": str(error)})
+        _fail(str(error), 1)
+    except UnusableInputError as error:
+        _fail(str(error), 2)
+    except OperationalError as error:
+        _fail(f"The inventory database cannot be used ({_first_line(error.orig or error)}).", 2)
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(message, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=False) + "\n")
+
+
+def _time(text: str | None, option: str) -> dt.datetime:
+    """An ISO 8601 time from an option (a naive time is taken as UTC), or the clock now."""
+    if text is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UnusableInputError(f"{option} {text!r} is not an ISO 8601 time.") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UnusableInputError(f"The {what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise UnusableInputError(f"The {what} {path} is a directory, not a file.") from None
+    except OSError as error:
+        raise UnusableInputError(f"The {what} {path} cannot be read ({error.strerror}).") from None
+
+
+def _inventory(settings: Settings, *, with_receipts: bool) -> Inventory:
+    receipts = ReceiptSigner.from_spec(settings.receipt_signer, settings.receipts_dir) if with_receipts else None
+    try:
+        store = Store.open(settings.database_url)
+    except OperationalError as error:
+        raise ConfigurationError(
+            f"The inventory database cannot be opened ({_first_line(error.orig or error)}).") from None
+    return Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else stamp(moment)
+
+
+def _applied_json(applied: AppliedExtract) -> dict[str, Any]:
+    return {
+        "sequence": applied.sequence,
+        "content_sha256": applied.content_sha256,
+        "received_at": _iso(applied.received_at),
+        "deadline": _iso(applied.deadline),
+        "applied_at": _iso(applied.applied_at),
+        "within_24_hours": applied.in_time,
+        "devices_suspended": applied.devices_suspended,
+        "devices_restored": applied.devices_restored,
+        "receipt": None if applied.receipt_path is None else str(applied.receipt_path),
+    }
+
+
+def _say_applied(applied: AppliedExtract) -> None:
+    window = "within 24 hours" if applied.in_time else "OVERDUE (more than 24 hours after receipt)"
+    out.print(f"Applied extract {applied.sequence} at {_iso(applied.applied_at)}, {window}: "
+              f"{applied.devices_suspended} Devices suspended, {applied.devices_restored} restored.")
+    if applied.receipt_path is not None:
+        out.print(f"Receipt written to {applied.receipt_path}.")
+
+
+# --- extracts -------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(metavar="FILE.p7m", help="The signed CPL extract.")],
+    received_at: Annotated[str | None, typer.Option("--received-at", metavar="ISO-TIME",
+                                                    help="When the DCC received it (default: now).")] = None,
+    defer: Annotated[bool, typer.Option("--defer", help="Queue it; `smi apply-due` applies it later.")] = False,
+    receipt_out: Annotated[Path | None, typer.Option("--receipt-out", metavar="PATH",
+                                                     help="Where to write the signed receipt.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify a signed extract and apply it (or queue it with --defer); a refused one changes nothing."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(received_at, "--received-at")
+        file_bytes = _read(file, "extract file")
+        trust = trust_anchors(settings.trust_anchors)
+        inventory = _inventory(settings, with_receipts=not defer)
+        result = inventory.ingest_signed(file_bytes, trust, received_at=moment, defer=defer, receipt_out=receipt_out)
+        _report_ingest(result, as_json)
+
+
+def _report_ingest(result: IngestResult, as_json: bool) -> None:
+    if as_json:
+        _print_json({
+            "result": result.outcome,
+            "sequence": result.sequence,
+            "content_sha256": result.content_sha256,
+            "received_at": _iso(result.received_at),
+            "deadline": _iso(result.deadline),
+            "applied": [_applied_json(a) for a in result.applied],
+        })
+        return
+    if result.outcome == "repeat":
+        out.print(f"Extract {result.sequence} was received before with the same content: a harmless repeat, "
+                  "nothing changed.")
+        return
+    if result.outcome == "queued":
+        out.print(f"Extract {result.sequence} verified and queued; it must be applied by {_iso(result.deadline)}.")
+        return
+    for applied in result.applied:
+        _say_applied(applied)
+
+
+@app.command("apply-due")
+def apply_due(
+    now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME", help="The time now (default: the clock).")]
+    = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Apply the queued extracts received by now, oldest first."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(now, "--now")
+        applied = _inventory(settings, with_receipts=True).apply_due(moment)
+        if as_json:
+            _print_json({"now": _iso(moment), "applied": [_applied_json(a) for a in applied]})
+            return
+        if not applied:
+            out.print("No extract is waiting to be applied.")
+        for one in applied:
+            _say_applied(one)
+
+
+@app.command()
+def report(
+    now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME",
+                                            help="The time overdue is judged at (default: the clock).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Each extract received (applied within 24 hours or overdue, its effect) and the inventory by status."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(now, "--now")
+        result = _inventory(settings, with_receipts=False).report(moment)
+        if as_json:
+            _print_json(_report_json(result))
+        else:
+            _print_report(result)
+
+
+def _window(record: ExtractRecord, now: dt.datetime) -> str:
+    if record.state == REFUSED:
+        return "refused"
+    if rules.overdue(record.received_at, record.applied_at, now):
+        return "overdue"
+    return "within 24 hours" if record.state == APPLIED else "queued"
+
+
+def _report_json(result: Report) -> dict[str, Any]:
+    return {
+        "now": _iso(result.now),
+        "cpl_in_force": result.cpl_sequence,
+        "active_models": result.active_models,
+        "devices": result.device_count,
+        "devices_by_status": result.devices_by_status,
+        "extracts": [{
+            "sequence": r.sequence,
+            "state": r.state,
+            "content_sha256": r.content_sha256,
+            "file_sha256": r.file_sha256,
+            "issued_at": _iso(r.issued_at),
+            "signer": r.signer,
+            "received_at": _iso(r.received_at),
+            "deadline": _iso(r.deadline),
+            "applied_at": _iso(r.applied_at),
+            "within_24_hours": None if r.applied_at is None else rules.applied_in_time(r.received_at, r.applied_at),
+            "overdue": r.state != REFUSED and rules.overdue(r.received_at, r.applied_at, result.now),
+            "window": _window(r, result.now),
+            "devices_suspended": r.devices_suspended,
+            "devices_restored": r.devices_restored,
+            "refusal_rule": r.refusal_rule,
+            "refusal_reason": r.refusal_reason,
+            "receipt": r.receipt_path,
+        } for r in result.extracts],
+    }
+
+
+def _print_report(result: Report) -> None:
+    in_force = "none yet" if result.cpl_sequence is None else f"extract {result.cpl_sequence}"
+    out.print(f"CPL in force: {in_force} ({result.active_models} Active Device Models).")
+    table = Table(title="Extracts received", title_justify="left")
+    for heading in ("sequence", "received", "deadline", "applied", "window", "suspended", "restored"):
+        table.add_column(heading, justify="right" if heading in ("sequence", "suspended", "restored") else "left",
+                         no_wrap=True)
+    refusals = []
+    for r in result.extracts:
+        sequence = "?" if r.sequence is None else str(r.sequence)
+        table.add_row(sequence, _iso(r.received_at), _iso(r.deadline), _iso(r.applied_at) or "-",
+                      _window(r, result.now), "-" if r.devices_suspended is None else f"{r.devices_suspended:,}",
+                      "-" if r.devices_restored is None else f"{r.devices_restored:,}")
+        if r.refusal_reason:
+            refusals.append(f"  {sequence} received {_iso(r.received_at)}: {r.refusal_reason}")
+    if not result.extracts:
+        out.print("No extract received yet.")
+    else:
+        out.print(table)
+    if refusals:
+        out.print("Refused:")
+        for line in refusals:
+            out.print(line, markup=False)
+    statuses = Table(title=f"Inventory: {result.device_count:,} Devices", title_justify="left")
+    statuses.add_column("SMI Status")
+    statuses.add_column("Devices", justify="right")
+    for status, count in result.devices_by_status.items():
+        statuses.add_row(status, f"{count:,}")
+    out.print(statuses)
+
+
+# --- devices --------------------------------------------------------------------------------
+
+
+@app.command()
+def device(device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID.")],
+           as_json: JsonOption = False) -> None:
+    """One Device: its model, SMI Status, the status a CPL suspension replaced, and its history."""
+    with _outcome(as_json):
+        view = _inventory(Settings.from_environment(), with_receipts=False).device(device_id)
+        d = view.device
+        payload = {
+            "device_id": d.device_id, "physical_device_type": d.physical_device_type,
+            "manufacturer_id": d.manufacturer_id, "model_id": d.model_id, "hardware_version": d.hardware_version,
+            "firmware_version": d.firmware_version, "status": d.status, "status_since": _iso(d.status_since),
+            "status_before_suspension": d.status_before_suspension,
+            "cpl_controlled": rules.is_cpl_controlled(d.physical_device_type),
+            "cpl": {"active": d.model_active, "entry_id": d.cpl_entry_id, "status": d.cpl_status},
+            "history": [{"status": h.status, "since": _iso(h.since), "until": _iso(h.until),
+                         "new_status": h.new_status, "extract_sequence": h.extract_sequence, "alert": h.alert}
+                        for h in view.history],
+        }
+        if as_json:
+            _print_json(payload)
+            return
+        out.print(f"Device {d.device_id}: {d.physical_device_type}, manufacturer {d.manufacturer_id}, "
+                  f"model {d.model_id}, hardware {d.hardware_version}, firmware {d.firmware_version}.")
+        suspended = f" (was {d.status_before_suspension} before the CPL suspended it)" \
+            if d.status_before_suspension else ""
+        out.print(f"SMI Status {d.status} since {_iso(d.status_since)}{suspended}.")
+        if not rules.is_cpl_controlled(d.physical_device_type):
+            out.print("Not CPL-controlled.")
+        elif d.cpl_entry_id is None:
+            out.print("Its model is not on the CPL in force.")
+        else:
+            out.print(f"On the CPL in force as {d.cpl_entry_id}, {d.cpl_status}.")
+        for h in view.history:
+            alert = f", {h.alert}" if h.alert else ""
+            cause = f" by extract {h.extract_sequence}" if h.extract_sequence is not None else ""
+            out.print(f"  {_iso(h.until)}: {h.status} -> {h.new_status}{cause}{alert}")
+
+
+@app.command("add-device")
+def add_device(
+    device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID (16 hex digits).")],
+    device_type: Annotated[str, typer.Option("--type", help="The Physical Device Type, spelled as on the CPL.")],
+    manufacturer_id: Annotated[str, typer.Option("--manufacturer-id", help="4 hex digits.")],
+    model_id: Annotated[str, typer.Option("--model-id", help="4 hex digits.")],
+    hardware_version: Annotated[str, typer.Option("--hardware-version", "--hardware", help="4 hex digits.")],
+    firmware_version: Annotated[str, typer.Option("--firmware-version", "--firmware", help="1 to 8 hex digits.")],
+    status: Annotated[str, typer.Option("--status", help="Its SMI Status (not Suspended).")] = "Commissioned",
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-TIME", help="Status since (default: now).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enter a Device; refused unless its model and firmware are Active on the CPL in force."""
+    with _outcome(as_json):
+        inventory = _inventory(Settings.from_environment(), with_receipts=False)
+        added = inventory.add_device(device_id, physical_device_type=device_type, manufacturer_id=manufacturer_id,
+                                     model_id=model_id, hardware_version=hardware_version,
+                                     firmware_version=firmware_version, status=rules.smi_status(status),
+                                     at=_time(at, "--at"))
+        if as_json:
+            _print_json({"result": "added", "device_id": added.device_id, "status": added.status})
+        else:
+            out.print(f"Device {added.device_id} added, {added.status}.")
+
+
+@app.command("update-firmware")
+def update_firmware(
+    device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID")],
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="The new firmware version (hex).")],
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-TIME", help="When (default: now).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move a Device to new firmware; refused, keeping the old, unless the new is Active on the CPL."""
+    with _outcome(as_json):
+        inventory = _inventory(Settings.from_environment(), with_receipts=False)
+        updated, changed = inventory.update_firmware(device_id, version, at=_time(at, "--at"))
+        if as_json:
+            _print_json({"result": "updated" if changed else "unchanged", "device_id": updated.device_id,
+                         "firmware_version": updated.firmware_version})
+        elif changed:
+            out.print(f"Device {updated.device_id} now runs firmware {updated.firmware_version}.")
+        else:
+            out.print(f"Device {updated.device_id} already runs firmware {updated.firmware_version}; nothing changed.")
+
+
+# --- seeding --------------------------------------------------------------------------------
+
+
+@app.command()
+def seed(
+    devices: Annotated[int, typer.Option("--devices", min=1, help="How many Devices to create.")],
+    from_extract: Annotated[Path, typer.Option("--from-extract", metavar="FILE.p7m",
+                                               help="The signed extract whose Active models to use.")],
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed, for a repeatable inventory.")] = 1,
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-TIME",
+                                           help="The time now, for receipt and status dates.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bulk-load a realistic inventory over an extract's Active models (ingesting it first if needed)."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(at, "--at")
+        file_bytes = _read(from_extract, "extract file")
+        trust = trust_anchors(settings.trust_anchors)
+        inventory = _inventory(settings, with_receipts=True)
+        columns = (TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=as_json, disable=as_json) as progress:
+            task = progress.add_task("seed", total=devices)
+            ingested, result = inventory.seed_signed(file_bytes, trust, devices, seed=seed_value, at=moment,
+                                                     progress=lambda n: progress.advance(task, n))
+        by_status = inventory.report(moment).devices_by_status
+        if as_json:
+            _print_json({"result": "seeded", "devices": result.devices, "over_extract": result.sequence,
+                         "applied": [] if ingested is None else [_applied_json(a) for a in ingested.applied],
+                         "devices_by_status": by_status})
+            return
+        if ingested is not None:
+            for applied in ingested.applied:
+                _say_applied(applied)
+        out.print(f"Seeded {result.devices:,} Devices over the Active models of extract {result.sequence}; "
+                  f"the inventory holds {sum(by_status.values()):,}.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

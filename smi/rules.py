@@ -1,0 +1,266 @@
+"""The DCC's rules for the Smart Metering Inventory, as data and pure functions.
+
+Nothing here does I/O or reads a clock: every rule that depends on time takes the time it is
+judged at. This is the simulator's own copy of these facts (it must not import `cpl/`): the SMI
+Statuses, which of them a CPL removal suspends, which Physical Device Types the CPL controls, how
+long the DCC has to apply an extract and how far an extract's clock may run ahead of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from signing.extract import Extract, newly_removed_without_reference
+from smi.errors import (
+    ExtractEquivocationError,
+    ExtractOutOfOrderError,
+    ExtractRollbackError,
+    FutureDatedExtractError,
+    UnexplainedRemovalError,
+    UnusableInputError,
+)
+
+
+class SmiStatus(StrEnum):
+    """SMI Status values (DCC inventory schema, DUIS V5.4)."""
+
+    PENDING = "Pending"
+    WHITELISTED = "Whitelisted"
+    INSTALLED_NOT_COMMISSIONED = "InstalledNotCommissioned"
+    COMMISSIONED = "Commissioned"
+    DECOMMISSIONED = "Decommissioned"
+    WITHDRAWN = "Withdrawn"
+    SUSPENDED = "Suspended"
+    RECOVERY = "Recovery"
+    RECOVERED = "Recovered"
+
+
+class PhysicalDeviceType(StrEnum):
+    """The nine Physical Device Types, spelled as the extract spells them."""
+
+    COMMUNICATIONS_HUB = "Communications Hub"
+    SINGLE_ELEMENT_ELECTRICITY_METER = "Single Element Electricity Metering Equipment"
+    TWIN_ELEMENT_ELECTRICITY_METER = "Twin Element Electricity Metering Equipment"
+    POLYPHASE_ELECTRICITY_METER = "Polyphase Electricity Metering Equipment"
+    GAS_SMART_METER = "Gas Smart Meter"
+    PPMID = "Pre-Payment Meter Interface Device (PPMID)"
+    HCALCS = "HAN Connected Auxiliary Load Control Switch (HCALCS)"
+    IHD = "IHD"
+    TYPE_2_DEVICE_OTHER = "Type 2 Device (Other)"
+
+
+class Alert(StrEnum):
+    """The alerts the DCC raises when the CPL changes a Device's SMI Status."""
+
+    DEVICE_SUSPENDED = "DeviceSuspended"
+    DEVICE_RESTORED = "DeviceRestored"
+
+
+_S = SmiStatus
+
+#: Statuses in which a Device whose model and firmware leave the CPL is Suspended.
+SUSPENDABLE_STATUSES: frozenset[SmiStatus] = frozenset(
+    {_S.PENDING, _S.WHITELISTED, _S.INSTALLED_NOT_COMMISSIONED, _S.COMMISSIONED})
+
+#: Statuses the CPL never changes.
+UNTOUCHED_STATUSES: frozenset[SmiStatus] = frozenset(
+    {_S.DECOMMISSIONED, _S.WITHDRAWN, _S.RECOVERY, _S.RECOVERED})
+
+#: Statuses a Device may enter the inventory in (Suspended is only ever the CPL's doing).
+ADMISSIBLE_STATUSES: frozenset[SmiStatus] = frozenset(SmiStatus) - {_S.SUSPENDED}
+
+#: Types whose Device Models must be Active on the CPL; IHDs and Type 2 Devices are not controlled.
+CPL_CONTROLLED_TYPES: frozenset[PhysicalDeviceType] = frozenset(PhysicalDeviceType) - {
+    PhysicalDeviceType.IHD,
+    PhysicalDeviceType.TYPE_2_DEVICE_OTHER,
+}
+
+#: The DCC applies every extract within this long of receiving it.
+APPLY_WINDOW = dt.timedelta(hours=24)
+
+#: How far an extract's issued_at may run ahead of the time it was received.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+#: What a Device is matched to a CPL entry on: type, manufacturer id, model id, hardware, firmware.
+ModelKey = tuple[str, str, str, str, str]
+
+_EUI64 = re.compile(r"^[0-9A-F]{16}$")
+_HEX_FIELDS: Mapping[str, tuple[int, int]] = {
+    "manufacturer id": (4, 4),
+    "model id": (4, 4),
+    "hardware version": (4, 4),
+    "firmware version": (1, 8),
+}
+
+
+def is_cpl_controlled(physical_device_type: str) -> bool:
+    return physical_device_type in CPL_CONTROLLED_TYPES
+
+
+def device_id(text: str) -> str:
+    """A Device ID as the inventory keeps it: an EUI-64 as 16 upper-case hex digits."""
+    value = text.strip().replace("-", "").replace(":", "").upper()
+    if not _EUI64.match(value):
+        raise UnusableInputError(f"Device ID {text!r} is not an EUI-64 of 16 hex digits.")
+    return value
+
+
+def hex_field(name: str, text: str) -> str:
+    """One of a Device Model's hex fields, upper-cased, refused if it has the wrong length."""
+    low, high = _HEX_FIELDS[name]
+    value = text.strip().upper()
+    if not (low <= len(value) <= high) or any(c not in "0123456789ABCDEF" for c in value):
+        size = f"{low}" if low == high else f"{low} to {high}"
+        raise UnusableInputError(f"The {name} {text!r} is not {size} hex digits.")
+    return value
+
+
+def physical_device_type(text: str) -> PhysicalDeviceType:
+    for member in PhysicalDeviceType:
+        if member.value.casefold() == text.strip().casefold():
+            return member
+    raise UnusableInputError(f"{text!r} is not a Physical Device Type.")
+
+
+def smi_status(text: str) -> SmiStatus:
+    for member in SmiStatus:
+        if member.value.casefold() == text.strip().casefold():
+            return member
+    raise UnusableInputError(f"{text!r} is not an SMI Status.")
+
+
+def model_key(physical_device_type: str, manufacturer_id: str, model_id: str, hardware_version: str,
+              firmware_version: str) -> ModelKey:
+    return (physical_device_type, manufacturer_id, model_id, hardware_version, firmware_version)
+
+
+# --- what a CPL change does to Devices ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CplChange:
+    """The Device Models whose Devices an extract suspends, and those whose Devices it restores."""
+
+    suspend: frozenset[ModelKey]
+    restore: frozenset[ModelKey]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.suspend and not self.restore
+
+
+def cpl_change(previously_active: Collection[ModelKey], now_active: Collection[ModelKey]) -> CplChange:
+    """The difference between the CPL in force and the new one, as far as Devices are concerned.
+
+    Models that leave the Active set suspend their Devices; models that join it restore the ones
+    they suspended. Only CPL-controlled types count: an extract that lists an IHD changes nothing.
+    """
+    before = frozenset(k for k in previously_active if is_cpl_controlled(k[0]))
+    after = frozenset(k for k in now_active if is_cpl_controlled(k[0]))
+    return CplChange(suspend=before - after, restore=after - before)
+
+
+def status_after_cpl(physical_device_type: str, status: SmiStatus, status_before_suspension: SmiStatus | None,
+                     model_active: bool) -> tuple[SmiStatus, SmiStatus | None]:
+    """One Device's (status, status before suspension) once a CPL is in force: the rule per Device.
+
+    The store applies the same rule to millions of Devices at once with set-based SQL; this is
+    the specification it is tested against.
+    """
+    if not is_cpl_controlled(physical_device_type):
+        return status, status_before_suspension
+    if not model_active and status in SUSPENDABLE_STATUSES:
+        return SmiStatus.SUSPENDED, status
+    if model_active and status is SmiStatus.SUSPENDED and status_before_suspension is not None:
+        return status_before_suspension, None
+    return status, status_before_suspension
+
+
+def may_enter(physical_device_type: str, key: ModelKey, active: Collection[ModelKey]) -> bool:
+    """The gate for adding a Device or moving it to new firmware: its model must be Active."""
+    return not is_cpl_controlled(physical_device_type) or key in active
+
+
+# --- accepting an extract -------------------------------------------------------------------
+
+
+class Verdict(enum.Enum):
+    """What the acceptance rules make of an extract that passed them."""
+
+    NEW = "new"
+    REPEAT = "repeat"
+
+
+@dataclass(frozen=True)
+class AcceptedExtract:
+    """An extract the inventory accepted before (applied, or queued to be)."""
+
+    sequence: int
+    content_sha256: str
+    extract: Extract
+
+
+def judge_extract(candidate: Extract, content_sha256: str, *, received_at: dt.datetime,
+                  latest: AcceptedExtract | None, accepted_sha256: Mapping[int, str]) -> Verdict:
+    """Apply the DCC's acceptance rules (CONTRACT.md section 2) to an extract whose signature verified.
+
+    ``latest`` is the last extract accepted (the CPL in force, or the last one queued behind it);
+    ``accepted_sha256`` gives the content SHA-256 of every accepted extract by sequence. Raises the
+    named error of the first rule that fails; returns REPEAT for the same sequence with the same
+    content, which is harmless and changes nothing.
+    """
+    known = accepted_sha256.get(candidate.sequence)
+    if known is not None:
+        if known == content_sha256:
+            return Verdict.REPEAT
+        raise ExtractEquivocationError(
+            f"Extract sequence {candidate.sequence} was accepted before with other content.")
+    if latest is not None and candidate.sequence < latest.sequence:
+        raise ExtractRollbackError(
+            f"Extract sequence {candidate.sequence} is below the last accepted sequence {latest.sequence}.")
+    if latest is not None:
+        unexplained = newly_removed_without_reference(latest.extract.entries, candidate)
+        if unexplained:
+            shown = ", ".join(unexplained[:5]) + (f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else "")
+            raise UnexplainedRemovalError(
+                f"Extract sequence {candidate.sequence} removes {shown} without a Panel reference.")
+    if candidate.issued_at > received_at + CLOCK_SKEW:
+        raise FutureDatedExtractError(
+            f"Extract sequence {candidate.sequence} was issued at {_show(candidate.issued_at)}, "
+            f"after it was received at {_show(received_at)}.")
+    if latest is not None and candidate.issued_at < latest.extract.issued_at:
+        raise ExtractOutOfOrderError(
+            f"Extract sequence {candidate.sequence} was issued at {_show(candidate.issued_at)}, before "
+            f"sequence {latest.sequence} ({_show(latest.extract.issued_at)}).")
+    return Verdict.NEW
+
+
+# --- the 24-hour window ---------------------------------------------------------------------
+
+
+def deadline(received_at: dt.datetime) -> dt.datetime:
+    return received_at + APPLY_WINDOW
+
+
+def applied_in_time(received_at: dt.datetime, applied_at: dt.datetime) -> bool:
+    return applied_at <= deadline(received_at)
+
+
+def overdue(received_at: dt.datetime, applied_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Applied after its deadline, or not applied and its deadline has passed."""
+    return (applied_at if applied_at is not None else now) > deadline(received_at)
+
+
+def statuses_by_name(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Device counts keyed by every SMI Status name, zeros included, in the schema's order."""
+    found = dict(counts)
+    return {status.value: int(found.get(status.value, 0)) for status in SmiStatus}
+
+
+def _show(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,608 @@
+"""The Smart Metering Inventory's tables and the set-based statements that keep them.
+
+SQLAlchemy Core, portable SQL that runs on SQLite and PostgreSQL alike. The schema is built for a
+national inventory: each Device points at a small integer `model_ref` (a row of `device_models`,
+one per Device Model the inventory has seen, whether from the CPL or from a Device), and the index
+`(model_ref, status)` makes "the Devices of these models in these statuses" an index range scan, so
+applying an extract touches only the rows it changes. Statements here never loop over Devices in
+Python; where a list is bound (model ids) it is a list of models, a few thousand at most.
+
+Times are stored as fixed-width UTC text (`YYYY-MM-DDTHH:MM:SSZ`), which sorts as it reads on both
+backends. The store has no rules of its own: what to suspend and whether a Device may enter come
+from `smi.rules`, and the service calls these functions inside one transaction per change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import IntegrityError
+
+from signing.extract import Extract, format_timestamp, parse_timestamp
+from smi.errors import ConfigurationError, DeviceExistsError, SeedCollisionError
+from smi.rules import (
+    SUSPENDABLE_STATUSES,
+    Alert,
+    CplChange,
+    ModelKey,
+    SmiStatus,
+    is_cpl_controlled,
+)
+
+#: Bound lists of model ids are sent in chunks no longer than this (SQLite's variable limit).
+_CHUNK = 5000
+
+metadata = MetaData()
+
+#: Every Device Model the inventory has seen, and how it stands on the CPL in force.
+device_models = Table(
+    "device_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("physical_device_type", String(64), nullable=False),
+    Column("manufacturer_id", String(30), nullable=False),
+    Column("model_id", String(30), nullable=False),
+    Column("hardware_version", String(30), nullable=False),
+    Column("firmware_version", String(8), nullable=False),
+    Column("cpl_controlled", Boolean, nullable=False),
+    # As the CPL in force lists it: Active or not, and under which entry and status (null: not listed).
+    Column("active", Boolean, nullable=False),
+    Column("entry_id", String(64), nullable=True),
+    Column("cpl_status", String(16), nullable=True),
+    UniqueConstraint("physical_device_type", "manufacturer_id", "model_id", "hardware_version",
+                     "firmware_version", name="uq_device_models_key"),
+)
+
+#: Every Device: its EUI-64, its model (type, manufacturer, model, hardware, firmware) and SMI Status.
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(16), nullable=False),
+    Column("model_ref", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_since", String(20), nullable=False),
+    # The status a CPL suspension replaced; set exactly while the CPL keeps the Device Suspended.
+    Column("status_before_suspension", String(32), nullable=True),
+)
+_DEVICE_INDEXES = (
+    Index("ux_devices_device_id", devices.c.device_id, unique=True),
+    Index("ix_devices_model_status", devices.c.model_ref, devices.c.status),
+)
+
+#: Each status a Device left, when and for what; the changes that raised an alert are the alerts.
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_ref", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("since", String(20), nullable=False),
+    Column("until", String(20), nullable=False),
+    Column("new_status", String(32), nullable=False),
+    Column("extract_sequence", Integer, nullable=True),
+    Column("alert", String(32), nullable=True),
+    Index("ix_status_history_device", "device_ref"),
+)
+
+#: Every extract file received: its bytes, whether it was applied, queued or refused, and why.
+extracts = Table(
+    "extracts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sequence", Integer, nullable=True),
+    Column("content_sha256", String(64), nullable=True),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_bytes", LargeBinary, nullable=False),
+    Column("content", LargeBinary, nullable=True),
+    Column("issued_at", String(20), nullable=True),
+    Column("signer", String(400), nullable=True),
+    Column("received_at", String(20), nullable=False),
+    Column("deadline", String(20), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("applied_at", String(20), nullable=True),
+    Column("refusal_rule", String(40), nullable=True),
+    Column("refusal_reason", String(2000), nullable=True),
+    Column("devices_suspended", Integer, nullable=True),
+    Column("devices_restored", Integer, nullable=True),
+    Column("receipt_path", String(1000), nullable=True),
+)
+# At most one accepted extract per sequence: the database backs the equivocation rule.
+Index("ux_extracts_accepted_sequence", extracts.c.sequence, unique=True,
+      sqlite_where=extracts.c.state != "refused", postgresql_where=extracts.c.state != "refused")
+
+QUEUED, APPLIED, REFUSED = "queued", "applied", "refused"
+
+
+def stamp(moment: dt.datetime) -> str:
+    return format_timestamp(moment)
+
+
+def unstamp(text_value: str) -> dt.datetime:
+    return parse_timestamp(text_value)
+
+
+# --- records the store hands back -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtractRecord:
+    id: int
+    sequence: int | None
+    content_sha256: str | None
+    file_sha256: str
+    issued_at: dt.datetime | None
+    signer: str | None
+    received_at: dt.datetime
+    deadline: dt.datetime
+    state: str
+    applied_at: dt.datetime | None
+    refusal_rule: str | None
+    refusal_reason: str | None
+    devices_suspended: int | None
+    devices_restored: int | None
+    receipt_path: str | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    since: dt.datetime
+    until: dt.datetime
+    new_status: str
+    extract_sequence: int | None
+    alert: str | None
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    device_id: str
+    physical_device_type: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    status: str
+    status_since: dt.datetime
+    status_before_suspension: str | None
+    model_active: bool
+    cpl_entry_id: str | None
+    cpl_status: str | None
+
+    @property
+    def model_key(self) -> ModelKey:
+        return (self.physical_device_type, self.manufacturer_id, self.model_id, self.hardware_version,
+                self.firmware_version)
+
+
+@dataclass(frozen=True)
+class AppliedCounts:
+    devices_suspended: int
+    devices_restored: int
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert: str
+    device_id: str
+    extract_sequence: int
+    raised_at: str
+    status: str
+    previous_status: str
+
+    def json_line(self) -> str:
+        # Every field is hex, a status name or a fixed-format time: no escaping is ever needed.
+        return (f'{{"alert":"{self.alert}","device_id":"{self.device_id}","extract_sequence":'
+                f'{self.extract_sequence},"previous_status":"{self.previous_status}","raised_at":'
+                f'"{self.raised_at}","status":"{self.status}"}}')
+
+
+def _no_checkpoint(step: str) -> None:
+    """The default between-statements hook: nothing. Tests put a crash here."""
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for SMI_DATABASE_URL: SQLite (WAL, its directory created) or PostgreSQL via psycopg."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # SQLAlchemy raises ArgumentError and ValueError for different mistakes
+        raise ConfigurationError(f"SMI_DATABASE_URL {url!r} is not a database URL.") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=False)
+    raise ConfigurationError(f"SMI_DATABASE_URL names {backend!r}; the inventory runs on SQLite or PostgreSQL.")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: a national inventory's index pages
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+class Store:
+    """The inventory's database. ``checkpoint`` is called between the statements of an apply."""
+
+    def __init__(self, engine: Engine, *, checkpoint: Callable[[str], None] = _no_checkpoint) -> None:
+        self.engine = engine
+        self.checkpoint = checkpoint
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        store = cls(engine_for(url))
+        store.create()
+        return store
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def create(self) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:  # indexes dropped by an interrupted seed come back
+            for index in _DEVICE_INDEXES:
+                index.create(conn, checkfirst=True)
+
+    def drop(self) -> None:
+        metadata.drop_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- extracts -----------------------------------------------------------------------
+
+    def record_extract(self, conn: Connection, *, file_sha256: str, file_bytes: bytes, received_at: dt.datetime,
+                       deadline: dt.datetime, state: str, sequence: int | None = None,
+                       content_sha256: str | None = None, content: bytes | None = None,
+                       issued_at: dt.datetime | None = None, signer: str | None = None,
+                       refusal_rule: str | None = None, refusal_reason: str | None = None) -> int:
+        result = conn.execute(insert(extracts).values(
+            sequence=sequence, content_sha256=content_sha256, file_sha256=file_sha256, file_bytes=file_bytes,
+            content=content, issued_at=None if issued_at is None else stamp(issued_at), signer=signer,
+            received_at=stamp(received_at), deadline=stamp(deadline), state=state, refusal_rule=refusal_rule,
+            refusal_reason=refusal_reason).returning(extracts.c.id))
+        return int(result.scalar_one())
+
+    def accepted_sha256(self, conn: Connection, sequence: int) -> str | None:
+        value = conn.execute(select(extracts.c.content_sha256).where(
+            extracts.c.sequence == sequence, extracts.c.state != REFUSED)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def latest_accepted_content(self, conn: Connection) -> tuple[int, str, bytes] | None:
+        """Sequence, content SHA-256 and content of the last extract accepted (applied or queued)."""
+        row = conn.execute(select(extracts.c.sequence, extracts.c.content_sha256, extracts.c.content)
+                           .where(extracts.c.state != REFUSED)
+                           .order_by(extracts.c.sequence.desc()).limit(1)).one_or_none()
+        return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]))
+
+    def cpl_in_force(self, conn: Connection) -> tuple[int, bytes] | None:
+        """Sequence and content of the last extract applied."""
+        row = conn.execute(select(extracts.c.sequence, extracts.c.content)
+                           .where(extracts.c.state == APPLIED)
+                           .order_by(extracts.c.sequence.desc()).limit(1)).one_or_none()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def queued(self, conn: Connection) -> list[tuple[ExtractRecord, bytes]]:
+        """Extracts waiting to be applied, oldest first, with their content."""
+        rows = conn.execute(select(extracts, extracts.c.content).where(extracts.c.state == QUEUED)
+                            .order_by(extracts.c.sequence)).all()
+        return [(_extract_record(row._mapping), bytes(row._mapping["content"])) for row in rows]
+
+    def extract_record(self, conn: Connection, record_id: int) -> ExtractRecord:
+        row = conn.execute(select(extracts).where(extracts.c.id == record_id)).one()
+        return _extract_record(row._mapping)
+
+    def extract_records(self, conn: Connection) -> list[ExtractRecord]:
+        rows = conn.execute(select(extracts).order_by(extracts.c.id)).all()
+        return [_extract_record(row._mapping) for row in rows]
+
+    def set_receipt_path(self, conn: Connection, record_id: int, path: str) -> None:
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(receipt_path=path))
+
+    # --- device models ------------------------------------------------------------------
+
+    def active_model_keys(self, conn: Connection) -> frozenset[ModelKey]:
+        rows = conn.execute(select(*_model_key_columns()).where(device_models.c.active.is_(True))).all()
+        return frozenset(_key(row) for row in rows)
+
+    def model_refs(self, conn: Connection, keys: Iterable[ModelKey]) -> dict[ModelKey, int]:
+        """The model_ref of each key, inserting the Device Models not seen before."""
+        wanted = set(keys)
+        known = {_key(row): int(row.id) for row in conn.execute(
+            select(device_models.c.id, *_model_key_columns())).all() if _key(row) in wanted}
+        missing = sorted(wanted - set(known))
+        if missing:
+            conn.execute(insert(device_models), [
+                {"physical_device_type": k[0], "manufacturer_id": k[1], "model_id": k[2],
+                 "hardware_version": k[3], "firmware_version": k[4], "cpl_controlled": is_cpl_controlled(k[0]),
+                 "active": False} for k in missing])
+            for row in conn.execute(select(device_models.c.id, *_model_key_columns())).all():
+                key = _key(row)
+                if key in wanted:
+                    known[key] = int(row.id)
+        return known
+
+    # --- applying an extract ------------------------------------------------------------
+
+    def apply_extract(self, conn: Connection, *, record_id: int, extract: Extract, change: CplChange,
+                      applied_at: dt.datetime) -> AppliedCounts:
+        """Bring the inventory in line with ``extract``; run inside the caller's one transaction.
+
+        Suspends the Devices of ``change.suspend`` that are in a suspendable status, remembering
+        their status, and gives the Devices of ``change.restore`` that the CPL suspended exactly
+        that status back; each changed Device gets a status_history row carrying its alert.
+        """
+        at = stamp(applied_at)
+        listing = _listing(extract)
+        refs = self.model_refs(conn, listing)
+        self.checkpoint("device-models")
+        conn.execute(update(device_models).where(device_models.c.cpl_status.is_not(None))
+                     .values(active=False, entry_id=None, cpl_status=None))
+        conn.execute(update(device_models).where(device_models.c.id == bindparam("ref"))
+                     .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
+                             cpl_status=bindparam("listed_status")),
+                     [{"ref": refs[k], "is_active": active, "entry": entry, "listed_status": status}
+                      for k, (active, entry, status) in listing.items()])
+        self.checkpoint("cpl")
+        suspended = self._change_status(conn, [refs[k] for k in sorted(change.suspend)], at=at,
+                                        sequence=extract.sequence, alert=Alert.DEVICE_SUSPENDED)
+        restored = self._change_status(conn, [refs[k] for k in sorted(change.restore)], at=at,
+                                       sequence=extract.sequence, alert=Alert.DEVICE_RESTORED)
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(
+            state=APPLIED, applied_at=at, devices_suspended=suspended, devices_restored=restored))
+        self.checkpoint("recorded")
+        return AppliedCounts(devices_suspended=suspended, devices_restored=restored)
+
+    def _change_status(self, conn: Connection, model_refs: Sequence[int], *, at: str, sequence: int,
+                       alert: Alert) -> int:
+        """One INSERT ... SELECT of the history rows, then one UPDATE, per chunk of model refs."""
+        changed = 0
+        d = devices.c
+        for start in range(0, len(model_refs), _CHUNK):
+            chunk = list(model_refs[start:start + _CHUNK])
+            if alert is Alert.DEVICE_SUSPENDED:
+                where = and_(d.model_ref.in_(chunk), d.status.in_(sorted(SUSPENDABLE_STATUSES)))
+                new_status: Any = literal(SmiStatus.SUSPENDED.value, String)
+                values: dict[str, Any] = {"status_before_suspension": d.status, "status": SmiStatus.SUSPENDED.value,
+                                          "status_since": at}
+            else:
+                where = and_(d.model_ref.in_(chunk), d.status == SmiStatus.SUSPENDED.value,
+                             d.status_before_suspension.is_not(None))
+                new_status = d.status_before_suspension
+                values = {"status": d.status_before_suspension, "status_before_suspension": None, "status_since": at}
+            conn.execute(insert(status_history).from_select(
+                ["device_ref", "status", "since", "until", "new_status", "extract_sequence", "alert"],
+                select(d.id, d.status, d.status_since, literal(at, String), new_status,
+                       literal(sequence, Integer), literal(alert.value, String)).where(where)))
+            self.checkpoint(f"{alert.value}-history")
+            changed += conn.execute(update(devices).where(where).values(**values)).rowcount
+            self.checkpoint(alert.value)
+        return changed
+
+    def alerts_of(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[AlertRow]:
+        """The alerts an applied extract raised, streamed."""
+        h = status_history.c
+        query = (select(h.alert, devices.c.device_id, h.extract_sequence, h.until, h.new_status, h.status)
+                 .join(devices, devices.c.id == h.device_ref)
+                 .where(h.extract_sequence == sequence, h.alert.is_not(None)).order_by(h.id))
+        result = conn.execution_options(yield_per=batch).execute(query)
+        for row in result:
+            yield AlertRow(alert=row[0], device_id=row[1], extract_sequence=int(row[2]), raised_at=row[3],
+                           status=row[4], previous_status=row[5])
+
+    # --- devices ------------------------------------------------------------------------
+
+    def device(self, conn: Connection, device_id: str) -> DeviceRecord | None:
+        m = device_models.c
+        row = conn.execute(select(devices.c.device_id, *_model_key_columns(), devices.c.status,
+                                  devices.c.status_since, devices.c.status_before_suspension, m.active,
+                                  m.entry_id, m.cpl_status)
+                           .join(device_models, device_models.c.id == devices.c.model_ref)
+                           .where(devices.c.device_id == device_id)).one_or_none()
+        if row is None:
+            return None
+        return DeviceRecord(
+            device_id=row.device_id, physical_device_type=row.physical_device_type,
+            manufacturer_id=row.manufacturer_id, model_id=row.model_id, hardware_version=row.hardware_version,
+            firmware_version=row.firmware_version, status=row.status, status_since=unstamp(row.status_since),
+            status_before_suspension=row.status_before_suspension, model_active=bool(row.active),
+            cpl_entry_id=row.entry_id, cpl_status=row.cpl_status)
+
+    def history(self, conn: Connection, device_id: str) -> list[StatusChange]:
+        h = status_history.c
+        rows = conn.execute(select(h.status, h.since, h.until, h.new_status, h.extract_sequence, h.alert)
+                            .join(devices, devices.c.id == h.device_ref)
+                            .where(devices.c.device_id == device_id).order_by(h.id)).all()
+        return [StatusChange(status=r.status, since=unstamp(r.since), until=unstamp(r.until),
+                             new_status=r.new_status, extract_sequence=r.extract_sequence, alert=r.alert)
+                for r in rows]
+
+    def insert_device(self, conn: Connection, *, device_id: str, model_ref: int, status: str,
+                      since: dt.datetime) -> None:
+        exists = conn.execute(select(devices.c.id).where(devices.c.device_id == device_id)).first()
+        if exists is not None:
+            raise DeviceExistsError(f"Device {device_id} is already in the inventory.")
+        conn.execute(insert(devices).values(device_id=device_id, model_ref=model_ref, status=status,
+                                            status_since=stamp(since)))
+
+    def set_model(self, conn: Connection, device_id: str, model_ref: int) -> None:
+        conn.execute(update(devices).where(devices.c.device_id == device_id).values(model_ref=model_ref))
+
+    def count_by_status(self, conn: Connection) -> dict[str, int]:
+        rows = conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status)).all()
+        return {str(status): int(count) for status, count in rows}
+
+    def device_count(self, conn: Connection) -> int:
+        return int(conn.execute(select(func.count()).select_from(devices)).scalar_one())
+
+    def max_device_ref(self, conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(devices.c.id), 0))).scalar_one())
+
+    # --- bulk loading -------------------------------------------------------------------
+
+    def bulk_load_devices(self, rows: Iterable[Sequence[Any]], *, rebuild_indexes: bool,
+                          progress: Callable[[int], None] = lambda n: None, batch: int = 100_000) -> int:
+        """Load (id, device_id, model_ref, status, status_since) rows in one transaction, the fastest way.
+
+        SQLite: executemany in big batches with synchronous=NORMAL (the database is already WAL).
+        PostgreSQL: COPY. With ``rebuild_indexes`` the Device indexes are dropped first and built
+        once at the end, far faster than keeping them up to date row by row; a duplicate Device ID
+        then surfaces when the unique index is built. Either way the load is all or nothing.
+        """
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.commit()
+            try:
+                with conn.begin():
+                    if rebuild_indexes:
+                        for index in _DEVICE_INDEXES:
+                            index.drop(conn)
+                    loader = self._copy_rows if self.backend == "postgresql" else self._executemany_rows
+                    loaded = loader(conn, rows, progress, batch)
+                    if rebuild_indexes:
+                        for index in _DEVICE_INDEXES:
+                            index.create(conn)
+                    if self.backend == "postgresql":
+                        conn.execute(text("SELECT setval(pg_get_serial_sequence('devices', 'id'), "
+                                          "(SELECT coalesce(max(id), 1) FROM devices))"))
+            except IntegrityError:
+                raise SeedCollisionError("Seeded Device IDs collide with Devices already in the inventory; "
+                                         "nothing was loaded.") from None
+            finally:
+                if self.backend == "sqlite":
+                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.commit()
+        if self.backend == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE devices")
+                conn.exec_driver_sql("ANALYZE device_models")
+        return loaded
+
+    @staticmethod
+    def _executemany_rows(conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None],
+                          batch: int) -> int:
+        sql = "INSERT INTO devices (id, device_id, model_ref, status, status_since) VALUES (?, ?, ?, ?, ?)"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        loaded = 0
+        for chunk in _batches(rows, batch):
+            cursor.executemany(sql, chunk)
+            loaded += len(chunk)
+            progress(len(chunk))
+        cursor.close()
+        return loaded
+
+    @staticmethod
+    def _copy_rows(conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None],
+                   batch: int) -> int:
+        raw = conn.connection.driver_connection
+        loaded = 0
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            sql = "COPY devices (id, device_id, model_ref, status, status_since) FROM STDIN"
+            with cursor.copy(sql) as copy:
+                for chunk in _batches(rows, batch):
+                    buffer = io.StringIO()
+                    # Ids, hex, status names and fixed-format times: nothing needs COPY escaping.
+                    buffer.writelines(f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}\n" for r in chunk)
+                    copy.write(buffer.getvalue())
+                    loaded += len(chunk)
+                    progress(len(chunk))
+        return loaded
+
+
+def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _model_key_columns() -> tuple[Column[Any], ...]:
+    m = device_models.c
+    return (m.physical_device_type, m.manufacturer_id, m.model_id, m.hardware_version, m.firmware_version)
+
+
+def _key(row: Any) -> ModelKey:
+    return (row.physical_device_type, row.manufacturer_id, row.model_id, row.hardware_version,
+            row.firmware_version)
+
+
+def _listing(extract: Extract) -> dict[ModelKey, tuple[bool, str, str]]:
+    """Per model key in the extract: Active or not, and the entry that says so (an Active one wins).
+
+    A removed model re-added later is a new entry with the same key; the key is Active if any of
+    its entries is.
+    """
+    listing: dict[ModelKey, tuple[bool, str, str]] = {}
+    for entry in extract.entries:
+        current = listing.get(entry.model_key)
+        if current is None or (entry.is_active and not current[0]):
+            listing[entry.model_key] = (entry.is_active, entry.entry_id, entry.status)
+    return listing
+
+
+def _extract_record(row: RowMapping) -> ExtractRecord:
+    def moment(value: Any) -> dt.datetime | None:
+        return None if value is None else unstamp(str(value))
+
+    received_at = unstamp(row["received_at"])
+    return ExtractRecord(
+        id=int(row["id"]), sequence=row["sequence"], content_sha256=row["content_sha256"],
+        file_sha256=row["file_sha256"], issued_at=moment(row["issued_at"]), signer=row["signer"],
+        received_at=received_at, deadline=unstamp(row["deadline"]), state=row["state"],
+        applied_at=moment(row["applied_at"]), refusal_rule=row["refusal_rule"],
+        refusal_reason=row["refusal_reason"], devices_suspended=row["devices_suspended"],
+        devices_restored=row["devices_restored"], receipt_path=row["receipt_path"])
+
