@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from asn1crypto import algos, core
-from asn1crypto import parser as asn1_parser
 from asn1crypto import cms as asn1_cms
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -84,6 +84,8 @@ _SIGNING_TIME: Final = "signing_time"
 _ALGORITHM_PROTECTION: Final = "cms_algorithm_protection"
 _ANY_POLICY: Final = "2.5.29.32.0"
 _UTC_TIME_YEARS: Final = range(1950, 2050)  # RFC 5652 section 11.3: UTCTime in these years
+_SIGNED_DATA_OID_DER: Final = bytes(asn1_cms.ContentType(_SIGNED_DATA).dump())
+_OID_SEARCH_WINDOW: Final = 16  # a ContentInfo's type OID follows its (at most 6-octet) header
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,10 @@ def _parse(der: bytes) -> _ParsedSignedData:
         consumed = len(header) + len(body) + len(trailer)
         info = asn1_cms.ContentInfo.load(der[:consumed], strict=True)
         content_type = info["content_type"].native
-    except Exception:  # any parser failure here means "not CMS"
+    except Exception:  # any parser failure here means "not CMS", or CMS cut short
+        if _SIGNED_DATA_OID_DER in der[:_OID_SEARCH_WINDOW]:
+            raise MalformedCmsError(
+                "the file starts as a CMS SignedData but its structure is cut short or broken.") from None
         raise NotCmsError("the data is not a CMS ContentInfo.") from None
     if consumed != len(der):
         raise UnsignedContentError(
@@ -282,6 +287,7 @@ def _parse(der: bytes) -> _ParsedSignedData:
         signed_data = info["content"]
         if not isinstance(signed_data, asn1_cms.SignedData):
             raise MalformedCmsError("the ContentInfo carries no SignedData.")
+        version = signed_data["version"].native
         digest_algorithms = tuple(
             (algorithm["algorithm"].native, algorithm["parameters"].native is None)
             for algorithm in signed_data["digest_algorithms"])
@@ -289,6 +295,14 @@ def _parse(der: bytes) -> _ParsedSignedData:
         econtent_type = encapsulated["content_type"].native
     if econtent_type != _DATA:
         raise UnexpectedContentTypeError(f"the signed content type is {econtent_type}, not id-data.")
+    with _reading("encapsulated content"):
+        elements = _count_elements(encapsulated.contents)
+    if elements > 2:
+        raise ExtraContentError("the encapsulated content info carries more than one content.")
+    # asn1crypto parses lazily and would never look past the fields it is asked for; parsing
+    # the whole structure once refuses anything it does not define (extra elements, bad tags).
+    with _reading("CMS structure"):
+        info.native  # noqa: B018 - for its side effect: the full, strict parse
     with _reading("encapsulated content"):
         econtent = encapsulated["content"]
         content = None if isinstance(econtent, core.Void) else bytes(econtent)
@@ -301,6 +315,12 @@ def _parse(der: bytes) -> _ParsedSignedData:
             f"the SignedData carries {len(signer_infos)} signers; exactly one is allowed.")
     with _reading("SignerInfo"):
         signer = _read_signer_info(signer_infos[0])
+    # RFC 5652 5.1 and 5.3: SignerInfo version 1 names its signer by issuer and serial number,
+    # version 3 by subject key identifier; SignedData is version 3 when a SignerInfo is.
+    if signer.version != ("v1" if signer.issuer_der is not None else "v3"):
+        raise MalformedCmsError("the SignerInfo version does not match how it names its signer.")
+    if version not in ("v1", "v3") or (signer.version == "v3" and version != "v3"):
+        raise MalformedCmsError(f"the SignedData version {version} is not the one RFC 5652 requires.")
     with _reading("certificate set"):
         choices = signed_data["certificates"]
         certificate_ders = [] if isinstance(choices, core.Void) else [
@@ -309,10 +329,20 @@ def _parse(der: bytes) -> _ParsedSignedData:
     for certificate_der in certificate_ders:
         try:
             certificates.append(x509.load_der_x509_certificate(certificate_der))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise MalformedCmsError("a certificate in the file is not a well-formed X.509 certificate.") \
                 from None
     return _ParsedSignedData(digest_algorithms, content, tuple(certificates), signer)
+
+
+def _count_elements(encoded: bytes | None) -> int:
+    """How many DER elements follow one another in ``encoded``."""
+    count, rest = 0, encoded or b""
+    while rest:
+        _, _, _, header, body, trailer = asn1_parser.parse(rest)
+        rest = rest[len(header) + len(body) + len(trailer):]
+        count += 1
+    return count
 
 
 def _read_signer_info(signer_info: asn1_cms.SignerInfo) -> _SignerInfo:
