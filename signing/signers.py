@@ -14,6 +14,7 @@ at start-up and not at the first extract.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -150,12 +151,37 @@ def _load_private_key(path: Path, passphrase_env: str) -> Any:
             f"the passphrase in {passphrase_env} does not decrypt the key {path}.") from None
 
 
+@dataclass
+class _TokenLogin:
+    """One logged-in session per token and process, shared by every signer that uses the token.
+
+    PKCS#11 login state belongs to the application, not the session: a second C_Login fails
+    with CKR_USER_ALREADY_LOGGED_IN, and one C_Logout logs every session out. So signers share
+    one session (and one lock, since sessions are not thread-safe) and the last to close it
+    logs out.
+    """
+
+    session: Session
+    pin_digest: bytes
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0
+
+
+_LOGINS: dict[tuple[str, str], _TokenLogin] = {}
+_LOGINS_LOCK = threading.Lock()
+
+
+def _pin_digest(module_path: str, token_label: str, pin: str) -> bytes:
+    return hashlib.sha256(f"{module_path}\0{token_label}\0{pin}".encode()).digest()
+
+
 class Pkcs11Signer:
     """A signer whose EC P-256 private key stays on a PKCS#11 token (an HSM; SoftHSM2 in tests).
 
     The token computes raw ECDSA (CKM_ECDSA) over a SHA-256 digest made on the host, which every
-    token supports, and the raw r||s it returns is re-encoded as DER. One session is opened at
-    construction and reused; `sign` is serialised because PKCS#11 sessions are not thread-safe.
+    token supports, and the raw r||s it returns is re-encoded as DER. The token's logged-in
+    session is opened once and shared (see `_TokenLogin`); `close` (or leaving a ``with`` block)
+    gives it back.
     """
 
     def __init__(self, module_path: str, token_label: str, key_label: str, pin: str,
@@ -165,45 +191,66 @@ class Pkcs11Signer:
         self._public_key = _require_p256_certificate(certificate)
         self._certificate = certificate
         self._chain = tuple(chain)
-        self._lock = threading.Lock()
-        self._session: Session | None = None
+        self._login_key = (module_path, token_label)
+        self._login: _TokenLogin | None = None
         self._key: SignMixin | None = None
         self._mechanism = pkcs11.Mechanism.ECDSA
-        where = f"PKCS#11 token {token_label!r}"
+        self._where = f"PKCS#11 token {token_label!r}"
+        self._login = self._log_in(module_path, token_label, pin)
         try:
-            library = pkcs11.lib(module_path)
-        except pkcs11.PKCS11Error as error:
-            raise SignerConfigurationError(
-                f"cannot load the PKCS#11 module {module_path} ({error}).") from None
-        try:
-            token = library.get_token(token_label=token_label)
-            self._session = token.open(user_pin=pin)
-        except pkcs11.NoSuchToken:
-            raise SignerConfigurationError(f"no {where} is present in {module_path}.") from None
-        except pkcs11.MultipleTokensReturned:
-            raise SignerConfigurationError(f"more than one {where} is present in {module_path}.") from None
-        except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange):
-            raise SignerConfigurationError(f"the PIN for the {where} is not accepted.") from None
-        except pkcs11.PinLocked:
-            raise SignerConfigurationError(f"the user PIN of the {where} is locked.") from None
-        except pkcs11.PKCS11Error as error:
-            raise SignerConfigurationError(f"cannot open a session on the {where} ({error!r}).") from None
-        try:
-            key = self._session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY,
-                                        key_type=pkcs11.KeyType.EC, label=key_label)
+            with self._login.lock:
+                key = self._login.session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY,
+                                                  key_type=pkcs11.KeyType.EC, label=key_label)
         except pkcs11.NoSuchKey:
             self.close()
             raise SignerConfigurationError(
-                f"the {where} holds no EC private key labelled {key_label!r}.") from None
+                f"the {self._where} holds no EC private key labelled {key_label!r}.") from None
         except pkcs11.MultipleObjectsReturned:
             self.close()
             raise SignerConfigurationError(
-                f"the {where} holds more than one EC private key labelled {key_label!r}.") from None
+                f"the {self._where} holds more than one EC private key labelled {key_label!r}.") from None
         if not isinstance(key, pkcs11.SignMixin):
             self.close()
-            raise SignerConfigurationError(f"the key {key_label!r} on the {where} cannot sign.")
+            raise SignerConfigurationError(f"the key {key_label!r} on the {self._where} cannot sign.")
         self._key = key
         self._check_key_matches_certificate()
+
+    def _log_in(self, module_path: str, token_label: str, pin: str) -> _TokenLogin:
+        import pkcs11
+
+        digest = _pin_digest(module_path, token_label, pin)
+        with _LOGINS_LOCK:
+            login = _LOGINS.get(self._login_key)
+            if login is not None:
+                if not hmac.compare_digest(login.pin_digest, digest):
+                    raise SignerConfigurationError(
+                        f"the PIN for the {self._where} differs from the one this process logged in with.")
+                login.users += 1
+                return login
+            try:
+                library = pkcs11.lib(module_path)
+            except pkcs11.PKCS11Error as error:
+                raise SignerConfigurationError(
+                    f"cannot load the PKCS#11 module {module_path} ({error}).") from None
+            try:
+                session = library.get_token(token_label=token_label).open(user_pin=pin)
+            except pkcs11.NoSuchToken:
+                raise SignerConfigurationError(f"no {self._where} is present in {module_path}.") from None
+            except pkcs11.MultipleTokensReturned:
+                raise SignerConfigurationError(
+                    f"more than one {self._where} is present in {module_path}.") from None
+            except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange):
+                raise SignerConfigurationError(f"the PIN for the {self._where} is not accepted.") from None
+            except pkcs11.PinLocked:
+                raise SignerConfigurationError(f"the user PIN of the {self._where} is locked.") from None
+            except pkcs11.UserAlreadyLoggedIn:
+                raise SignerConfigurationError(
+                    f"the {self._where} is already logged in by another part of this process.") from None
+            except pkcs11.PKCS11Error as error:
+                raise SignerConfigurationError(
+                    f"cannot open a session on the {self._where} ({error!r}).") from None
+            login = _LOGINS[self._login_key] = _TokenLogin(session, digest, users=1)
+            return login
 
     def _check_key_matches_certificate(self) -> None:
         # The private key's public half may not be on the token: a test signature proves the pair.
@@ -228,25 +275,34 @@ class Pkcs11Signer:
     def sign(self, data: bytes) -> bytes:
         import pkcs11
 
+        login, key = self._login, self._key
+        if login is None or key is None:
+            raise SigningOperationError("the PKCS#11 signer has been closed.")
         digest = hashlib.sha256(data).digest()
         try:
-            with self._lock:
-                if self._key is None or self._session is None:
-                    raise SigningOperationError("the PKCS#11 signer has been closed.")
-                raw = self._key.sign(digest, mechanism=self._mechanism)
+            with login.lock:
+                raw = key.sign(digest, mechanism=self._mechanism)
         except pkcs11.PKCS11Error as error:
-            raise SigningOperationError(f"the PKCS#11 token refused to sign ({error!r}).") from None
+            raise SigningOperationError(f"the {self._where} refused to sign ({error!r}).") from None
         if len(raw) != 2 * P256_SCALAR_OCTETS:
             raise SigningOperationError(
-                f"the PKCS#11 token returned a {len(raw)}-octet signature; P-256 gives 64.")
+                f"the {self._where} returned a {len(raw)}-octet signature; P-256 gives 64.")
         r = int.from_bytes(raw[:P256_SCALAR_OCTETS], "big")
         s = int.from_bytes(raw[P256_SCALAR_OCTETS:], "big")
         return encode_dss_signature(r, s)
 
     def close(self) -> None:
-        session, self._session, self._key = self._session, None, None
-        if session is not None:
-            session.close()
+        """Give the token session back; the last signer using the token logs out."""
+        login, self._login, self._key = self._login, None, None
+        if login is None:
+            return
+        with _LOGINS_LOCK:
+            login.users -= 1
+            if login.users == 0:
+                if _LOGINS.get(self._login_key) is login:
+                    del _LOGINS[self._login_key]
+                with login.lock:
+                    login.session.close()
 
     def __enter__(self) -> Pkcs11Signer:
         return self
