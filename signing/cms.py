@@ -267,9 +267,8 @@ def _reading(part: str) -> Iterator[None]:
 
 def _parse(der: bytes) -> _ParsedSignedData:
     try:
-        _, _, _, header, body, trailer = asn1_parser.parse(der)
-        consumed = len(header) + len(body) + len(trailer)
-        info = asn1_cms.ContentInfo.load(der[:consumed], strict=True)
+        consumed = asn1_parser.peek(der)
+        info = asn1_cms.ContentInfo.load(der if consumed == len(der) else der[:consumed], strict=True)
         content_type = info["content_type"].native
     except Exception:  # any parser failure here means "not CMS", or CMS cut short
         if _SIGNED_DATA_OID_DER in der[:_OID_SEARCH_WINDOW]:
@@ -295,14 +294,16 @@ def _parse(der: bytes) -> _ParsedSignedData:
         econtent_type = encapsulated["content_type"].native
     if econtent_type != _DATA:
         raise UnexpectedContentTypeError(f"the signed content type is {econtent_type}, not id-data.")
-    with _reading("encapsulated content"):
-        elements = _count_elements(encapsulated.contents)
-    if elements > 2:
-        raise ExtraContentError("the encapsulated content info carries more than one content.")
     # asn1crypto parses lazily and would never look past the fields it is asked for; parsing
     # the whole structure once refuses anything it does not define (extra elements, bad tags).
-    with _reading("CMS structure"):
+    try:
         info.native  # noqa: B018 - for its side effect: the full, strict parse
+    except Exception:
+        with _reading("encapsulated content"):
+            elements = _count_elements(encapsulated.contents)
+        if elements > 2:
+            raise ExtraContentError("the encapsulated content info carries more than one content.") from None
+        raise MalformedCmsError("the CMS structure is not well-formed DER.") from None
     with _reading("encapsulated content"):
         econtent = encapsulated["content"]
         content = None if isinstance(econtent, core.Void) else bytes(econtent)
