@@ -1,1 +1,10 @@
-"""signing."""
+"""Signing: the signed CPL extract and signed submissions (CMS on the GBCS algorithm profile).
+
+- `signing.extract`: the extract's content (canonical JSON); `signing.receipt`: the DCC's receipt.
+- `signing.cms`: `sign_data` and `verify_signed_data` (CMS SignedData, strict).
+- `signing.signers`: the `Signer` interface, PEM and PKCS#11 signers, `load_signer(spec)`.
+- `signing.trust`: `TrustStore` and `load_trust(paths)`: the configured trust anchors.
+- `signing.profile`: the certificate profile, policy OIDs and key identifiers.
+- `signing.errors`: every refusal, named for the rule that failed.
+- `signing.devpki`: DEVELOPMENT ONLY credentials (`python -m signing.devpki keys-dev`).
+"""

@@ -90,9 +90,9 @@ def issue_certificate(
 ) -> x509.Certificate:
     """One certificate on the profile. ``issuer`` None makes it self-signed (a root).
 
-    CAs get keyUsage keyCertSign + cRLSign, end entities digitalSignature (unless
-    ``digital_signature`` is False, which only tests want); both critical, as is basicConstraints
-    and certificatePolicies. Key identifiers are 8 octets, RFC 5280 method 2.
+    CAs get keyUsage keyCertSign + cRLSign, end entities digitalSignature (or, when
+    ``digital_signature`` is False, which only tests want, nonRepudiation instead); keyUsage,
+    basicConstraints and certificatePolicies are critical. Key identifiers are 8 octets, RFC 5280 method 2.
     """
     ski = _ec_identifier(public_key)
     issuer_name = subject if issuer is None else issuer.certificate.subject
@@ -109,7 +109,7 @@ def issue_certificate(
         .add_extension(
             x509.KeyUsage(
                 digital_signature=digital_signature and not is_ca,
-                content_commitment=False,
+                content_commitment=not digital_signature and not is_ca,
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,

@@ -53,7 +53,7 @@ def describe_key(key: object) -> str:
         return f"an EC key on {key.curve.name}"
     size = getattr(key, "key_size", None)
     kind = type(key).__name__.removeprefix("_").replace("PublicKey", "").replace("PrivateKey", "")
-    return f"a {kind} key" + (f" of {size} bits" if size else "")
+    return f"a key of type {kind}" + (f" ({size} bits)" if size else "")
 
 
 def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:

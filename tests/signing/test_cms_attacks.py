@@ -7,20 +7,31 @@ made again with the right key, so only the rule under test can refuse it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from asn1crypto import algos, core
 from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import HealthCheck, given, settings
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signing import errors
-from signing.cms import SIGNING_TIME_SKEW, sign_data, verify_signed_data
-from signing.devpki import Credential, make_end_entity, make_issuing_ca, make_root
+from signing.cms import SIGNING_TIME_SKEW, VerifiedData, sign_data, verify_signed_data
+from signing.devpki import (
+    Credential,
+    issue_certificate,
+    make_end_entity,
+    make_issuing_ca,
+    make_root,
+    new_p256_key,
+    subject_name,
+)
 from signing.profile import (
     DEV_POLICY_CPL_EXTRACT_SIGNING,
     DEV_POLICY_DCC_RECEIPT_SIGNING,
@@ -44,6 +55,7 @@ from tests.signing.helpers import (
     write_pem,
 )
 
+AttributeEdit = Callable[[list[asn1_cms.CMSAttribute]], list[asn1_cms.CMSAttribute]]
 CONTENT = b'{"entries":[],"format":"cpl-extract","format_version":1,"sequence":7}'
 
 
@@ -64,8 +76,10 @@ def issuing_ca() -> Credential:
     return dev_credential("issuing-ca")
 
 
-def verify(der: bytes, **kwargs: object) -> object:
-    return verify_signed_data(der, dev_trust(), **kwargs)  # type: ignore[arg-type]
+def verify(der: bytes, *, detached_content: bytes | None = None, required_policy: str | None = None,
+           now: dt.datetime | None = None) -> VerifiedData:
+    return verify_signed_data(der, dev_trust(), detached_content=detached_content,
+                              required_policy=required_policy, now=now)
 
 
 def test_the_untouched_file_verifies(good: bytes) -> None:
@@ -137,9 +151,7 @@ def test_signer_certificate_missing_from_the_file_is_refused(good: bytes, issuin
         verify(rebuild(good, certificates=only_ca))
 
 
-def _asn1(credential: Credential) -> object:
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives.serialization import Encoding
+def _asn1(credential: Credential) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(credential.certificate.public_bytes(Encoding.DER))
 
 
@@ -176,7 +188,7 @@ def test_a_signer_since_expired_still_verifies_for_what_it_signed_while_valid() 
 
 def test_signing_time_in_the_future_is_refused() -> None:
     signed = sign_data(CONTENT, dev_signer(), signing_time=now() + SIGNING_TIME_SKEW + dt.timedelta(minutes=5))
-    assert verify(signed).content == CONTENT  # type: ignore[attr-defined]
+    assert verify(signed).content == CONTENT
     with pytest.raises(errors.SigningTimeInFutureError):
         verify(signed, now=now())
 
@@ -201,7 +213,6 @@ def test_signer_without_the_required_policy_is_refused_for_that_role(good: bytes
 
 def test_issuing_ca_not_authorised_for_the_policy_is_refused_for_that_role() -> None:
     root = dev_credential("root-ca")
-    from signing.devpki import issue_certificate, new_p256_key, subject_name
     ca_key = new_p256_key()
     start = now() - dt.timedelta(days=1)
     submissions_only = Credential("submissions-ca", issue_certificate(
@@ -212,7 +223,7 @@ def test_issuing_ca_not_authorised_for_the_policy_is_refused_for_that_role() -> 
                              policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now())
     signed = sign_data(CONTENT, signer_for(signer, submissions_only))
 
-    assert verify(signed).content == CONTENT  # type: ignore[attr-defined]
+    assert verify(signed).content == CONTENT
     with pytest.raises(errors.SignerRoleError):
         verify(signed, required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING)
 
@@ -303,6 +314,29 @@ def test_a_signed_attribute_given_twice_is_refused(good: bytes, signer_key: ec.E
         verify(resign_attributes(good, signer_key, second_time))
 
 
+def _with_algorithm_protection(digest: str) -> AttributeEdit:
+    def edit(attributes: list[asn1_cms.CMSAttribute]) -> list[asn1_cms.CMSAttribute]:
+        protection = asn1_cms.CMSAlgorithmProtection({
+            "digest_algorithm": {"algorithm": digest},
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"}})
+        return [*attributes, asn1_cms.CMSAttribute(
+            {"type": "cms_algorithm_protection", "values": [protection]})]
+    return edit
+
+
+def test_algorithm_protection_naming_our_algorithms_is_accepted(
+        good: bytes, signer_key: ec.EllipticCurvePrivateKey) -> None:
+    protected = resign_attributes(good, signer_key, _with_algorithm_protection("sha256"))
+    assert verify(protected).content == CONTENT
+
+
+def test_algorithm_protection_naming_another_digest_is_refused(
+        good: bytes, signer_key: ec.EllipticCurvePrivateKey) -> None:
+    protected = resign_attributes(good, signer_key, _with_algorithm_protection("sha512"))
+    with pytest.raises(errors.UnsupportedAlgorithmError, match="algorithm protection"):
+        verify(protected)
+
+
 # --- content: extra, missing, twice ---------------------------------------------------------
 
 
@@ -316,7 +350,7 @@ def test_a_second_signed_file_appended_is_refused(good: bytes) -> None:
         verify(good + sign_data(b"another content", dev_signer()))
 
 
-class _TwoContents(core.Sequence):
+class _TwoContents(core.Sequence):  # type: ignore[misc]
     _fields: ClassVar[list[tuple[Any, ...]]] = [
                ("content_type", asn1_cms.ContentType),
                ("content", core.OctetString, {"explicit": 0}),
@@ -390,7 +424,7 @@ def test_non_cms_bytes_are_refused(data: bytes) -> None:
         verify(data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2048))
 def test_random_bytes_only_ever_raise_verification_errors(data: bytes) -> None:
     with pytest.raises(errors.VerificationError):
