@@ -435,7 +435,7 @@ def _find_signer_certificate(signer: _SignerInfo,
     for certificate in certificates:
         if signer.issuer_der is not None:
             if (certificate.serial_number == signer.serial_number
-                    and certificate.issuer.public_bytes() == signer.issuer_der):
+                    and _same_name(certificate.issuer.public_bytes(), signer.issuer_der)):
                 matches.append(certificate)
         elif _subject_key_identifier(certificate) == signer.subject_key_identifier:
             matches.append(certificate)
@@ -446,6 +446,16 @@ def _find_signer_certificate(signer: _SignerInfo,
     if len(distinct) > 1:
         raise MalformedCmsError("more than one certificate in the file matches the signer identifier.")
     return next(iter(distinct.values()))
+
+
+def _same_name(encoded: bytes, other: bytes) -> bool:
+    """Names equal as encoded or, like OpenSSL's X509_NAME_cmp, after RFC 5280 normalisation."""
+    if encoded == other:
+        return True
+    try:
+        return bool(asn1_x509.Name.load(encoded) == asn1_x509.Name.load(other))
+    except Exception:  # a name asn1crypto cannot normalise is no match
+        return False
 
 
 def _subject_key_identifier(certificate: x509.Certificate) -> bytes | None:

@@ -151,6 +151,24 @@ def test_signer_certificate_missing_from_the_file_is_refused(good: bytes, issuin
         verify(rebuild(good, certificates=only_ca))
 
 
+def test_signer_named_by_an_equivalently_encoded_issuer_name_is_found(good: bytes) -> None:
+    info = signer_info(good)
+    issuer = info["sid"].chosen["issuer"]
+    printable = asn1_x509.Name.build(issuer.native, use_printable=True)
+    assert printable.dump() != issuer.dump()
+    sid = asn1_cms.SignerIdentifier({"issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
+        {"issuer": printable, "serial_number": info["sid"].chosen["serial_number"]})})
+    assert verify(rebuild(good, signer_infos=[with_signer_info(info, sid=sid)])).content == CONTENT
+
+
+def test_signer_named_by_a_wrong_serial_number_is_not_found(good: bytes) -> None:
+    info = signer_info(good)
+    sid = asn1_cms.SignerIdentifier({"issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
+        {"issuer": info["sid"].chosen["issuer"], "serial_number": 12345})})
+    with pytest.raises(errors.SignerCertificateNotFoundError):
+        verify(rebuild(good, signer_infos=[with_signer_info(info, sid=sid)]))
+
+
 def _asn1(credential: Credential) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(credential.certificate.public_bytes(Encoding.DER))
 
