@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
+export COLUMNS="${COLUMNS:-180}"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # Commands that are expected to refuse (exit 1) in the demo.
 expect_refusal() { if "$@"; then echo "(expected a refusal)"; exit 1; fi; }

@@ -35,6 +35,10 @@ def canonical_json(value: Any) -> bytes:
     formatting differs from Python's, and the format has none.
     """
     _refuse_floats(value)
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
@@ -136,7 +140,10 @@ class Extract:
         }
 
     def content(self) -> bytes:
-        return canonical_json(self.to_json())
+        # Entries hold only strings and null by construction; only the open-ended extra keys can
+        # smuggle in a float, so only they are walked (a full walk costs as much as the encoding).
+        _refuse_floats(self.extra)
+        return _dumps(self.to_json())
 
     def active_model_keys(self) -> frozenset[tuple[str, str, str, str, str]]:
         return frozenset(e.model_key for e in self.entries if e.is_active)
