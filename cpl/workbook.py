@@ -392,7 +392,7 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
     """
     extent = _Extent(label, limits)
     formulas: set[tuple[int, int]] = set()
-    row_index = 0  # 1-based row of the current <row>
+    row_index = 1  # row number of the current <row> (calamine counts from the last reference)
     column_index = 0  # 0-based column the next cell without a reference takes
     cell: tuple[int, int] | None = None
     cell_has_value = False
