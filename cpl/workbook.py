@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import os
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import IO
+from dataclasses import dataclass
+from typing import IO, Any
 
 import defusedxml.ElementTree as SafeElementTree
 import python_calamine
@@ -72,8 +73,9 @@ class ReadLimits:
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
-#: A zip local file header: signature, 22 bytes we take from the central directory, name and extra lengths.
+#: A zip local file header: signature, 22 bytes taken from the central directory instead, name and extra lengths.
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
+_UTF8_NAME_FLAG = 0x800
 _WORKBOOK_PART = "xl/workbook.xml"
 _WORKBOOK_RELS_PART = "xl/_rels/workbook.xml.rels"
 #: Parts smaller than this are not judged by their compression ratio: they cannot exhaust anything.
@@ -179,12 +181,14 @@ def _inflate(data: memoryview, info: zipfile.ZipInfo) -> bytes:
     """
     corrupt = WorkbookUnreadable(f"The workbook part {info.filename} is corrupt or truncated.")
     start = info.header_offset
-    header = bytes(data[start : start + _LOCAL_HEADER.size])
+    header = bytes(data[start : start + _LOCAL_HEADER.size]) if start >= 0 else b""
     if len(header) < _LOCAL_HEADER.size:
         raise corrupt
     signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
-    if signature != _ZIP_MAGIC:
-        raise corrupt
+    name = bytes(data[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_length])
+    encoding = "utf-8" if info.flag_bits & _UTF8_NAME_FLAG else "cp437"
+    if signature != _ZIP_MAGIC or name.decode(encoding, "replace") != info.orig_filename:
+        raise corrupt  # the directory points somewhere else than at this part
     begin = start + _LOCAL_HEADER.size + name_length + extra_length
     compressed = data[begin : begin + info.compress_size]
     if len(compressed) != info.compress_size:
@@ -262,11 +266,8 @@ def _dtd_refusal(part: str) -> WorkbookUnreadable:
 # --- sheet extents and formulas --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _SheetScan:
-    """What a sheet part holds, found before calamine reads it."""
-
-    formula_cells: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+#: (row number, 0-based column) of the cells holding a formula.
+_FormulaCells = frozenset[tuple[int, int]]
 
 
 def _small_row_digits(limits: ReadLimits) -> int:
@@ -323,7 +324,7 @@ class _Extent:
             )
 
 
-def _scan_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _SheetScan:
+def _scan_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _FormulaCells:
     """Bound a sheet's extent and find its formula cells with byte scans, or parse it when they cannot tell.
 
     calamine lays a sheet out as a dense grid from A1 to the furthest value, and aborts the whole
@@ -362,13 +363,13 @@ def _scan_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _S
     if needs_parse:
         return _parse_sheet(part, content, label, limits)
     if not formula_tags:
-        return _SheetScan()
+        return frozenset()
     formulas = frozenset(
         (int(cell.group(2)), _column_number(cell.group(1)) - 1) for cell in _FORMULA_CELL.finditer(content)
     )
     if len(formulas) != formula_tags:
         return _parse_sheet(part, content, label, limits)
-    return _SheetScan(formula_cells=formulas)
+    return formulas
 
 
 def _has_later_reference(content: bytes) -> bool:
@@ -384,7 +385,7 @@ def _has_later_reference(content: bytes) -> bool:
 _REFERENCE = re.compile(r"([A-Za-z]*)([0-9]+)")
 
 
-def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _SheetScan:
+def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _FormulaCells:
     """The exact extent and formula cells, placing cells as calamine does (defusedxml, streaming).
 
     calamine matches local names (any prefix), reads only the first sheetData, takes a cell's
@@ -439,7 +440,7 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
         raise
     except Exception as error:  # expat's errors, and defusedxml's refusals
         raise WorkbookUnreadable(f"The workbook part {part} is not well-formed XML.") from error
-    return _SheetScan(formula_cells=frozenset(formulas))
+    return frozenset(formulas)
 
 
 def _parse_reference(reference: str, label: str, *, need_column: bool) -> tuple[int, int]:
@@ -516,7 +517,7 @@ class _Parts:
         self._limits = limits
         self._checked: set[str] = set()
         self.labels: dict[str, str] = {}
-        self.formulas: dict[str, frozenset[tuple[int, int]]] = {}
+        self.formulas: dict[str, _FormulaCells] = {}
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """A small part's checked content (the workbook and its relationships)."""
@@ -534,7 +535,7 @@ class _Parts:
         if sheet or b"sheetData" in content:  # calamine reads cells only after a sheetData tag
             _check_encoding(part, content)
             label = self.labels.get(part, f"The workbook part {part}")
-            self.formulas[part] = _scan_sheet(part, content, label, self._limits).formula_cells
+            self.formulas[part] = _scan_sheet(part, content, label, self._limits)
         else:
             _check_xml_text(part, content)
 
@@ -673,6 +674,9 @@ _DATE_FORMAT = "yyyy-mm-dd"
 _TEXT_FORMAT = "@"
 _COMMENT_AUTHOR = "CPL"
 
+#: openpyxl's write-only worksheet (openpyxl ships without type hints).
+_Sheet = Any
+
 
 def _format_text(column: Column) -> str:
     """The format column of the Guidance sheet, from the schema."""
@@ -720,7 +724,7 @@ class _ChoiceLists:
         return self._formulas[column.choices]
 
 
-def _header_cell(sheet: object, text: str, *, required: bool, guidance: str | None) -> WriteOnlyCell:
+def _header_cell(sheet: _Sheet, text: str, *, required: bool, guidance: str | None) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"  # a header is never a formula, whatever it starts with
     cell.font = _HEADER_FONT
@@ -732,7 +736,7 @@ def _header_cell(sheet: object, text: str, *, required: bool, guidance: str | No
     return cell
 
 
-def _cell_value(sheet: object, value: object) -> object:
+def _cell_value(sheet: _Sheet, value: object) -> object:
     """A mapping value as openpyxl should store it: enums as their text, text never as a formula."""
     if value is None or isinstance(value, bool | int | float | dt.date | dt.time | dt.timedelta):
         return value
@@ -746,7 +750,7 @@ def _cell_value(sheet: object, value: object) -> object:
 
 def _setup_form_sheet(
     book: Workbook, name: str, columns: Sequence[Column], extra_columns: Sequence[str], lists: _ChoiceLists
-) -> object:
+) -> _Sheet:
     sheet = book.create_sheet(name)
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
@@ -778,10 +782,10 @@ def _setup_form_sheet(
 
 
 def _write_rows(
-    sheet: object, columns: Sequence[Column], extra_columns: Sequence[str], rows: Sequence[Mapping[str, object]]
+    sheet: _Sheet, columns: Sequence[Column], extra_columns: Sequence[str], rows: Sequence[Mapping[str, object]]
 ) -> None:
     fields = [c.field for c in columns]
-    append = sheet.append  # type: ignore[attr-defined]
+    append = sheet.append
     for row in rows:
         get = row.get
         append([_cell_value(sheet, get(f)) for f in fields] + [_cell_value(sheet, get(h)) for h in extra_columns])
@@ -835,7 +839,7 @@ def _write_lists(book: Workbook, lists: _ChoiceLists) -> None:
 
 
 def write_submission(
-    target: str | IO[bytes],
+    target: str | os.PathLike[str] | IO[bytes],
     entries: Sequence[Mapping[str, object]],
     certificates: Sequence[Mapping[str, object]],
     *,
@@ -859,6 +863,6 @@ def write_submission(
     book.save(target)
 
 
-def write_template(target: str | IO[bytes]) -> None:
+def write_template(target: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write the blank submission form (CONTRACT.md section 1)."""
     write_submission(target, (), ())
