@@ -166,12 +166,12 @@ def _zeros_deflated(mebibytes: int) -> tuple[bytes, int]:
     return first + again * (mebibytes - 1) + compressor.flush(), crc
 
 
-def _with_parts(*replaced: RawMember, omit: Iterable[str] = ()) -> list[RawMember]:
+def _with_parts(*replaced: RawMember) -> list[RawMember]:
+    """The members of the valid workbook, with ``replaced`` standing in for the parts of their names."""
     by_name = {m.name: m for m in replaced}
     members = [
-        by_name.pop(name, None) or deflated_member(name, content)
+        by_name.pop(name) if name in by_name else deflated_member(name, content)
         for name, content in workbook_parts().items()
-        if name not in set(omit)
     ]
     return members + list(by_name.values())
 

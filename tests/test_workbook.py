@@ -475,6 +475,49 @@ def test_a_far_cell_in_a_nonstandard_spelling_is_still_found() -> None:
             read_workbook(workbook(sheet))
 
 
+def _far_apart_parts() -> dict[str, bytes]:
+    return hostile.workbook_parts(sheet_xml(
+        b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    ))
+
+
+def test_a_sheet_part_named_in_another_case_is_checked_before_calamine_reads_it() -> None:
+    """calamine finds a sheet's part ignoring case; the checks must find the same part first."""
+    parts = _far_apart_parts()
+    parts["xl/Worksheets/SHEET1.xml"] = parts.pop(hostile.SHEET_PART)
+    with pytest.raises(WorkbookUnreadable, match="row 1,048,576"):
+        read_workbook(hostile.zip_parts(parts))
+
+
+def test_relationships_the_reader_cannot_map_for_sure_still_have_every_sheet_part_checked_first() -> None:
+    parts = _far_apart_parts()
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'hyperlink" Target="http://example.invalid/?a=1&amp;b=2" TargetMode="External"/></Relationships>',
+    )
+    with pytest.raises(WorkbookUnreadable, match="row 1,048,576"):
+        read_workbook(hostile.zip_parts(parts))
+    parts[hostile.SHEET_PART] = sheet_xml(b'<row r="1">' + inline_cell("A1", "Model") + b"</row>")
+    assert only_sheet(hostile.zip_parts(parts)).header == ("Model",)
+
+
+def test_a_part_no_sheet_names_is_still_checked() -> None:
+    parts = hostile.workbook_parts()
+    parts["xl/worksheets/sheet9.xml"] = sheet_xml(b"", prolog=b'<!DOCTYPE w [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
+    with pytest.raises(WorkbookUnreadable, match=r"sheet9\.xml declares a DTD"):
+        read_workbook(hostile.zip_parts(parts))
+
+
+def test_a_zip_entry_pointing_at_another_part_is_corrupt() -> None:
+    members = [hostile.deflated_member(name, content) for name, content in hostile.workbook_parts().items()]
+    data = bytearray(hostile.raw_zip(members))
+    local_name = data.index(hostile.SHEET_PART.encode())  # the first copy is the local header's
+    data[local_name : local_name + 2] = b"XL"
+    with pytest.raises(WorkbookUnreadable, match="corrupt or truncated"):
+        read_workbook(bytes(data))
+
+
 # --- properties ------------------------------------------------------------------------------------
 
 
@@ -553,6 +596,6 @@ def test_whatever_the_sheet_holds_the_checks_never_underestimate_calamines_grid(
     if columns > 1:
         tighter.append(ReadLimits(max_columns=columns - 1))
     for limits in tighter:
-        with pytest.raises(WorkbookUnreadable) as refused:
+        with pytest.raises(WorkbookUnreadable) as checked:
             read_workbook(data, limits)
-        assert "larger than the reader accepts" not in refused.value.reason
+        assert "larger than the reader accepts" not in checked.value.reason
