@@ -1,0 +1,47 @@
+"""The HTTP service's settings, read once when the app is created; each works with no configuration.
+
+| variable | default |
+|---|---|
+| CPL_DATABASE_URL | sqlite:///var/cpl.db (see cpl.store) |
+| CPL_MAX_UPLOAD_BYTES | 10485760 (10 MiB): the largest request body an upload route reads |
+
+Signing and trust keep their own variables (CPL_SIGNER, CPL_EXTRACT_TRUST, CPL_RECEIPT_TRUST,
+CPL_SUBMISSION_TRUST, CPL_SPECS_FILE), read where they are used, as the command line does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from cpl.store import DEFAULT_DATABASE_URL
+
+DEFAULT_MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting cannot be used; the message is one sentence naming the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        limit_text = env.get("CPL_MAX_UPLOAD_BYTES", "").strip()
+        limit = DEFAULT_MAX_UPLOAD_BYTES
+        if limit_text:
+            try:
+                limit = int(limit_text)
+            except ValueError:
+                raise SettingsError(
+                    f"CPL_MAX_UPLOAD_BYTES must be a whole number of bytes, not {limit_text!r}."
+                ) from None
+            if limit < 1:
+                raise SettingsError("CPL_MAX_UPLOAD_BYTES must be at least 1.")
+        return cls(database_url=env.get("CPL_DATABASE_URL") or DEFAULT_DATABASE_URL, max_upload_bytes=limit)

@@ -1,0 +1,188 @@
+"""Signed CPL extracts over HTTP: prepare and approve (SECAS, four eyes), download (DCC and SECAS),
+and the DCC's receipts."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from api.auth import Credentials, caller
+from api.config import Settings
+from api.deps import now, read_upload, require_multipart, transaction
+from api.http import ApiError, error_responses
+from api.schemas import (
+    MAX_ID,
+    DraftOut,
+    IssuedExtractList,
+    IssuedExtractOut,
+    ReceiptOut,
+    changes_out,
+    draft_out,
+    issued_out,
+    receipt_out,
+)
+from cpl import extracts
+from cpl.domain import PartyRole
+from cpl.store import IssuedExtract, Receipt
+from signing.errors import SigningError
+from signing.extract import sha256_hex
+from signing.signers import Signer
+from signing.trust import TrustStore
+
+DraftId = Annotated[int, Path(ge=1, le=MAX_ID, description="The draft's number")]
+ExtractSequence = Annotated[int, Path(ge=1, le=MAX_ID, description="The issued extract's sequence")]
+PKCS7_MIME = "application/pkcs7-mime"
+
+
+class SigningKit:
+    """The extract signer and trust anchors, loaded on first use and kept (a PKCS#11 login is costly).
+
+    A failure to load is not kept: the next approval tries again, so fixing the configuration
+    needs no restart.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: tuple[Signer, TrustStore] | None = None
+
+    def get(self) -> tuple[Signer, TrustStore]:
+        with self._lock:
+            if self._loaded is None:
+                try:
+                    self._loaded = (extracts.extract_signer(), extracts.extract_trust())
+                except (SigningError, OSError) as problem:
+                    reason = str(problem).strip().rstrip(".")
+                    raise ApiError(
+                        503, "signer_unavailable", f"The extract signer cannot be used: {reason}."
+                    ) from None
+            return self._loaded
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["extracts"])
+    kit = SigningKit()
+
+    @api.post(
+        "/extracts/drafts",
+        status_code=201,
+        summary="Prepare the next extract (four eyes: step one)",
+        description=(
+            "Drafts the next extract from the CPL as stored and says what it changes since the last issued "
+            "one. Another SECAS user must approve it. SECAS users only."
+        ),
+        responses=error_responses(401, 403, 422),
+    )
+    def prepare(request: Request, credentials: Credentials) -> DraftOut:
+        with transaction(request) as session:
+            principal = caller(session, credentials, PartyRole.SECAS)
+            draft, changes = extracts.prepare(session, principal.user_id, now())
+            out = draft_out(draft)
+            return out.model_copy(update={"changes": changes_out(changes)})
+
+    @api.get(
+        "/extracts/drafts/{draft_id}",
+        summary="Read a draft and what it changes",
+        description="What the approver is asked to sign. SECAS users only.",
+        responses=error_responses(401, 403, 404),
+    )
+    def read_draft(request: Request, credentials: Credentials, draft_id: DraftId) -> DraftOut:
+        with transaction(request) as session:
+            caller(session, credentials, PartyRole.SECAS)
+            return draft_out(extracts.get_draft(session, draft_id))
+
+    @api.post(
+        "/extracts/drafts/{draft_id}/approval",
+        status_code=201,
+        summary="Approve and sign a draft (four eyes: step two)",
+        description=(
+            "A SECAS user other than the one who prepared the draft signs exactly the drafted bytes; the "
+            "issued extract is then immutable."
+        ),
+        responses=error_responses(401, 403, 404, 409, 503),
+    )
+    def approve(request: Request, credentials: Credentials, draft_id: DraftId) -> IssuedExtractOut:
+        with transaction(request) as session:
+            principal = caller(session, credentials, PartyRole.SECAS)
+            extracts.get_draft(session, draft_id)
+            signer, trust = kit.get()
+            issued = extracts.approve(session, draft_id, principal.user_id, now(), signer, trust)
+            return issued_out(issued)
+
+    @api.get(
+        "/extracts",
+        summary="Issued extracts",
+        description="Every issued extract, and whether the DCC has loaded it. DCC and SECAS users.",
+        responses=error_responses(401, 403),
+    )
+    def list_extracts(request: Request, credentials: Credentials) -> IssuedExtractList:
+        with transaction(request) as session:
+            caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
+            rows = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
+            return IssuedExtractList(extracts=[issued_out(i) for i in rows])
+
+    @api.get(
+        "/extracts/{sequence}",
+        summary="One issued extract",
+        responses=error_responses(401, 403, 404),
+    )
+    def read_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> IssuedExtractOut:
+        with transaction(request) as session:
+            caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
+            return issued_out(extracts.get_issued(session, sequence))
+
+    @api.get(
+        "/extracts/{sequence}/signed",
+        summary="Download a signed extract (.p7m)",
+        description="The DER CMS SignedData exactly as issued. DCC and SECAS users.",
+        response_class=Response,
+        responses={
+            200: {"content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
+                  "description": "The signed extract"},
+            **error_responses(401, 403, 404),
+        },
+    )
+    def download_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> Response:
+        with transaction(request) as session:
+            caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
+            issued = extracts.get_issued(session, sequence)
+            return Response(
+                content=issued.signed,
+                media_type=PKCS7_MIME,
+                headers={
+                    "Content-Disposition": f'attachment; filename="cpl-extract-{issued.sequence:06d}.p7m"',
+                    "X-Content-SHA256": issued.content_sha256,
+                },
+            )
+
+    @api.post(
+        "/receipts",
+        status_code=201,
+        summary="Upload the DCC's signed receipt for a loaded extract",
+        description=(
+            "The DCC's signed receipt (multipart field `receipt`) says it loaded an issued extract. "
+            "A receipt imported before is refused (409); one that does not verify or does not match an "
+            "issued extract is refused (422). DCC users only."
+        ),
+        max_body_size=settings.max_upload_bytes,
+        form_limits={"max_files": 1, "max_fields": 4},
+        dependencies=[Depends(require_multipart)],
+        responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+    )
+    def upload_receipt(
+        request: Request,
+        credentials: Credentials,
+        receipt: Annotated[UploadFile, File(description="The DCC's signed receipt (CMS, .p7m)")],
+    ) -> ReceiptOut:
+        signed = read_upload(receipt)
+        with transaction(request) as session:
+            caller(session, credentials, PartyRole.DCC)
+            digest = sha256_hex(signed)
+            if session.exec(select(Receipt).where(Receipt.receipt_sha256 == digest)).first() is not None:
+                raise ApiError(409, "receipt_replayed", "This receipt was already imported.")
+            return receipt_out(extracts.import_receipt(session, signed, now()))
+
+    return api

@@ -1,0 +1,133 @@
+"""HTTP plumbing both services share: one JSON shape for every error, and the handlers that keep to it.
+
+Every error is ``{"error": {"code": "...", "message": "one sentence"}}``. Validation problems,
+unknown routes, oversized bodies and unexpected failures all take that shape; nothing returns a
+traceback. This module knows nothing of either side's domain, so the DCC simulator may use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("api")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """What every refusal and failure looks like."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """A refusal the HTTP layer makes itself (authentication, ownership, content type)."""
+
+    def __init__(self, status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status_code, headers=dict(headers or {})
+    )
+
+
+#: Codes and sentences for the statuses the framework raises on its own (unknown route, wrong method...).
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be read."),
+    401: ("unauthenticated", "This needs an API token sent as 'Authorization: Bearer <token>'."),
+    403: ("forbidden", "Your token does not allow this."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("upload_too_large", "The request body is larger than this service accepts."),
+    415: ("unsupported_media_type", "The request body is not of a type this address accepts."),
+}
+
+
+def _status_error(status_code: int) -> tuple[str, str]:
+    if status_code in _STATUS_ERRORS:
+        return _STATUS_ERRORS[status_code]
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Error"
+    return phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}."
+
+
+def _location(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    where = {"body": "the request body", "query": "the query", "path": "the path", "header": "a header"}
+    if not parts:
+        return "the request"
+    head = where.get(parts[0], parts[0])
+    return f"{head} field {'.'.join(parts[1:])!r}" if parts[1:] else head
+
+
+def validation_message(problems: Sequence[Any]) -> str:
+    """One sentence for a list of pydantic problems: the first, and how many more."""
+    if not problems:
+        return "The request is not valid."
+    first = problems[0]
+    loc = first.get("loc", ()) if isinstance(first, Mapping) else ()
+    msg = str(first.get("msg", "is not valid")) if isinstance(first, Mapping) else str(first)
+    more = len(problems) - 1
+    tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
+    return f"The request is not valid: {_location(loc)}: {msg.rstrip('.')}{tail}."
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "invalid_request", validation_message(list(exc.errors())))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, sentence = _status_error(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    message = detail if detail.endswith(".") and detail[:1].isupper() else sentence
+    return error_response(exc.status_code, code, message, exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected failure on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "The service failed unexpectedly; the failure has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error on ``app`` the one JSON shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting the error shape for ``statuses``."""
+    return {
+        status: {"model": ErrorResponse, "description": _status_error(status)[1] if status != 422 else "Refused."}
+        for status in statuses
+    }

@@ -1,0 +1,61 @@
+"""The authority's named refusals (``cpl.errors``) as HTTP statuses and stable error codes.
+
+NotFound -> 404, NotPermitted (and four eyes) -> 403, a state that forbids the action -> 409,
+input that is understood and refused -> 422. The code is the class name in snake case without
+"Error" (``UnknownSubmissionError`` -> ``unknown_submission``); the message is the error's sentence.
+A published extract whose stored content no longer matches its signed hash is a 503: the
+service's own state is at fault, and it publishes nothing rather than something unsigned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.http import error_response
+from cpl import errors, publication, tokens
+
+#: Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[errors.CplError], int], ...] = (
+    (publication.PublicationIntegrityError, 503),  # our stored state is at fault, not the request
+    (errors.NotFoundError, 404),
+    (errors.NotPermittedError, 403),
+    (errors.FourEyesError, 403),
+    (errors.SubmissionAlreadyDecidedError, 409),
+    (errors.SupplierConfirmationMissingError, 409),
+    (errors.DuplicateError, 409),
+    (errors.EntryStatusError, 409),
+    (errors.ExtractError, 409),
+    (tokens.TokenAlreadyRevokedError, 409),
+    (errors.SubmissionHasErrorsError, 422),
+    (errors.PanelReferenceError, 422),
+    (errors.ReceiptError, 422),
+)
+
+
+def status_of(error: errors.CplError) -> int:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def code_of(error: Exception) -> str:
+    name = type(error).__name__.removesuffix("Error") or "refused"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def sentence(error: Exception) -> str:
+    text = str(error).strip() or "The request was refused."
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+async def _cpl_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.CplError)
+    return error_response(status_of(exc), code_of(exc), sentence(exc))
+
+
+def install_refusal_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.CplError, _cpl_error)

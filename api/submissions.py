@@ -1,0 +1,217 @@
+"""Submissions over HTTP: upload a workbook (and its signature), read findings, confirm, approve, reject.
+
+Who sees what: SECAS sees every submission; any other party sees its own, and a supplier also
+sees a manufacturer's submission whose firmware-update rows name it for confirmation.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from sqlmodel import Session, col, select
+
+from api.auth import Credentials, caller
+from api.config import Settings
+from api.deps import now, read_upload, require_multipart, transaction, upload_name
+from api.http import ApiError, error_responses
+from api.schemas import (
+    MAX_ID,
+    MAX_OFFSET,
+    ApprovalOut,
+    ConfirmationOut,
+    FindingOut,
+    RejectionIn,
+    SubmissionList,
+    SubmissionOut,
+    confirmation_out,
+    entry_out,
+    submission_out,
+    submission_summary,
+)
+from cpl import service
+from cpl.domain import PartyRole, SubmissionType
+from cpl.rules import SignatureState
+from cpl.signatures import check_submission_signature
+from cpl.specs import load_registry
+from cpl.store import Party, Submission
+from cpl.submission import parse_submission
+from cpl.tokens import Principal
+from cpl.workbook import WorkbookUnreadable, read_workbook
+
+SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The submission's number")]
+SubmissionState = Literal["open", "has_errors", "approved", "rejected"]
+
+
+def suppliers_named(session: Session, record: Submission) -> frozenset[str]:
+    """Suppliers a manufacturer's submission names to confirm its firmware updates."""
+    party = session.get(Party, record.party_id)
+    if party is None or party.role != PartyRole.MANUFACTURER:
+        return frozenset()
+    try:
+        rows = parse_submission(read_workbook(record.workbook)).entries
+    except WorkbookUnreadable:
+        return frozenset()
+    return frozenset(
+        r.confirming_supplier
+        for r in rows
+        if r.submission_type is SubmissionType.FIRMWARE_UPDATE and r.confirming_supplier
+    )
+
+
+def visible_submission(session: Session, principal: Principal, submission_id: int) -> Submission:
+    """The submission, refused (403) unless the caller's party may see it."""
+    record = service.get_submission(session, submission_id)
+    if principal.role is PartyRole.SECAS or record.party_id == principal.party_id:
+        return record
+    if principal.role is PartyRole.SUPPLIER and principal.party_id in suppliers_named(session, record):
+        return record
+    raise ApiError(403, "forbidden", f"Submission {submission_id} belongs to another party.")
+
+
+def _signature_state(record: Submission) -> tuple[SignatureState, str]:
+    if record.signature is None:
+        return SignatureState.ABSENT, ""
+    return check_submission_signature(record.workbook, record.signature, record.party_id)
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+    @api.post(
+        "/submissions",
+        status_code=201,
+        summary="Submit a workbook",
+        description=(
+            "Any party's user submits a New Entry workbook (multipart field `workbook`), with a detached "
+            "CMS signature (`signature`, .p7s) when it carries a Manufacturer Image Hash. The submission is "
+            "kept with its findings whatever they are; a file that is not a readable .xlsx is a WB001 finding."
+        ),
+        max_body_size=settings.max_upload_bytes,
+        form_limits={"max_files": 2, "max_fields": 4},
+        dependencies=[Depends(require_multipart)],
+        responses=error_responses(400, 401, 413, 415, 422),
+    )
+    def submit(
+        request: Request,
+        credentials: Credentials,
+        workbook: Annotated[UploadFile, File(description="The submission workbook (.xlsx)")],
+        signature: Annotated[
+            UploadFile | None, File(description="Detached CMS signature over the workbook's bytes (.p7s)")
+        ] = None,
+    ) -> SubmissionOut:
+        data = read_upload(workbook)
+        signature_bytes = read_upload(signature) if signature is not None else None
+        with transaction(request) as session:
+            principal = caller(session, credentials)
+            state, problem = SignatureState.ABSENT, ""
+            if signature_bytes is not None:
+                state, problem = check_submission_signature(data, signature_bytes, principal.party_id)
+            record, _ = service.submit(
+                session,
+                user_id=principal.user_id,
+                filename=upload_name(workbook, "workbook.xlsx"),
+                workbook=data,
+                signature=signature_bytes,
+                registry=load_registry(),
+                signature_state=state,
+                signature_problem=problem,
+                now=now(),
+            )
+            return submission_out(record)
+
+    @api.get(
+        "/submissions",
+        summary="List submissions",
+        description="SECAS sees every submission; any other party only its own. Newest first.",
+        responses=error_responses(401),
+    )
+    def list_submissions(
+        request: Request,
+        credentials: Credentials,
+        state: Annotated[SubmissionState | None, Query(description="Only submissions in this state")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> SubmissionList:
+        with transaction(request) as session:
+            principal = caller(session, credentials)
+            query = select(Submission).order_by(col(Submission.id).desc()).offset(offset).limit(limit)
+            if principal.role is not PartyRole.SECAS:
+                query = query.where(Submission.party_id == principal.party_id)
+            if state is not None:
+                query = query.where(Submission.state == state)
+            return SubmissionList(submissions=[submission_summary(s) for s in session.exec(query).all()])
+
+    @api.get(
+        "/submissions/{submission_id}",
+        summary="Read a submission with its findings",
+        responses=error_responses(401, 403, 404),
+    )
+    def read_submission(request: Request, credentials: Credentials, submission_id: SubmissionId) -> SubmissionOut:
+        with transaction(request) as session:
+            principal = caller(session, credentials)
+            return submission_out(visible_submission(session, principal, submission_id))
+
+    @api.get(
+        "/submissions/{submission_id}/findings",
+        summary="A submission's findings",
+        description="Findings as `cpl check --json` reports them: code, severity, sheet, row, column, message.",
+        responses=error_responses(401, 403, 404),
+    )
+    def read_findings(request: Request, credentials: Credentials, submission_id: SubmissionId) -> list[FindingOut]:
+        with transaction(request) as session:
+            principal = caller(session, credentials)
+            return submission_out(visible_submission(session, principal, submission_id)).findings
+
+    @api.post(
+        "/submissions/{submission_id}/confirmation",
+        status_code=201,
+        summary="A supplier confirms a firmware update",
+        description=(
+            "A supplier confirms that a manufacturer's firmware-update submission naming it matches its "
+            "agreed maintenance plans. Supplier users only, and only for submissions that name their party."
+        ),
+        responses=error_responses(401, 403, 404, 409),
+    )
+    def confirm(request: Request, credentials: Credentials, submission_id: SubmissionId) -> ConfirmationOut:
+        with transaction(request) as session:
+            principal = caller(session, credentials, PartyRole.SUPPLIER)
+            visible_submission(session, principal, submission_id)
+            return confirmation_out(service.confirm(session, submission_id, principal.user_id, now()))
+
+    @api.post(
+        "/submissions/{submission_id}/approval",
+        summary="SECAS approves a submission",
+        description=(
+            "Re-checks the workbook against the CPL as it is now; a clean submission's entries become Active. "
+            "SECAS users only."
+        ),
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    def approve(request: Request, credentials: Credentials, submission_id: SubmissionId) -> ApprovalOut:
+        with transaction(request) as session:
+            principal = caller(session, credentials, PartyRole.SECAS)
+            record = service.get_submission(session, submission_id)
+            state, problem = _signature_state(record)
+            entries = service.approve(
+                session, submission_id, principal.user_id, load_registry(), now(), state, problem
+            )
+            return ApprovalOut(submission=submission_summary(record), entries=[entry_out(e) for e in entries])
+
+    @api.post(
+        "/submissions/{submission_id}/rejection",
+        summary="SECAS rejects a submission",
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    def reject(
+        request: Request,
+        credentials: Credentials,
+        submission_id: SubmissionId,
+        body: Annotated[RejectionIn | None, Body(description="Why, for the submitter (optional)")] = None,
+    ) -> SubmissionOut:
+        note = body.note if body is not None else ""
+        with transaction(request) as session:
+            principal = caller(session, credentials, PartyRole.SECAS)
+            return submission_out(service.reject(session, submission_id, principal.user_id, note, now()))
+
+    return api
