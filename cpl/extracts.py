@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cpl import audit, errors
+from cpl import audit, errors, notices
 from cpl.domain import EntryStatus, PartyRole, format_entry_id
 from cpl.service import acting_user, list_entries
 from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
@@ -328,4 +328,5 @@ def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt
         now=now,
         details=receipt.to_json(),
     )
+    notices.queue_dcc_loaded(session, record, now)  # issue 5: tell every party the DCC has loaded it
     return record

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from cpl import audit, errors
+from cpl import audit, errors, notices
 from cpl.domain import (
     REMOVED_STATUSES,
     AssuranceScheme,
@@ -354,6 +354,7 @@ def approve(
         now=now,
         details={"entries": [format_entry_id(e.id or 0) for e in entries]},
     )
+    notices.queue_submission_outcome(session, record, now, [format_entry_id(e.id or 0) for e in entries])  # issue 5
     return entries
 
 
@@ -372,6 +373,7 @@ def reject(session: Session, submission_id: int, user_id: str, note: str, now: d
         now=now,
         details={"note": note},
     )
+    notices.queue_submission_outcome(session, record, now)  # issue 5: the outcome, to the submitting party
     return record
 
 

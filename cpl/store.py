@@ -215,6 +215,32 @@ class AuditEvent(SQLModel, table=True):
     event_hash: str = Field(max_length=64, unique=True)
 
 
+class SentNotice(SQLModel, table=True):
+    """A notice to a party, queued in the transaction of the change it reports and then delivered.
+
+    ``state`` is queued, sending (claimed by one deliverer) or sent; only a delivered notice has
+    ``sent_at`` and ``transport`` (``smtp`` or ``outbox:PATH``). The unique key makes each notice
+    idempotent: one per kind, subject and party, however often the job that owes it runs.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "subject_ref", "party_id", name="uq_sent_notice"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=40)  # cpl.notices kinds
+    subject_ref: str = Field(max_length=120)  # extract:N, submission:N, CPL-000001@2027-01-31
+    party_id: str = Field(foreign_key="party.party_id", index=True)
+    recipient: str  # the party's address when queued; the address used when sent
+    subject: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: str
+    queued_at: dt.datetime
+    state: str = Field(default="queued", index=True)  # queued | sending | sent
+    claimed_at: dt.datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+    transport: str | None = None
+
+
 def database_url() -> str:
     return os.environ.get("CPL_DATABASE_URL", DEFAULT_DATABASE_URL)
 
