@@ -388,25 +388,34 @@ _REFERENCE = re.compile(r"([A-Za-z]*)([0-9]+)")
 def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _FormulaCells:
     """The exact extent and formula cells, placing cells as calamine does (defusedxml, streaming).
 
-    calamine matches local names (any prefix), reads only the first sheetData, takes a cell's
-    position from its ``r`` or else from the row's ``r`` and the cells before it.
+    calamine matches local names (any prefix), reads only the first sheetData, and takes a cell's
+    position from its ``r``, or else from the row's ``r`` and the cells before it.
     """
     extent = _Extent(label, limits)
     formulas: set[tuple[int, int]] = set()
-    row_index = 1  # row number of the current <row> (calamine counts from the last reference)
+    row_index = 1  # row number of the current <row> (calamine counts on from the last reference)
     column_index = 0  # 0-based column the next cell without a reference takes
     cell: tuple[int, int] | None = None
     cell_has_value = False
-    sheet_data = None
+    cells_seen = 0
+    in_sheet_data = False
+    open_elements: list[Any] = []
     try:
         for event, element in SafeElementTree.iterparse(
             io.BytesIO(content), events=("start", "end"), forbid_dtd=True
         ):
             tag = element.tag
             local = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
-            if sheet_data is None:
-                if event == "start" and local == "sheetData":
-                    sheet_data = element
+            if event == "end":
+                # done with it: drop it from its parent, so memory stays flat however long the sheet.
+                # Events come in batches, so later siblings may be in already; earlier ones are gone.
+                open_elements.pop()
+                if open_elements and len(open_elements[-1]) and open_elements[-1][0] is element:
+                    del open_elements[-1][0]
+            else:
+                open_elements.append(element)
+            if not in_sheet_data:
+                in_sheet_data = event == "start" and local == "sheetData"
                 continue
             if event == "start":
                 if local == "row":
@@ -414,6 +423,9 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
                     if reference is not None:
                         row_index = _parse_reference(reference, label, need_column=False)[0]
                 elif local == "c":
+                    cells_seen += 1
+                    if cells_seen > limits.max_cells:  # even empty ones cost time to go through
+                        extent.check_cells(cells_seen, 1)
                     reference = element.get("r")
                     if reference is None:
                         cell = (row_index, column_index)
@@ -433,7 +445,6 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
             elif local == "row":
                 row_index += 1
                 column_index = 0
-                sheet_data.clear()  # keep memory flat on long sheets
             elif local == "sheetData":
                 break
     except WorkbookUnreadable:
