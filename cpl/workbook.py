@@ -425,7 +425,10 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
                 elif local == "c":
                     cells_seen += 1
                     if cells_seen > limits.max_cells:  # even empty ones cost time to go through
-                        extent.check_cells(cells_seen, 1)
+                        raise WorkbookUnreadable(
+                            f"{label} holds more than {limits.max_cells:,} cells; at most "
+                            f"{limits.max_cells:,} cells are read."
+                        )
                     reference = element.get("r")
                     if reference is None:
                         cell = (row_index, column_index)

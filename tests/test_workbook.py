@@ -386,6 +386,14 @@ def test_the_cell_limit_counts_the_grid_calamine_would_build() -> None:
         read_workbook(data, ReadLimits(max_cells=40 * 26 - 1))
 
 
+def test_a_sheet_that_must_be_parsed_may_not_hold_more_cells_than_the_limit_even_empty_ones() -> None:
+    """Going through cells costs time whether or not they hold values."""
+    data = workbook(sheet_xml(b"<!-- parsed -->" + b'<row r="1">' + b'<c s="1"/>' * 2_000 + b"</row>"))
+    assert only_sheet(data, ReadLimits(max_cells=2_000)).header == ()
+    with pytest.raises(WorkbookUnreadable, match="at most 1,999 cells"):
+        read_workbook(data, ReadLimits(max_cells=1_999))
+
+
 def test_the_file_size_limit() -> None:
     data = workbook()
     read_workbook(data, ReadLimits(max_file_bytes=len(data)))
