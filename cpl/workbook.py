@@ -138,9 +138,11 @@ def _check_members(archive: zipfile.ZipFile, limits: ReadLimits) -> list[zipfile
     names: set[str] = set()
     total = 0
     for info in infos:
-        if info.filename in names:
+        # calamine finds parts ignoring case: two names that differ only in case could let it read
+        # another part than the one checked
+        if info.filename.lower() in names:
             raise WorkbookUnreadable(f"The workbook's zip container holds two parts named {info.filename}.")
-        names.add(info.filename)
+        names.add(info.filename.lower())
         if info.flag_bits & 0x1:
             raise WorkbookUnreadable(
                 "The workbook is encrypted; save it as an .xlsx workbook without a password."
@@ -586,9 +588,9 @@ def _read(data: bytes, limits: ReadLimits) -> WorkbookData:
     _check_file(data, limits)
     infos = _check_members(_open_zip(data), limits)
     parts = _Parts(memoryview(data), limits)
-    by_name = {info.filename: info for info in infos}
+    by_name = {info.filename.lower(): info for info in infos}  # no two differ only in case
     workbook_xml = parts.read(by_name[_WORKBOOK_PART])
-    relationships = by_name.get(_WORKBOOK_RELS_PART)
+    relationships = by_name.get(_WORKBOOK_RELS_PART.lower())
     entries, sure = _sheet_entries(workbook_xml, parts.read(relationships) if relationships else None)
     sheet_parts = [info for info in infos if info.filename.lower().startswith(_SHEET_FOLDERS)]
     # calamine finds a sheet's part ignoring case, the first match in the zip

@@ -517,6 +517,14 @@ def test_a_part_no_sheet_names_is_still_checked() -> None:
         read_workbook(hostile.zip_parts(parts))
 
 
+def test_parts_whose_names_differ_only_in_case_are_refused() -> None:
+    """calamine finds parts ignoring case: it could read the twin the checks did not look at."""
+    parts = hostile.workbook_parts()
+    parts["XL/Workbook.xml"] = parts["xl/workbook.xml"]
+    with pytest.raises(WorkbookUnreadable, match=r"two parts named XL/Workbook\.xml"):
+        read_workbook(hostile.zip_parts(parts))
+
+
 def test_a_zip_entry_pointing_at_another_part_is_corrupt() -> None:
     members = [hostile.deflated_member(name, content) for name, content in hostile.workbook_parts().items()]
     data = bytearray(hostile.raw_zip(members))
