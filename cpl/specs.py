@@ -7,6 +7,7 @@ The registry is data (a JSON file SECAS edits with `cpl specs`). Lookups are pur
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -46,6 +47,7 @@ _SPACES = re.compile(r"\s+")
 _LEADING_V = re.compile(r"^v(?=\d)")
 
 
+@functools.lru_cache(maxsize=4096)
 def version_key(kind: SpecKind, text: str) -> str:
     """How versions are matched: case-insensitive, white space collapsed, GBCS 'v' optional.
 
@@ -61,12 +63,15 @@ class SpecRegistry:
     versions: tuple[SpecVersion, ...]
     note: str = ""
 
+    @functools.cached_property
+    def _index(self) -> dict[tuple[SpecKind, str], SpecVersion]:
+        return {(v.kind, version_key(v.kind, v.version)): v for v in self.versions}
+
     def lookup(self, kind: SpecKind, text: str) -> SpecVersion:
-        key = version_key(kind, text)
-        for spec in self.versions:
-            if spec.kind is kind and version_key(kind, spec.version) == key:
-                return spec
-        raise UnknownVersion(text)
+        spec = self._index.get((kind, version_key(kind, text)))
+        if spec is None:
+            raise UnknownVersion(text)
+        return spec
 
     def of_kind(self, kind: SpecKind) -> list[SpecVersion]:
         return [v for v in self.versions if v.kind is kind]

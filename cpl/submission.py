@@ -7,7 +7,9 @@ than repeating the same complaint.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +66,7 @@ class EntryRow:
     compliance_statement: str | None
     problems: frozenset[str] = frozenset()  # fields already reported empty or malformed
 
-    @property
+    @functools.cached_property
     def identity(self) -> EntryIdentity | None:
         parts = (
             self.physical_device_type,
@@ -110,6 +112,16 @@ class ParsedSubmission:
     certificates: tuple[CertificateRow, ...]
     findings: tuple[Finding, ...]
     unusable_sheets: frozenset[str] = frozenset()  # missing, or missing a required header
+
+
+def _fields_follow_columns(row_type: type, columns: tuple[Column, ...]) -> None:
+    # Rows are built positionally (fast); this keeps the dataclass and the schema in step.
+    names = [f.name for f in dataclasses.fields(row_type)]
+    assert names[1 : len(columns) + 1] == [c.field for c in columns], f"{row_type.__name__} fields != columns"
+
+
+_fields_follow_columns(EntryRow, ENTRY_COLUMNS)
+_fields_follow_columns(CertificateRow, CERTIFICATE_COLUMNS)
 
 
 class _BadValue(Exception):
@@ -212,19 +224,81 @@ def _layout(sheet: SheetData, columns: tuple[Column, ...]) -> _Layout:
     return _Layout(positions, tuple(found))
 
 
-def _rows(
-    sheet: SheetData, columns: tuple[Column, ...], layout: _Layout, optional_required: frozenset[str]
-) -> tuple[list[tuple[int, dict[str, Value], frozenset[str]]], list[Finding]]:
-    """Typed values per row; ``optional_required`` names required fields whose emptiness a rule judges."""
-    out: list[tuple[int, dict[str, Value], frozenset[str]]] = []
-    found: list[Finding] = []
-    for row_number, cells in sheet.rows:
-        values: dict[str, Value] = {}
-        before = len(found)
-        for column in columns:
-            index = layout.positions.get(column.field)
-            raw = cells[index] if index is not None and index < len(cells) else None
-            if index is not None and (row_number, index) in sheet.formula_cells:
+_EMPTY = object()  # a blank cell, told apart from a value that converts to anything
+
+
+def _column_values(
+    sheet: SheetData,
+    column: Column,
+    index: int | None,
+    required: bool,
+    found: list[Finding],
+    problems: list[list[str]],
+) -> list[Value]:
+    """One column's typed values, top to bottom. Works column-wise: each distinct cell value is
+    converted once (most repeat: types, manufacturers, versions, dates), the rest is a dict lookup."""
+    rows = sheet.rows
+    if index is None:
+        return [None] * len(rows)
+    raw = [cells[index] if index < len(cells) else None for _, cells in rows]
+    seen: dict[tuple[type, CellValue], Value | _BadValue | object] = {(type(None), None): _EMPTY}
+    for value in {(type(v), v) for v in raw} - seen.keys():
+        kind, cell = value
+        if kind is str and not str(cell).strip():
+            seen[value] = _EMPTY
+            continue
+        try:
+            seen[value] = _convert(column, cell)
+        except _BadValue as bad:
+            seen[value] = bad
+    converted = [seen[(type(v), v)] for v in raw]
+    troubled = {key for key, result in seen.items() if result is _EMPTY or isinstance(result, _BadValue)}
+    if not troubled & {(type(v), v) for v in raw}:
+        values_clean: list[Value] = converted  # type: ignore[assignment]
+        if sheet.formula_cells:
+            return _formulas(sheet, column, index, values_clean, found, problems)
+        return values_clean
+    values: list[Value] = []
+    for position, result in enumerate(converted):
+        if result is _EMPTY:
+            values.append(None)
+            if required:
+                row_number = rows[position][0]
+                found.append(
+                    finding(
+                        Code.F001,
+                        f"{column.header} is required.",
+                        sheet=sheet.name,
+                        row=row_number,
+                        column=column.header,
+                    )
+                )
+                problems[position].append(column.field)
+        elif isinstance(result, _BadValue):
+            values.append(None)
+            problems[position].append(column.field)
+            found.append(
+                finding(
+                    Code.F002,
+                    f"{column.header} {result.reason}.",
+                    sheet=sheet.name,
+                    row=rows[position][0],
+                    column=column.header,
+                )
+            )
+        else:
+            values.append(result)  # type: ignore[arg-type]
+    return _formulas(sheet, column, index, values, found, problems)
+
+
+def _formulas(
+    sheet: SheetData, column: Column, index: int, values: list[Value], found: list[Finding], problems: list[list[str]]
+) -> list[Value]:
+    if sheet.formula_cells:
+        for position, (row_number, _) in enumerate(sheet.rows):
+            if (row_number, index) in sheet.formula_cells:
+                # Never trust a formula's cached value; any other finding for the cell is moot.
+                found[:] = [f for f in found if not (f.row == row_number and f.column == column.header)]
                 found.append(
                     finding(
                         Code.F002,
@@ -234,37 +308,36 @@ def _rows(
                         column=column.header,
                     )
                 )
-                values[column.field] = None
-                continue
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                values[column.field] = None
-                if column.required and index is not None and column.field not in optional_required:
-                    found.append(
-                        finding(
-                            Code.F001,
-                            f"{column.header} is required.",
-                            sheet=sheet.name,
-                            row=row_number,
-                            column=column.header,
-                        )
-                    )
-                continue
-            try:
-                values[column.field] = _convert(column, raw)
-            except _BadValue as bad:
-                values[column.field] = None
-                found.append(
-                    finding(
-                        Code.F002,
-                        f"{column.header} {bad.reason}.",
-                        sheet=sheet.name,
-                        row=row_number,
-                        column=column.header,
-                    )
-                )
-        problems = frozenset(f.column for f in found[before:] if f.column)
-        out.append((row_number, values, frozenset(c.field for c in columns if c.header in problems)))
-    return out, found
+                values[position] = None
+                problems[position].append(column.field)
+    return values
+
+
+def _rows(
+    sheet: SheetData, columns: tuple[Column, ...], layout: _Layout, optional_required: frozenset[str]
+) -> tuple[list[tuple[int, tuple[Value, ...], frozenset[str]]], list[Finding]]:
+    """Typed values per row in column order; ``optional_required`` names required fields a rule judges."""
+    found: list[Finding] = []
+    problems: list[list[str]] = [[] for _ in sheet.rows]
+    by_column = {
+        column.field: _column_values(
+            sheet,
+            column,
+            layout.positions.get(column.field),
+            column.required and column.field in layout.positions and column.field not in optional_required,
+            found,
+            problems,
+        )
+        for column in columns
+    }
+    none: frozenset[str] = frozenset()
+    rows = [
+        (row_number, values, frozenset(row_problems) if row_problems else none)
+        for (row_number, _), values, row_problems in zip(
+            sheet.rows, zip(*by_column.values(), strict=True), problems, strict=True
+        )
+    ]
+    return rows, found
 
 
 def parse_submission(workbook: WorkbookData) -> ParsedSubmission:
@@ -287,10 +360,7 @@ def parse_submission(workbook: WorkbookData) -> ParsedSubmission:
         rows, row_findings = _rows(sheet, columns, layout, frozenset({"gbcs_version"}))
         findings.extend(row_findings)
         if sheet_name == ENTRY_SHEET:
-            entries.extend(EntryRow(row=n, problems=p, **v) for n, v, p in rows)  # type: ignore[arg-type]
+            entries.extend(EntryRow(n, *v, problems=p) for n, v, p in rows)  # type: ignore[arg-type, misc]
         else:
-            certificates.extend(
-                CertificateRow(row=n, problems=p, **v)  # type: ignore[arg-type]
-                for n, v, p in rows
-            )
+            certificates.extend(CertificateRow(n, *v, problems=p) for n, v, p in rows)  # type: ignore[arg-type, misc]
     return ParsedSubmission(tuple(entries), tuple(certificates), tuple(findings), frozenset(unusable))
