@@ -1,9 +1,10 @@
 """The submission workbook as a file: the blank template, filled submissions, and the safe reader.
 
-Writing uses openpyxl in write-only (streaming) mode. Reading uses python-calamine for the cell
-values, after the zip container and its XML parts have been checked with the standard library
-(sizes, compression ratios, DTDs, sheet extents), so that a hostile file is refused with one plain
-sentence (``WorkbookUnreadable``) before calamine spends memory on it.
+Writing uses openpyxl in write-only (streaming) mode. Reading hands the cells to python-calamine only
+after the zip container and every part in it have been judged with the standard library and byte
+scans: sizes and compression ratios, DTDs, text encodings, and each sheet's extent (calamine lays a
+sheet out as a dense grid, and aborts the whole process when that grid does not fit in memory). A
+file that fails is refused with one plain sentence: ``WorkbookUnreadable``.
 """
 
 from __future__ import annotations
@@ -660,7 +661,8 @@ def _header_text(value: CellValue) -> str:
 def _sheet_data(
     name: str, grid: Sequence[Sequence[CellValue]], formula_cells: frozenset[tuple[int, int]]
 ) -> SheetData:
-    """Row 1 is the header; empty rows are dropped; every other row keeps its spreadsheet row number."""
+    """Row 1 is the header (stripped text, trailing empty cells dropped); empty rows are dropped; every
+    other row keeps its spreadsheet row number, with a value for every column of the grid."""
     if not grid:
         return SheetData(name=name, header=(), rows=(), formula_cells=formula_cells)
     header = [_header_text(value) for value in grid[0]]
