@@ -236,7 +236,7 @@ def external_entity() -> bytes:
 
 
 def million_row_sheet(rows: int = 1_000_000) -> bytes:
-    """A genuinely long sheet: ``rows`` rows of one value each (about 45 MB of XML)."""
+    """A genuinely long sheet: ``rows`` rows of one value each (about 50 MB of XML)."""
     body = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (n, n) for n in range(1, rows + 1))
     return workbook(sheet_xml(body))
 
