@@ -187,8 +187,8 @@ def _reason(problem: BaseException) -> str:
         return f"{problem.smtp_code} {' '.join(text.split())}".strip()
     if isinstance(problem, smtplib.SMTPRecipientsRefused):
         return "; ".join(
-            f"{address}: {code} {message.decode('utf-8', 'replace')}"
-            for address, (code, message) in problem.recipients.items()
+            f"{code} {' '.join(message.decode('utf-8', 'replace').split())}"
+            for code, message in problem.recipients.values()
         )
     if isinstance(problem, OSError) and problem.strerror:
         return problem.strerror
@@ -699,7 +699,7 @@ def deliver_after_commit(session: Session) -> None:
         for failure in report.failures:
             log.warning("%s It stays queued; 'cpl notices send' retries it.", failure.rstrip("."))
 
-    def forget(rolled_back: Session) -> None:
+    def forget(rolled_back: Session, _transaction: Any) -> None:
         rolled_back.info.pop(_DELIVERY_ARRANGED, None)
 
     event.listen(session, "after_commit", deliver, once=True)
