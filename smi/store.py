@@ -386,11 +386,12 @@ class Store:
         self.checkpoint("device-models")
         conn.execute(update(device_models).where(device_models.c.cpl_status.is_not(None))
                      .values(active=False, entry_id=None, cpl_status=None))
-        conn.execute(update(device_models).where(device_models.c.id == bindparam("ref"))
-                     .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
-                             cpl_status=bindparam("listed_status")),
-                     [{"ref": refs[k], "is_active": active, "entry": entry, "listed_status": status}
-                      for k, (active, entry, status) in listing.items()])
+        if listing:
+            conn.execute(update(device_models).where(device_models.c.id == bindparam("ref"))
+                         .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
+                                 cpl_status=bindparam("listed_status")),
+                         [{"ref": refs[k], "is_active": active, "entry": entry, "listed_status": status}
+                          for k, (active, entry, status) in listing.items()])
         self.checkpoint("cpl")
         suspended = self._change_status(conn, [refs[k] for k in sorted(change.suspend)], at=at,
                                         sequence=extract.sequence, alert=Alert.DEVICE_SUSPENDED)
