@@ -22,7 +22,6 @@ from cpl.schema import (
     ENTRY_COLUMNS,
     ENTRY_SHEET,
     GUIDANCE_SHEET,
-    Column,
     Kind,
 )
 from cpl.sheets import SheetData, WorkbookData
@@ -192,7 +191,7 @@ def test_write_template_writes_to_a_path(tmp_path: pytest.TempPathFactory) -> No
 # --- filled submissions, read back -----------------------------------------------------------------
 
 
-def _expected(column: Column, value: object) -> object:
+def _as_read_back(value: object) -> object:
     """A value as the reader hands it back: enums as text, dates as dates, absent as None."""
     if value is None or isinstance(value, dt.date):
         return value
@@ -212,7 +211,7 @@ def test_submission_round_trip_keeps_every_value_and_row_number() -> None:
         sheet = sheet_named(book, name)
         assert [number for number, _ in sheet.rows] == list(range(2, len(rows) + 2))
         for (_, values), row in zip(sheet.rows, rows, strict=True):
-            expected = [_expected(column, row.get(column.field)) for column in columns]
+            expected = [_as_read_back(row.get(column.field)) for column in columns]
             assert list(values[: len(columns)]) == expected
             assert all(value is None for value in values[len(columns) :])
 
