@@ -87,9 +87,7 @@ SMETS1_EXEMPT_SCHEMES: frozenset[AssuranceScheme] = frozenset({_C})
 CPA_NOTICE_MONTHS: tuple[int, ...] = (12, 6)
 
 
-def required_schemes(
-    device_type: PhysicalDeviceType, submission_type: SubmissionType
-) -> frozenset[AssuranceScheme]:
+def required_schemes(device_type: PhysicalDeviceType, submission_type: SubmissionType) -> frozenset[AssuranceScheme]:
     """The certificates a row of this type and submission type must name."""
     required = REQUIRED_CERTIFICATES[device_type]
     if submission_type is SubmissionType.SMETS1:
