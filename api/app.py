@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import audit_log, entries, extracts, public, submissions
 from api.config import Settings
-from api.http import install_error_handlers
+from api.http import BodyLimitMiddleware, install_error_handlers
 from api.refusals import install_refusal_handlers
 from cpl.store import get_engine
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     get_engine(settings.database_url)  # fail at start-up, not at the first request, if the database is unusable
+    app.add_middleware(BodyLimitMiddleware, max_body_size=settings.max_upload_bytes)
     install_error_handlers(app)
     install_refusal_handlers(app)
     app.include_router(public.router())

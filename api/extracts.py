@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from api.auth import Credentials, caller
 from api.config import Settings
-from api.deps import now, read_upload, require_multipart, transaction
+from api.deps import now, transaction
 from api.http import ApiError, error_responses
 from api.schemas import (
     MAX_ID,
@@ -25,6 +25,7 @@ from api.schemas import (
     issued_out,
     receipt_out,
 )
+from api.uploads import read_upload, require_multipart
 from cpl import extracts
 from cpl.domain import PartyRole
 from cpl.store import IssuedExtract, Receipt
@@ -165,9 +166,9 @@ def router(settings: Settings) -> APIRouter:
         description=(
             "The DCC's signed receipt (multipart field `receipt`) says it loaded an issued extract. "
             "A receipt imported before is refused (409); one that does not verify or does not match an "
-            "issued extract is refused (422). DCC users only."
+            "issued extract is refused (422). DCC users only. "
+            f"A request body above {settings.max_upload_bytes} bytes is refused with 413."
         ),
-        max_body_size=settings.max_upload_bytes,
         form_limits={"max_files": 1, "max_fields": 4},
         dependencies=[Depends(require_multipart)],
         responses=error_responses(400, 401, 403, 409, 413, 415, 422),

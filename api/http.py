@@ -8,6 +8,7 @@ traceback. This module knows nothing of either side's domain, so the DCC simulat
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -16,7 +17,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("api")
 
@@ -49,6 +52,19 @@ def error_response(
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status_code, headers=dict(headers or {})
     )
+
+
+def error_code(error: Exception) -> str:
+    """A named error's stable code: its class name in snake case without "Error" (``UnknownEntryError``
+    -> ``unknown_entry``)."""
+    name = type(error).__name__.removesuffix("Error") or "refused"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def sentence(error: Exception) -> str:
+    """A named error's message as one sentence (they are written as sentences; this only makes sure)."""
+    text = str(error).strip() or "The request was refused."
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 #: Codes and sentences for the statuses the framework raises on its own (unknown route, wrong method...).
@@ -123,6 +139,50 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a body passes the limit; the handlers turn it into a JSON 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than the {limit} bytes this service accepts.")
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above ``max_body_size`` bytes with a JSON 413, reading no more than that.
+
+    A declared Content-Length above the limit is refused before a byte of the body is read; a body
+    without one (chunked) is counted as it arrives and refused as soon as it passes the limit, so
+    the route reading it stops there. (Starlette's own limiter answers in plain text.)
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_size
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            error = BodyTooLarge(limit)
+            response = error_response(413, "upload_too_large", str(error.detail), {"Connection": "close"})
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, receive_within_limit, send)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -9,12 +9,10 @@ service's own state is at fault, and it publishes nothing rather than something 
 
 from __future__ import annotations
 
-import re
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.http import error_response
+from api.http import error_code, error_response, sentence
 from cpl import errors, publication, tokens
 
 #: Most specific first: the first class an error is an instance of decides its status.
@@ -42,19 +40,9 @@ def status_of(error: errors.CplError) -> int:
     return 422
 
 
-def code_of(error: Exception) -> str:
-    name = type(error).__name__.removesuffix("Error") or "refused"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def sentence(error: Exception) -> str:
-    text = str(error).strip() or "The request was refused."
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
 async def _cpl_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CplError)
-    return error_response(status_of(exc), code_of(exc), sentence(exc))
+    return error_response(status_of(exc), error_code(exc), sentence(exc))
 
 
 def install_refusal_handlers(app: FastAPI) -> None:

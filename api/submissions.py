@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Credentials, caller
 from api.config import Settings
-from api.deps import now, read_upload, require_multipart, transaction, upload_name
+from api.deps import now, transaction
 from api.http import ApiError, error_responses
 from api.schemas import (
     MAX_ID,
@@ -29,6 +29,7 @@ from api.schemas import (
     submission_out,
     submission_summary,
 )
+from api.uploads import read_upload, require_multipart, upload_name
 from cpl import service
 from cpl.domain import PartyRole, SubmissionType
 from cpl.rules import SignatureState
@@ -85,9 +86,9 @@ def router(settings: Settings) -> APIRouter:
         description=(
             "Any party's user submits a New Entry workbook (multipart field `workbook`), with a detached "
             "CMS signature (`signature`, .p7s) when it carries a Manufacturer Image Hash. The submission is "
-            "kept with its findings whatever they are; a file that is not a readable .xlsx is a WB001 finding."
+            "kept with its findings whatever they are; a file that is not a readable .xlsx is a WB001 finding. "
+            f"A request body above {settings.max_upload_bytes} bytes (CPL_MAX_UPLOAD_BYTES) is refused with 413."
         ),
-        max_body_size=settings.max_upload_bytes,
         form_limits={"max_files": 2, "max_fields": 4},
         dependencies=[Depends(require_multipart)],
         responses=error_responses(400, 401, 413, 415, 422),

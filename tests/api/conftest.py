@@ -154,8 +154,8 @@ def build_template(directory: Path) -> Template:
         service.add_user(session, "alice", "secas", "Alice", at)
         service.add_user(session, "bob", "secas", "Bob", at)
         session.flush()
-        for role, user in ROLE_USERS.items():
-            issued_tokens[role] = tokens.issue_token(session, user, at, label=f"{role} tests")[1]
+        for kind, user in ROLE_USERS.items():
+            issued_tokens[kind] = tokens.issue_token(session, user, at, label=f"{kind} tests")[1]
         issued_tokens["bob"] = tokens.issue_token(session, "bob", at, label="second SECAS user")[1]
         revoked, issued_tokens["revoked_token"] = tokens.issue_token(session, "acme-meters", at, label="old")
         assert revoked.id is not None
@@ -249,6 +249,20 @@ def copy_template(template: Template, directory: Path) -> str:
     target = directory / "cpl.db"
     shutil.copyfile(template.path, target)
     return f"sqlite:///{target}"
+
+
+def publish(url: str, workbook: bytes, submitter: str = "acme-meters") -> int:
+    """Submit, approve (alice) and issue (prepared by alice, approved by bob) a clean workbook; the sequence."""
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        submission = _submit(session, submitter, workbook, at)
+        service.approve(session, submission, "alice", _registry(), at, SignatureState.ABSENT)
+        draft, _ = extracts.prepare(session, "alice", at)
+        assert draft.id is not None
+        issued = extracts.approve(session, draft.id, "bob", at, extract_signer(), extracts.extract_trust(
+            KEYS / "root-ca.pem"))
+        session.commit()
+        return issued.sequence
 
 
 @pytest.fixture

@@ -1,0 +1,220 @@
+"""The public page: the published CPL, search and filters, its version, the coming CPA expiries, escaping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html.parser import HTMLParser
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api import page
+from api.app import create_app
+from api.config import Settings
+from cpl.domain import PhysicalDeviceType
+from cpl.samples import NORTHWIND, sample_row
+from signing.extract import ExtractEntry
+from tests.api.conftest import World, publish, workbook_bytes
+
+TODAY = dt.date(2026, 11, 23)
+
+
+class _Tables(HTMLParser):
+    """The text of each body row of each table, by table id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._in_body = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = dict(attrs).get("id") or ""
+            self.rows.setdefault(self._table, [])
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body and self._table is not None:
+            self.rows[self._table].append([])
+        elif tag in ("td", "th") and self._in_body:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self.rows[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tbody":
+            self._in_body = False
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    parser = _Tables()
+    parser.feed(html)
+    return parser.rows.get(table_id, [])
+
+
+def entry_ids(html: str) -> list[str]:
+    return [row[0] for row in table_rows(html, "cpl-entries")]
+
+
+# --- over HTTP -------------------------------------------------------------------------------
+
+
+def test_before_anything_is_published_the_page_says_so(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))) as client:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "No CPL has been published yet" in response.text
+    assert 'id="cpl-entries"' not in response.text
+
+
+def test_the_page_lists_the_published_entries_with_version_and_downloads(world: World) -> None:
+    html = world.client.get("/").text
+    assert entry_ids(html) == ["CPL-000001", "CPL-000002", "CPL-000003"]
+    assert '<dd data-testid="sequence">1</dd>' in html
+    assert "Not yet loaded by the DCC" in html
+    for link in ("/api/v1/cpl.json", "/api/v1/cpl.csv", "/api/v1/cpl.xlsx"):
+        assert f'href="{link}"' in html
+    assert '<label for="q">Search</label>' in html and '<th scope="col">Physical Device Type</th>' in html
+
+
+def test_the_page_shows_only_what_was_issued_not_the_live_store(world: World) -> None:
+    approved = world.client.post(
+        f"/api/v1/submissions/{world.template.open_submission}/approval", headers=world.headers("secas")
+    )
+    assert approved.status_code == 200
+    assert entry_ids(world.client.get("/").text) == ["CPL-000001", "CPL-000002", "CPL-000003"]
+
+
+def test_filters_and_search_narrow_the_list(world: World) -> None:
+    def ids(**params: str) -> list[str]:
+        return entry_ids(world.client.get("/", params=params).text)
+
+    assert ids(device_type="Communications Hub") == ["CPL-000001"]
+    assert ids(device_type="Gas Smart Meter") == []
+    assert ids(q="e-00001") == ["CPL-000002"]
+    assert ids(q="acme 106c") == ["CPL-000001", "CPL-000002", "CPL-000003"]
+    assert ids(manufacturer="Acme Meters", status="Active") == ["CPL-000001", "CPL-000002", "CPL-000003"]
+    assert ids(status="Withdrawn") == []
+    assert ids(device_type="no such type") == []
+    html = world.client.get("/", params={"q": "zzz"}).text
+    assert "No entries match" in html and "Showing 0 of 3 entries." in html
+
+
+def test_the_page_marks_the_chosen_filters(world: World) -> None:
+    html = world.client.get("/", params={"device_type": "Communications Hub", "q": "C-0"}).text
+    assert '<option value="Communications Hub" selected>' in html
+    assert 'value="C-0"' in html and 'href="/">Clear</a>' in html
+
+
+def test_everything_shown_is_escaped(world: World) -> None:
+    hostile = '<script>alert("x")</script>'
+    row, certificates = sample_row(PhysicalDeviceType.GAS_SMART_METER, 4000)
+    row["manufacturer"] = "Evil <b>Meters</b>"
+    row["model"] = hostile[:30]
+    publish(world.url, workbook_bytes([row], certificates))
+    html = world.client.get("/", params={"q": hostile}).text
+    assert "<script>alert" not in html and "<b>Meters</b>" not in html
+    assert "Evil &lt;b&gt;Meters&lt;/b&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # the search echoed back, escaped
+
+
+def test_cpa_expiries_in_the_next_twelve_months_are_listed_soonest_first(world: World) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    soon, later, far = today + dt.timedelta(days=40), today + dt.timedelta(days=300), today + dt.timedelta(days=800)
+    rows, certificates = [], []
+    for index, expiry in ((5000, later), (5001, soon), (5002, far)):
+        row, certs = sample_row(PhysicalDeviceType.GAS_SMART_METER, index, maker=NORTHWIND, cpa_expiry=expiry)
+        rows.append(row)
+        certificates.extend(certs)
+    publish(world.url, workbook_bytes(rows, certificates), submitter="northwind")
+    html = world.client.get("/").text
+    expiring = table_rows(html, "cpa-expiries")
+    assert [(r[0], r[1], r[3]) for r in expiring] == [
+        (soon.isoformat(), "40", "Northwind Devices"),
+        (later.isoformat(), "300", "Northwind Devices"),
+    ]
+    assert '<dd data-testid="sequence">2</dd>' in html
+    assert entry_ids(world.client.get("/", params={"manufacturer": "Northwind Devices"}).text) == [
+        "CPL-000004",
+        "CPL-000005",
+        "CPL-000006",
+    ]
+
+
+def test_overlong_query_values_are_refused_in_the_error_shape(world: World) -> None:
+    response = world.client.get("/", params={"q": "x" * 500})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+# --- the pure part ---------------------------------------------------------------------------
+
+
+def entry(entry_id: str, **changes: str | None) -> ExtractEntry:
+    fields: dict[str, object] = {
+        "entry_id": entry_id,
+        "physical_device_type": "Gas Smart Meter",
+        "manufacturer": "Acme Meters",
+        "manufacturer_id": "106C",
+        "model": "G4",
+        "model_id": "4331",
+        "hardware_version": "00AC",
+        "firmware_version": "9001",
+        "technical_specification": "SMETS2 v4.2",
+        "gbcs_version": "v4.2",
+        "certificates": {"zigbee": "ZB-1", "dlms": None, "cpa": "CPA-1"},
+        "cpa_expiry": "2027-06-30",
+        "manufacturer_image_hash": None,
+        "status": "Active",
+        "status_since": "2026-11-01",
+        "panel_reference": None,
+    }
+    fields.update(changes)
+    return ExtractEntry(**fields)  # type: ignore[arg-type]
+
+
+def test_search_matches_every_word_anywhere_in_the_identity() -> None:
+    one = entry("CPL-000001")
+    assert page.matches(one, page.PageQuery(q="acme 4331"))
+    assert page.matches(one, page.PageQuery(q="  G4  00ac "))
+    assert page.matches(one, page.PageQuery(q="cpl-000001"))
+    assert not page.matches(one, page.PageQuery(q="acme northwind"))
+
+
+def test_filters_are_exact_choices() -> None:
+    one = entry("CPL-000001")
+    assert page.matches(one, page.PageQuery(device_type="Gas Smart Meter", manufacturer="Acme Meters"))
+    assert not page.matches(one, page.PageQuery(device_type="Gas"))
+    assert not page.matches(one, page.PageQuery(status="Expired"))
+
+
+def test_only_active_entries_expiring_within_twelve_months_are_upcoming() -> None:
+    entries = [
+        entry("CPL-000001", cpa_expiry="2027-11-23"),  # a year to the day: the 12-month notice is due today
+        entry("CPL-000002", cpa_expiry="2027-11-24"),  # a day beyond the horizon
+        entry("CPL-000003", cpa_expiry="2026-11-23"),  # expires today: already lapsed
+        entry("CPL-000004", cpa_expiry="2027-01-01", status="Withdrawn", panel_reference="SECP_1_1"),
+        entry("CPL-000005", cpa_expiry=None),
+        entry("CPL-000006", cpa_expiry="2026-12-01"),
+    ]
+    upcoming = page.upcoming_expiries(entries, TODAY)
+    assert [(u.entry.entry_id, u.days_left) for u in upcoming] == [("CPL-000006", 8), ("CPL-000001", 365)]
+
+
+def test_page_query_trims_and_knows_when_it_filters() -> None:
+    assert page.PageQuery.of(None, " ", None, None) == page.PageQuery()
+    assert not page.PageQuery().is_filtered
+    assert page.PageQuery.of(" x ", None, None, None) == page.PageQuery(q="x")
+    assert page.manufacturers([entry("1", manufacturer="b"), entry("2", manufacturer="A"), entry("3")]) == [
+        "A",
+        "Acme Meters",
+        "b",
+    ]
