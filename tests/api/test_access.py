@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
@@ -149,3 +150,40 @@ def test_only_allowed_roles_succeed_and_refusals_change_nothing(world: World, en
     if expected == 401:
         assert response.headers["www-authenticate"] == "Bearer"
     assert world.snapshot() == before
+
+
+PUBLIC = {e.id for e in ENDPOINTS if e.allowed == EVERYONE}
+
+
+def test_the_openapi_document_names_the_bearer_scheme_on_every_protected_route() -> None:
+    document = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    assert document["components"]["securitySchemes"]["ApiToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["ApiToken"]["description"],
+    }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            label = f"{method.upper()} {path}"
+            if label in PUBLIC:
+                assert "security" not in operation, label
+            else:
+                assert operation["security"] == [{"ApiToken": []}], label
+                assert "401" in operation["responses"], label
+            assert operation.get("summary"), label
+
+
+def test_an_unexpected_failure_is_a_json_500_without_a_traceback(tmp_path: Any) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'cpl.db'}"))
+
+    def explode() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/explode", explode)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/explode")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal_error", "message": "The service failed unexpectedly; the failure has been logged."}
+    }
+    assert "secret internals" not in response.text

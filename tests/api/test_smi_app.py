@@ -3,12 +3,16 @@ that the authority's API accepts; refusals are named JSON errors; and it never i
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -160,3 +164,46 @@ def fuzzed_smi(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_no_generated_request_to_the_simulator_is_a_server_error(case: Any, fuzzed_smi: Any) -> None:
     case.call_and_validate(app=fuzzed_smi, checks=[not_a_server_error])
+
+
+def test_serve_runs_the_simulator_api_with_uvicorn(tmp_path: Path) -> None:
+    """`api.smi_app.serve` is the function `smi serve` registers; here it runs as its own typer command."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    settings = smi_settings(tmp_path)
+    env = {
+        **os.environ,
+        "SMI_DATABASE_URL": settings.database_url,
+        "SMI_TRUST_ANCHORS": str(KEYS / "root-ca.pem"),
+        "SMI_RECEIPT_SIGNER": settings.receipt_signer,
+        "SMI_ALERTS_PATH": str(settings.alerts_path),
+        "SMI_RECEIPTS_DIR": str(settings.receipts_dir),
+    }
+    command = "import typer; from api.smi_app import serve; typer.run(serve)"
+    server = subprocess.Popen([sys.executable, "-c", command, "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                report = httpx.get(f"http://127.0.0.1:{port}/report", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the simulator API did not start within 30 seconds"
+                time.sleep(0.2)
+        assert report.status_code == 200 and report.json()["cpl_in_force"] is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_refuses_unusable_settings_in_one_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
+    env["SMI_TRUST_ANCHORS"] = str(tmp_path / "missing.pem")
+    command = "import typer; from api.smi_app import serve; typer.run(serve)"
+    result = subprocess.run([sys.executable, "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("The SMI trust anchors cannot be used:") and "Traceback" not in result.stderr
