@@ -109,6 +109,18 @@ class Inventory:
         self.store = store
         self.alerts_path = alerts_path
         self.receipts = receipts
+        # Parsed extracts by content SHA-256: a long-running service reads the CPL in force once.
+        self._parsed: dict[str, Extract] = {}
+
+    def _parse(self, content: bytes) -> Extract:
+        digest = sha256_hex(content)
+        parsed = self._parsed.get(digest)
+        if parsed is None:
+            parsed = parse_extract(content)
+            if len(self._parsed) >= 8:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[digest] = parsed
+        return parsed
 
     # --- extracts -----------------------------------------------------------------------
 
@@ -133,7 +145,7 @@ class Inventory:
         received_at = _second(received_at)
         original = content if file_bytes is None else file_bytes
         try:
-            extract = parse_extract(content)
+            extract = self._parse(content)
         except ExtractFormatError as error:
             refusal = ExtractFormatRefusedError(f"The extract's content is refused: {error}.")
             self.refuse(refusal, file_bytes=original, received_at=received_at, content=content, signer=signer)
@@ -170,7 +182,7 @@ class Inventory:
         for record, content in queue:
             if record.received_at > now:
                 break  # later ones wait too: extracts are applied in sequence order
-            extract = parse_extract(content)
+            extract = self._parse(content)
             applied.append(self._apply(record, extract, now, (receipt_out or {}).get(extract.sequence)))
         return applied
 
@@ -201,8 +213,8 @@ class Inventory:
         self.alerts_path.parent.mkdir(parents=True, exist_ok=True)
         with self.store.begin() as conn, self.alerts_path.open("a", encoding="utf-8") as out:
             batch: list[str] = []
-            for alert in self.store.alerts_of(conn, sequence):
-                batch.append(alert.json_line())
+            for line in self.store.alert_lines(conn, sequence):
+                batch.append(line)
                 if len(batch) >= 10_000:
                     out.write("\n".join(batch) + "\n")
                     batch.clear()
@@ -214,7 +226,7 @@ class Inventory:
         if latest is None:
             return None
         sequence, content_sha256, content = latest
-        return AcceptedExtract(sequence=sequence, content_sha256=content_sha256, extract=parse_extract(content))
+        return AcceptedExtract(sequence=sequence, content_sha256=content_sha256, extract=self._parse(content))
 
     def ingest_signed(self, file_bytes: bytes, trust: TrustStore, *, received_at: dt.datetime, defer: bool = False,
                       receipt_out: Path | None = None) -> IngestResult:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -106,6 +107,7 @@ status_history = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("device_ref", Integer, nullable=False),
+    Column("device_id", String(16), nullable=False),  # copied, so alerts are read without a join
     Column("status", String(32), nullable=False),
     Column("since", String(20), nullable=False),
     Column("until", String(20), nullable=False),
@@ -113,6 +115,7 @@ status_history = Table(
     Column("extract_sequence", Integer, nullable=True),
     Column("alert", String(32), nullable=True),
     Index("ix_status_history_device", "device_ref"),
+    Index("ix_status_history_extract", "extract_sequence"),
 )
 
 #: Every extract file received: its bytes, whether it was applied, queued or refused, and why.
@@ -209,22 +212,6 @@ class DeviceRecord:
 class AppliedCounts:
     devices_suspended: int
     devices_restored: int
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    alert: str
-    device_id: str
-    extract_sequence: int
-    raised_at: str
-    status: str
-    previous_status: str
-
-    def json_line(self) -> str:
-        # Every field is hex, a status name or a fixed-format time: no escaping is ever needed.
-        return (f'{{"alert":"{self.alert}","device_id":"{self.device_id}","extract_sequence":'
-                f'{self.extract_sequence},"previous_status":"{self.previous_status}","raised_at":'
-                f'"{self.raised_at}","status":"{self.status}"}}')
 
 
 def _no_checkpoint(step: str) -> None:
@@ -384,14 +371,19 @@ class Store:
         listing = _listing(extract)
         refs = self.model_refs(conn, listing)
         self.checkpoint("device-models")
-        conn.execute(update(device_models).where(device_models.c.cpl_status.is_not(None))
-                     .values(active=False, entry_id=None, cpl_status=None))
-        if listing:
-            conn.execute(update(device_models).where(device_models.c.id == bindparam("ref"))
+        # Only the models whose standing on the CPL changes are written (a few, usually, of thousands).
+        m = device_models.c
+        standing = {int(r[0]): (bool(r[1]), r[2], r[3]) for r in conn.execute(
+            select(m.id, m.active, m.entry_id, m.cpl_status).where(m.cpl_status.is_not(None))).all()}
+        wanted = {refs[k]: listed for k, listed in listing.items()}
+        wanted.update({ref: (False, None, None) for ref in standing if ref not in wanted})
+        changes = [{"ref": ref, "is_active": active, "entry": entry, "listed_status": status}
+                   for ref, (active, entry, status) in sorted(wanted.items())
+                   if standing.get(ref, (False, None, None)) != (active, entry, status)]
+        if changes:
+            conn.execute(update(device_models).where(m.id == bindparam("ref"))
                          .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
-                                 cpl_status=bindparam("listed_status")),
-                         [{"ref": refs[k], "is_active": active, "entry": entry, "listed_status": status}
-                          for k, (active, entry, status) in listing.items()])
+                                 cpl_status=bindparam("listed_status")), changes)
         self.checkpoint("cpl")
         suspended = self._change_status(conn, [refs[k] for k in sorted(change.suspend)], at=at,
                                         sequence=extract.sequence, alert=Alert.DEVICE_SUSPENDED)
@@ -420,24 +412,29 @@ class Store:
                 new_status = d.status_before_suspension
                 values = {"status": d.status_before_suspension, "status_before_suspension": None, "status_since": at}
             conn.execute(insert(status_history).from_select(
-                ["device_ref", "status", "since", "until", "new_status", "extract_sequence", "alert"],
-                select(d.id, d.status, d.status_since, literal(at, String), new_status,
+                ["device_ref", "device_id", "status", "since", "until", "new_status", "extract_sequence", "alert"],
+                select(d.id, d.device_id, d.status, d.status_since, literal(at, String), new_status,
                        literal(sequence, Integer), literal(alert.value, String)).where(where)))
             self.checkpoint(f"{alert.value}-history")
             changed += conn.execute(update(devices).where(where).values(**values)).rowcount
             self.checkpoint(alert.value)
         return changed
 
-    def alerts_of(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[AlertRow]:
-        """The alerts an applied extract raised, streamed."""
+    def alert_lines(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[str]:
+        """The alerts an applied extract raised, as JSON lines (keys sorted), streamed.
+
+        The database writes each line: every field is hex, a status name, an alert name, an integer
+        or a fixed-format time, so no JSON escaping is ever needed, and Python only passes lines on.
+        """
         h = status_history.c
-        query = (select(h.alert, devices.c.device_id, h.extract_sequence, h.until, h.new_status, h.status)
-                 .join(devices, devices.c.id == h.device_ref)
-                 .where(h.extract_sequence == sequence, h.alert.is_not(None)).order_by(h.id))
+        line = (literal('{"alert":"', String) + h.alert + literal('","device_id":"', String) + h.device_id
+                + literal('","extract_sequence":', String) + cast(h.extract_sequence, String)
+                + literal(',"previous_status":"', String) + h.status + literal('","raised_at":"', String) + h.until
+                + literal('","status":"', String) + h.new_status + literal('"}', String))
+        query = (select(line).where(h.extract_sequence == sequence, h.alert.is_not(None)).order_by(h.id))
         result = conn.execution_options(yield_per=batch).execute(query)
-        for row in result:
-            yield AlertRow(alert=row[0], device_id=row[1], extract_sequence=int(row[2]), raised_at=row[3],
-                           status=row[4], previous_status=row[5])
+        for (text_line,) in result:
+            yield str(text_line)
 
     # --- devices ------------------------------------------------------------------------
 
@@ -580,13 +577,13 @@ def _key(row: Any) -> ModelKey:
             row.firmware_version)
 
 
-def _listing(extract: Extract) -> dict[ModelKey, tuple[bool, str, str]]:
+def _listing(extract: Extract) -> dict[ModelKey, tuple[bool, str | None, str | None]]:
     """Per model key in the extract: Active or not, and the entry that says so (an Active one wins).
 
     A removed model re-added later is a new entry with the same key; the key is Active if any of
     its entries is.
     """
-    listing: dict[ModelKey, tuple[bool, str, str]] = {}
+    listing: dict[ModelKey, tuple[bool, str | None, str | None]] = {}
     for entry in extract.entries:
         current = listing.get(entry.model_key)
         if current is None or (entry.is_active and not current[0]):

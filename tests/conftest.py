@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,37 +82,58 @@ def _as_postgres(command: list[str]) -> list[str]:
     return command
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+class PostgresUnavailable(RuntimeError):
+    """PostgreSQL is not installed here, or the server would not start."""
+
+
+@contextmanager
+def running_postgres(settings: str = _SERVER_SETTINGS) -> Iterator[PostgresServer]:
+    """Start a throw-away PostgreSQL server in a temporary directory; stop and remove it afterwards.
+
+    Plain context manager, so that benchmarks can use it too; the tests use `postgres_server`.
+    """
     bindir = postgres_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (no initdb found on PATH or under /usr/lib/postgresql); "
-                    "run `make system-packages` to run the PostgreSQL tests.")
+        raise PostgresUnavailable("PostgreSQL is not installed (no initdb found on PATH or under "
+                                  "/usr/lib/postgresql); run `make system-packages`.")
     base = Path(tempfile.mkdtemp(prefix="test-postgres-"))
     data, sockets, log = base / "data", base / "sockets", base / "server.log"
     sockets.mkdir()
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
         shutil.chown(sockets, "postgres", "postgres")
-    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                 "--no-sync", "-E", "UTF8", "--locale=C"]),
-                   check=True, capture_output=True, timeout=120)
-    port = 0
-    for _attempt in range(5):  # another worker may take the free port first: try another
-        port = _free_port()
-        options = f"-k {sockets} -p {port} -c listen_addresses=127.0.0.1 {_SERVER_SETTINGS}"
-        started = subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
-                                               options, "-w", "-t", "60", "start"]),
-                                 capture_output=True, text=True, timeout=90)
-        if started.returncode == 0:
-            break
-    else:
-        message = log.read_text(errors="replace")[-2000:] if log.exists() else started.stderr
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"the test PostgreSQL server did not start: {message}")
     try:
-        yield PostgresServer(socket_dir=sockets, port=port)
+        subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                     "--no-sync", "-E", "UTF8", "--locale=C"]),
+                       check=True, capture_output=True, timeout=120)
+        port = 0
+        for _attempt in range(5):  # another worker may take the free port first: try another
+            port = _free_port()
+            options = f"-k {sockets} -p {port} -c listen_addresses=127.0.0.1 {settings}"
+            started = subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
+                                                   options, "-w", "-t", "60", "start"]),
+                                     capture_output=True, text=True, timeout=90)
+            if started.returncode == 0:
+                break
+        else:
+            message = log.read_text(errors="replace")[-2000:] if log.exists() else started.stderr
+            raise PostgresUnavailable(f"the test PostgreSQL server did not start: {message}")
+        try:
+            yield PostgresServer(socket_dir=sockets, port=port)
+        finally:
+            subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
+                                         "stop"]), capture_output=True, timeout=60)
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed (no initdb found on PATH or under /usr/lib/postgresql); "
+                    "run `make system-packages` to run the PostgreSQL tests.")
+    try:
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as error:
+        pytest.fail(str(error))
