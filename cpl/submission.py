@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -234,30 +235,35 @@ def _column_values(
     required: bool,
     found: list[Finding],
     problems: list[list[str]],
+    min_width: int,
 ) -> list[Value]:
     """One column's typed values, top to bottom. Works column-wise: each distinct cell value is
     converted once (most repeat: types, manufacturers, versions, dates), the rest is a dict lookup."""
     rows = sheet.rows
     if index is None:
         return [None] * len(rows)
-    raw = [cells[index] if index < len(cells) else None for _, cells in rows]
-    seen: dict[tuple[type, CellValue], Value | _BadValue | object] = {(type(None), None): _EMPTY}
-    for value in {(type(v), v) for v in raw} - seen.keys():
-        kind, cell = value
+    if index < min_width:
+        raw: list[CellValue] = list(map(operator.itemgetter(index), map(operator.itemgetter(1), rows)))
+    else:
+        raw = [cells[index] if index < len(cells) else None for _, cells in rows]
+    # Keyed by (type, value): True, 1 and 1.0 are equal in Python but not the same cell.
+    keys = list(zip(map(type, raw), raw, strict=True))
+    blank = _EMPTY if required else None
+    seen: dict[tuple[type, CellValue], Value | _BadValue | object] = {(type(None), None): blank}
+    distinct = set(keys)
+    for key in distinct - seen.keys():
+        kind, cell = key
         if kind is str and not str(cell).strip():
-            seen[value] = _EMPTY
+            seen[key] = blank
             continue
         try:
-            seen[value] = _convert(column, cell)
+            seen[key] = _convert(column, cell)
         except _BadValue as bad:
-            seen[value] = bad
-    converted = [seen[(type(v), v)] for v in raw]
-    troubled = {key for key, result in seen.items() if result is _EMPTY or isinstance(result, _BadValue)}
-    if not troubled & {(type(v), v) for v in raw}:
+            seen[key] = bad
+    converted = list(map(seen.__getitem__, keys))
+    if not any(seen[key] is _EMPTY or isinstance(seen[key], _BadValue) for key in distinct):
         values_clean: list[Value] = converted  # type: ignore[assignment]
-        if sheet.formula_cells:
-            return _formulas(sheet, column, index, values_clean, found, problems)
-        return values_clean
+        return _formulas(sheet, column, index, values_clean, found, problems)
     values: list[Value] = []
     for position, result in enumerate(converted):
         if result is _EMPTY:
@@ -319,6 +325,7 @@ def _rows(
     """Typed values per row in column order; ``optional_required`` names required fields a rule judges."""
     found: list[Finding] = []
     problems: list[list[str]] = [[] for _ in sheet.rows]
+    min_width = min(map(len, map(operator.itemgetter(1), sheet.rows)), default=0)
     by_column = {
         column.field: _column_values(
             sheet,
@@ -327,6 +334,7 @@ def _rows(
             column.required and column.field in layout.positions and column.field not in optional_required,
             found,
             problems,
+            min_width,
         )
         for column in columns
     }
