@@ -27,6 +27,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.CplError], int], ...] = (
     (errors.EntryStatusError, 409),
     (errors.ExtractError, 409),
     (tokens.TokenAlreadyRevokedError, 409),
+    (errors.ReceiptReplayedError, 409),
     (errors.SubmissionHasErrorsError, 422),
     (errors.PanelReferenceError, 422),
     (errors.ReceiptError, 422),

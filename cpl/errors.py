@@ -76,3 +76,7 @@ class ExtractError(CplError):
 
 class ReceiptError(CplError):
     pass
+
+
+class ReceiptReplayedError(ReceiptError):
+    """The same signed receipt was imported before."""

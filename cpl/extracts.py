@@ -300,7 +300,7 @@ def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt
         raise errors.ReceiptError(f"The receipt is refused: {str(problem).rstrip('.')}.") from None
     digest = sha256_hex(signed)
     if session.exec(select(Receipt).where(Receipt.receipt_sha256 == digest)).first() is not None:
-        raise errors.ReceiptError("This receipt was already imported.")
+        raise errors.ReceiptReplayedError("This receipt was already imported.")
     issued = session.get(IssuedExtract, receipt.sequence)
     if issued is None:
         raise errors.ReceiptError(f"The receipt is for extract {receipt.sequence}, which was never issued.")

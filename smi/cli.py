@@ -422,6 +422,17 @@ def seed(
                   f"the inventory holds {sum(by_status.values()):,}.")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8001,
+) -> None:
+    """Serve the simulator's HTTP API (OpenAPI at /openapi.json)."""
+    from api.smi_app import serve as serve_api
+
+    serve_api(host=host, port=port)
+
+
 def main() -> None:
     app()
 
