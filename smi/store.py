@@ -338,24 +338,25 @@ class Store:
 
     def active_model_keys(self, conn: Connection) -> frozenset[ModelKey]:
         rows = conn.execute(select(*_model_key_columns()).where(device_models.c.active.is_(True))).all()
-        return frozenset(_key(row) for row in rows)
+        return frozenset((r[0], r[1], r[2], r[3], r[4]) for r in rows)
 
     def model_refs(self, conn: Connection, keys: Iterable[ModelKey]) -> dict[ModelKey, int]:
         """The model_ref of each key, inserting the Device Models not seen before."""
         wanted = set(keys)
-        known = {_key(row): int(row.id) for row in conn.execute(
-            select(device_models.c.id, *_model_key_columns())).all() if _key(row) in wanted}
+        known = {k: ref for k, ref in self._all_model_refs(conn).items() if k in wanted}
         missing = sorted(wanted - set(known))
         if missing:
             conn.execute(insert(device_models), [
                 {"physical_device_type": k[0], "manufacturer_id": k[1], "model_id": k[2],
                  "hardware_version": k[3], "firmware_version": k[4], "cpl_controlled": is_cpl_controlled(k[0]),
                  "active": False} for k in missing])
-            for row in conn.execute(select(device_models.c.id, *_model_key_columns())).all():
-                key = _key(row)
-                if key in wanted:
-                    known[key] = int(row.id)
+            known = {k: ref for k, ref in self._all_model_refs(conn).items() if k in wanted}
         return known
+
+    @staticmethod
+    def _all_model_refs(conn: Connection) -> dict[ModelKey, int]:
+        rows = conn.execute(select(*_model_key_columns(), device_models.c.id)).all()
+        return {(r[0], r[1], r[2], r[3], r[4]): int(r[5]) for r in rows}
 
     # --- applying an extract ------------------------------------------------------------
 
@@ -570,11 +571,6 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
 def _model_key_columns() -> tuple[Column[Any], ...]:
     m = device_models.c
     return (m.physical_device_type, m.manufacturer_id, m.model_id, m.hardware_version, m.firmware_version)
-
-
-def _key(row: Any) -> ModelKey:
-    return (row.physical_device_type, row.manufacturer_id, row.model_id, row.hardware_version,
-            row.firmware_version)
 
 
 def _listing(extract: Extract) -> dict[ModelKey, tuple[bool, str | None, str | None]]:
