@@ -36,6 +36,7 @@ from smi.store import Store, device_models, devices, engine_for
 
 MODELS = 2_000
 REMOVED = 50
+TARGET_SHARE = 0.025  # of the Devices, as 250,000 of 10,000,000
 SEED = 20261122
 _ROOT = Path(__file__).resolve().parents[1]
 _T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -107,8 +108,7 @@ def _measure(label: str, url: str, count: int, workdir: Path,
     raw_bare = raw_insert(rows, False)
     del rows
 
-    rng = random.Random(SEED)
-    withdrawn = frozenset(rng.sample(models, REMOVED))
+    withdrawn = _withdrawn_models(store, models, refs, count)
     removed_refs = sorted(refs[k] for k in withdrawn)
     with store.begin() as conn:
         affected = int(conn.execute(select(func.count()).select_from(devices).where(
@@ -164,6 +164,19 @@ def _measure(label: str, url: str, count: int, workdir: Path,
         Measurement(f"{where}: seed ({count / seeded:,.0f} Devices/s)", seeded,
                     f"raw executemany, bare table ({count / raw_bare:,.0f}/s)", raw_bare),
     ]
+
+
+def _withdrawn_models(store: Store, models: Sequence[ModelKey], refs: dict[ModelKey, int],
+                      count: int) -> frozenset[ModelKey]:
+    """50 models covering about 2.5% of the Devices (250,000 of 10,000,000): those nearest 1/2000th each."""
+    with store.begin() as conn:
+        per_ref: dict[int, int] = dict(conn.execute(select(devices.c.model_ref, func.count()).where(
+            devices.c.status.in_(sorted(SUSPENDABLE_STATUSES))).group_by(devices.c.model_ref)).all())
+    share = TARGET_SHARE * count / REMOVED
+    shuffled = list(models)
+    random.Random(SEED).shuffle(shuffled)
+    nearest = sorted(shuffled, key=lambda k: abs(int(per_ref.get(refs[k], 0)) - share))
+    return frozenset(nearest[:REMOVED])
 
 
 def _all_model_refs(store: Store) -> dict[ModelKey, int]:
