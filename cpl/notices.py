@@ -29,6 +29,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+import textwrap
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -318,8 +319,25 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _wrap(line: str) -> str:
+    """Lines short enough for plain 7-bit mail (RFC 5322's 78), continuation lines indented under the text."""
+    indent = len(line) - len(line.lstrip(" "))
+    return (
+        textwrap.fill(
+            line,
+            76,
+            subsequent_indent=" " * (indent + 2 if indent else 0),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        if line.strip()
+        else ""
+    )
+
+
 def _notice(kind: str, ref: str, subject: str, lines: Iterable[str]) -> Notice:
-    return Notice(kind, ref, subject, "\n".join(lines) + "\n" + FOOTER.format(kind=kind, ref=ref))
+    text = "\n".join(_wrap(line) for line in lines) + "\n"
+    return Notice(kind, ref, subject, text + FOOTER.format(kind=kind, ref=ref))
 
 
 def _list(label: str, items: Sequence[str]) -> str:
@@ -411,10 +429,10 @@ def cpa_expiry_notice(
         f"This is the {months_before}-month notice for CPL entry {entry_id}: the CPA certificate it relies on "
         f"stops counting on {effective_end.isoformat()} ({days} day{'' if days == 1 else 's'} from {as_of}).",
         "",
-        f"  entry:           {entry_id}",
-        f"  device model:    {device_model}",
-        f"  CPA certificate: {certificate}",
-        f"  CPA expiry date: {expiry.isoformat()}",
+        f"  entry:            {entry_id}",
+        f"  device model:     {device_model}",
+        f"  CPA certificate:  {certificate}",
+        f"  CPA expiry date:  {expiry.isoformat()}",
     ]
     if conditional_date is not None:
         lines.append(
@@ -422,7 +440,7 @@ def cpa_expiry_notice(
             + (" (conditions recorded as met)" if conditions_met else " (conditions not yet recorded as met)")
         )
     if renewal_date is not None:
-        lines.append(f"  renewal date:    {renewal_date.isoformat()}")
+        lines.append(f"  renewal date:     {renewal_date.isoformat()}")
     lines.append("")
     if conditional_date is not None and not conditions_met and effective_end == conditional_date:
         lines.append(

@@ -233,7 +233,7 @@ def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: C
     mails = [email.parser.BytesParser(policy=email.policy.default).parsebytes(p.read_bytes()) for p in
              sorted(outbox.glob("*.eml"))]
     assert sorted(m["To"] for m in mails) == sorted(mail for _, _, mail in PARTIES if mail)
-    body = mails[0].get_body().get_content()  # type: ignore[union-attr]
+    body = " ".join(mails[0].get_body().get_content().split())  # type: ignore[union-attr]
     assert mails[0]["Subject"] == "CPL version 1 published"
     assert "1 entry: 1 Active" in body and "added: CPL-000001" in body and "has not yet confirmed" in body
 
