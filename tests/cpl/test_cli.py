@@ -6,6 +6,8 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from cpl.domain import PhysicalDeviceType, SubmissionType
 from cpl.samples import ACME, Row, sample_row, sample_submission
 from cpl.workbook import write_submission
@@ -188,3 +190,24 @@ def test_template_is_written(cpl: CplRun) -> None:
     cpl("template", out)
     report = cpl.json("check", out)
     assert report["findings"] == []  # an empty form: no rows, no findings
+
+
+HOSTILE = ["empty_file", "not_a_zip", "truncated_zip", "ole2_container", "zip_bomb", "billion_laughs",
+           "external_entity", "million_row_sheet", "far_apart_cells", "many_members", "missing_workbook_part"]
+
+
+@pytest.mark.parametrize("builder", HOSTILE)
+def test_a_hostile_workbook_is_wb001_through_the_cli_and_stores_nothing_half_way(cpl: CplRun, builder: str) -> None:
+    import tests.hostile_workbooks as hostile
+
+    path = cpl.tmp / f"{builder}.xlsx"
+    path.write_bytes(getattr(hostile, builder)())
+    report = cpl.json("check", path, expect=1)
+    assert [f["code"] for f in report["findings"]] == ["WB001"]
+    assert report["findings"][0]["message"].endswith(".")
+    cpl.parties()
+    submitted = cpl.json("submit", path, "--party", "acme-meters", expect=1)
+    assert submitted["state"] == "has_errors"
+    with sqlite3.connect(cpl.tmp / "cpl.db") as db:
+        assert db.execute("select count(*) from entry").fetchone() == (0,)
+        assert db.execute("select count(*) from certificate").fetchone() == (0,)
