@@ -168,15 +168,21 @@ def _measure(label: str, url: str, count: int, workdir: Path,
 
 def _withdrawn_models(store: Store, models: Sequence[ModelKey], refs: dict[ModelKey, int],
                       count: int) -> frozenset[ModelKey]:
-    """50 models covering about 2.5% of the Devices (250,000 of 10,000,000): those nearest 1/2000th each."""
+    """50 models covering about 2.5% of the Devices in suspendable statuses (250,000 of 10,000,000)."""
     with store.begin() as conn:
         per_ref: dict[int, int] = dict(conn.execute(select(devices.c.model_ref, func.count()).where(
             devices.c.status.in_(sorted(SUSPENDABLE_STATUSES))).group_by(devices.c.model_ref)).all())
-    share = TARGET_SHARE * count / REMOVED
-    shuffled = list(models)
-    random.Random(SEED).shuffle(shuffled)
-    nearest = sorted(shuffled, key=lambda k: abs(int(per_ref.get(refs[k], 0)) - share))
-    return frozenset(nearest[:REMOVED])
+    candidates = list(models)
+    random.Random(SEED).shuffle(candidates)
+    remaining = TARGET_SHARE * count
+    chosen: list[ModelKey] = []
+    while len(chosen) < REMOVED:  # each pick the model nearest the share still to cover per pick left
+        wanted = remaining / (REMOVED - len(chosen))
+        pick = min(candidates, key=lambda k: abs(per_ref.get(refs[k], 0) - wanted))
+        candidates.remove(pick)
+        chosen.append(pick)
+        remaining -= per_ref.get(refs[pick], 0)
+    return frozenset(chosen)
 
 
 def _all_model_refs(store: Store) -> dict[ModelKey, int]:

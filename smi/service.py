@@ -212,14 +212,8 @@ class Inventory:
             return
         self.alerts_path.parent.mkdir(parents=True, exist_ok=True)
         with self.store.begin() as conn, self.alerts_path.open("a", encoding="utf-8") as out:
-            batch: list[str] = []
-            for line in self.store.alert_lines(conn, sequence):
-                batch.append(line)
-                if len(batch) >= 10_000:
-                    out.write("\n".join(batch) + "\n")
-                    batch.clear()
-            if batch:
-                out.write("\n".join(batch) + "\n")
+            for lines in self.store.alert_lines(conn, sequence):
+                out.write("\n".join(lines) + "\n")
 
     def _latest_accepted(self, conn: Connection) -> AcceptedExtract | None:
         latest = self.store.latest_accepted_content(conn)

@@ -115,7 +115,6 @@ status_history = Table(
     Column("extract_sequence", Integer, nullable=True),
     Column("alert", String(32), nullable=True),
     Index("ix_status_history_device", "device_ref"),
-    Index("ix_status_history_extract", "extract_sequence"),
 )
 
 #: Every extract file received: its bytes, whether it was applied, queued or refused, and why.
@@ -139,6 +138,10 @@ extracts = Table(
     Column("devices_suspended", Integer, nullable=True),
     Column("devices_restored", Integer, nullable=True),
     Column("receipt_path", String(1000), nullable=True),
+    # The status_history ids its apply wrote lie in (history_after_id, history_last_id]: alerts are read
+    # back as a primary-key range, with no index on the history to keep up.
+    Column("history_after_id", Integer, nullable=True),
+    Column("history_last_id", Integer, nullable=True),
 )
 # At most one accepted extract per sequence: the database backs the equivocation rule.
 Index("ux_extracts_accepted_sequence", extracts.c.sequence, unique=True,
@@ -319,16 +322,16 @@ class Store:
 
     def queued(self, conn: Connection) -> list[tuple[ExtractRecord, bytes]]:
         """Extracts waiting to be applied, oldest first, with their content."""
-        rows = conn.execute(select(extracts, extracts.c.content).where(extracts.c.state == QUEUED)
+        rows = conn.execute(select(*_record_columns(), extracts.c.content).where(extracts.c.state == QUEUED)
                             .order_by(extracts.c.sequence)).all()
         return [(_extract_record(row._mapping), bytes(row._mapping["content"])) for row in rows]
 
     def extract_record(self, conn: Connection, record_id: int) -> ExtractRecord:
-        row = conn.execute(select(extracts).where(extracts.c.id == record_id)).one()
+        row = conn.execute(select(*_record_columns()).where(extracts.c.id == record_id)).one()
         return _extract_record(row._mapping)
 
     def extract_records(self, conn: Connection) -> list[ExtractRecord]:
-        rows = conn.execute(select(extracts).order_by(extracts.c.id)).all()
+        rows = conn.execute(select(*_record_columns()).order_by(extracts.c.id)).all()
         return [_extract_record(row._mapping) for row in rows]
 
     def set_receipt_path(self, conn: Connection, record_id: int, path: str) -> None:
@@ -386,14 +389,20 @@ class Store:
                          .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
                                  cpl_status=bindparam("listed_status")), changes)
         self.checkpoint("cpl")
+        history_after_id = self._last_history_id(conn)
         suspended = self._change_status(conn, [refs[k] for k in sorted(change.suspend)], at=at,
                                         sequence=extract.sequence, alert=Alert.DEVICE_SUSPENDED)
         restored = self._change_status(conn, [refs[k] for k in sorted(change.restore)], at=at,
                                        sequence=extract.sequence, alert=Alert.DEVICE_RESTORED)
         conn.execute(update(extracts).where(extracts.c.id == record_id).values(
-            state=APPLIED, applied_at=at, devices_suspended=suspended, devices_restored=restored))
+            state=APPLIED, applied_at=at, devices_suspended=suspended, devices_restored=restored,
+            history_after_id=history_after_id, history_last_id=self._last_history_id(conn)))
         self.checkpoint("recorded")
         return AppliedCounts(devices_suspended=suspended, devices_restored=restored)
+
+    @staticmethod
+    def _last_history_id(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(status_history.c.id), 0))).scalar_one())
 
     def _change_status(self, conn: Connection, model_refs: Sequence[int], *, at: str, sequence: int,
                        alert: Alert) -> int:
@@ -421,8 +430,8 @@ class Store:
             self.checkpoint(alert.value)
         return changed
 
-    def alert_lines(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[str]:
-        """The alerts an applied extract raised, as JSON lines (keys sorted), streamed.
+    def alert_lines(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[list[str]]:
+        """The alerts an applied extract raised, as JSON lines (keys sorted), streamed in batches.
 
         The database writes each line: every field is hex, a status name, an alert name, an integer
         or a fixed-format time, so no JSON escaping is ever needed, and Python only passes lines on.
@@ -432,10 +441,21 @@ class Store:
                 + literal('","extract_sequence":', String) + cast(h.extract_sequence, String)
                 + literal(',"previous_status":"', String) + h.status + literal('","raised_at":"', String) + h.until
                 + literal('","status":"', String) + h.new_status + literal('"}', String))
-        query = (select(line).where(h.extract_sequence == sequence, h.alert.is_not(None)).order_by(h.id))
-        result = conn.execution_options(yield_per=batch).execute(query)
-        for (text_line,) in result:
-            yield str(text_line)
+        span = conn.execute(select(extracts.c.history_after_id, extracts.c.history_last_id).where(
+            extracts.c.sequence == sequence, extracts.c.state == APPLIED)).one_or_none()
+        if span is None or span[0] is None:
+            return
+        query = (select(line).where(h.id > span[0], h.id <= span[1], h.extract_sequence == sequence,
+                                    h.alert.is_not(None)).order_by(h.id))
+        # Straight through the driver: a quarter of a million lines should not pay for result rows.
+        compiled = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled)
+            while rows := cursor.fetchmany(batch):
+                yield [str(row[0]) for row in rows]
+        finally:
+            cursor.close()
 
     # --- devices ------------------------------------------------------------------------
 
@@ -585,6 +605,11 @@ def _listing(extract: Extract) -> dict[ModelKey, tuple[bool, str | None, str | N
         if current is None or (entry.is_active and not current[0]):
             listing[entry.model_key] = (entry.is_active, entry.entry_id, entry.status)
     return listing
+
+
+def _record_columns() -> list[Column[Any]]:
+    """An extract's record without its bytes (a report over many extracts need not read them)."""
+    return [column for column in extracts.c if column.name not in ("file_bytes", "content")]
 
 
 def _extract_record(row: RowMapping) -> ExtractRecord:

@@ -37,7 +37,7 @@ def inventory(store: Store, tmp_path: Path) -> Inventory:
 
 
 @pytest.fixture
-def fresh_store(database_url: str) -> Callable[[], Store]:
+def fresh_store(database_url: str) -> Iterator[Callable[[], Store]]:
     """For the stateful tests: an empty inventory per example, on the same database."""
     engine = engine_for(database_url)
 
@@ -47,4 +47,5 @@ def fresh_store(database_url: str) -> Callable[[], Store]:
         opened.create()
         return opened
 
-    return make
+    yield make
+    engine.dispose()
