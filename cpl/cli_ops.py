@@ -121,8 +121,12 @@ def expiry_run(
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Readers (a web server) see the old file or the new one, never half; readable as the umask allows."""
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False) as partial:
         partial.write(data)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial.name, 0o666 & ~umask)  # temporary files are created 0600; published files are public
     os.replace(partial.name, path)
 
 

@@ -8,6 +8,7 @@ import email.parser
 import email.policy
 import io
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,6 +225,9 @@ def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: C
     assert summary["sequence"] == 1 and summary["entries"] == 1 and summary["notices_queued"] == 4
     assert summary["sent"] == {"cpl-published": 4} and summary["failures"] == []
     assert sorted(p.name for p in public.iterdir()) == ["cpl.csv", "cpl.json", "cpl.xlsx"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {(public / name).stat().st_mode & 0o777 for name in ("cpl.csv", "cpl.json", "cpl.xlsx")} == {0o666 & ~umask}
     assert json.loads((public / "cpl.json").read_bytes())["entries"][0]["entry_id"] == "CPL-000001"
     (_, row) = csv.reader(io.StringIO((public / "cpl.csv").read_bytes().decode("utf-8"), newline=""))
     assert row[2] == "'" + HOSTILE_MANUFACTURER
