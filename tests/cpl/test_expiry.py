@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 from cpl import audit, expiry, notices, service
 from cpl.domain import AssuranceScheme, CpaDates, EntryStatus, PartyRole, add_months, cpa_effective_expiry, notice_date
 from cpl.store import AuditEvent, Certificate, Entry, RemovalProposal, SentNotice, Submission, get_engine, session_scope
+from tests.conftest import PostgresServer
 from tests.cpl.conftest import CplRun
 
 NOW = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
@@ -55,8 +56,8 @@ class World:
             return int(s.exec(select(func.count()).select_from(table)).one())
 
 
-def build_world(directory: Path) -> World:
-    world = World(f"sqlite:///{directory / 'cpl.db'}", directory / "outbox")
+def build_world(directory: Path, url: str | None = None) -> World:
+    world = World(url or f"sqlite:///{directory / 'cpl.db'}", directory / "outbox")
     with session_scope(world.url) as s:
         for party, role, mail in (
             ("acme-meters", PartyRole.MANUFACTURER, ACME_MAIL),
@@ -288,6 +289,23 @@ def test_a_failed_delivery_is_retried_by_the_next_run_not_replanned(
     run, retried = world.run(TWELVE + dt.timedelta(days=1))
     assert run.queued == [] and [n.kind for n in retried.sent] == [TWELVE_KIND]
     assert world.count(SentNotice) == 1 and len(world.mails()) == 1
+
+
+@pytest.mark.postgres
+def test_the_job_on_postgresql(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CPL_SMTP_URL", raising=False)
+    monkeypatch.setenv("CPL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    world = build_world(tmp_path, postgres_server.create_database())
+    entry_id = add_entry(world)
+    add_entry(world, "4332", expiry_date=dt.date(2026, 12, 31))
+    _, late = world.run(add_months(TWELVE, 8))
+    assert sorted(n.kind for n in late.sent) == sorted([TWELVE_KIND, SIX_KIND])
+    run, again = world.run(add_months(TWELVE, 8))
+    assert run.queued == [] and run.proposals == [] and again.sent == []
+    assert kinds(world) == [(TWELVE_KIND, f"{entry_id}@{END}"), (SIX_KIND, f"{entry_id}@{END}")]
+    assert world.count(RemovalProposal) == 1 and len(world.mails()) == 2
 
 
 # --- the rule, pure: at most once, never missed -------------------------------------------------
