@@ -13,6 +13,7 @@ are written once the apply has committed.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,15 +112,18 @@ class Inventory:
         self.receipts = receipts
         # Parsed extracts by content SHA-256: a long-running service reads the CPL in force once.
         self._parsed: dict[str, Extract] = {}
+        self._parsed_lock = threading.Lock()
 
     def _parse(self, content: bytes) -> Extract:
         digest = sha256_hex(content)
-        parsed = self._parsed.get(digest)
+        with self._parsed_lock:
+            parsed = self._parsed.get(digest)
         if parsed is None:
             parsed = parse_extract(content)
-            if len(self._parsed) >= 8:
-                self._parsed.pop(next(iter(self._parsed)))
-            self._parsed[digest] = parsed
+            with self._parsed_lock:
+                while len(self._parsed) >= 8:
+                    self._parsed.pop(next(iter(self._parsed)))
+                self._parsed[digest] = parsed
         return parsed
 
     # --- extracts -----------------------------------------------------------------------
