@@ -712,10 +712,10 @@ def deliver_after_commit(session: Session) -> None:
         try:
             report = deliver_queued(engine.engine)  # the engine, whether bound to an Engine or a Connection
         except (NoticeError, SQLAlchemyError) as problem:
-            log.warning("Notices are queued but were not sent: %s Run 'cpl notices send' to retry.", problem)
+            log.warning("%s; the notices stay queued for 'cpl notices send'.", str(problem).rstrip("."))
             return
         for failure in report.failures:
-            log.warning("%s It stays queued; 'cpl notices send' retries it.", failure.rstrip("."))
+            log.warning("%s; it stays queued for 'cpl notices send'.", failure.rstrip("."))
 
     def forget(rolled_back: Session, _transaction: Any) -> None:
         rolled_back.info.pop(_DELIVERY_ARRANGED, None)

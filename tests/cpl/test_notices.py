@@ -384,3 +384,15 @@ def test_cli_notices_send_with_the_server_down_exits_1_without_traceback(cpl: Cp
     assert cpl.json("notices", "send")["sent"] == {"submission-outcome": 1}
     assert [n["state"] for n in cpl.json("notices", "list")["notices"]] == ["sent"]
     assert "--state takes" in cpl("notices", "list", "--state", "lost", expect=2).stderr
+
+
+def test_cli_reject_with_the_server_down_still_rejects_and_says_the_notice_waits(cpl: CplRun) -> None:
+    with session_scope(cpl.env["CPL_DATABASE_URL"]) as s:
+        populate(s)
+        s.add(open_submission(2, "acme-meters"))
+    cpl.env["CPL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
+    result = cpl("reject", "2", "--by", "alice", "--note", "no")
+    assert "Submission 2 rejected." in result.stdout
+    assert result.stderr.strip().endswith("cannot be reached (Connection refused); it stays queued for "
+                                          "'cpl notices send'.")
+    assert [n["state"] for n in cpl.json("notices", "list")["notices"]] == ["queued"]
