@@ -174,7 +174,9 @@ class Inventory:
             return IngestResult("queued", extract.sequence, content_sha256, received_at,
                                 rules.deadline(received_at))
         applied = self.apply_due(received_at, receipt_out={extract.sequence: receipt_out} if receipt_out else None)
-        return IngestResult("applied", extract.sequence, content_sha256, received_at, rules.deadline(received_at),
+        # Still queued if an earlier extract waits for a later time (its --received-at was after this one's).
+        outcome = "applied" if any(a.sequence == extract.sequence for a in applied) else "queued"
+        return IngestResult(outcome, extract.sequence, content_sha256, received_at, rules.deadline(received_at),
                             tuple(applied))
 
     def apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None = None) -> list[AppliedExtract]:

@@ -341,3 +341,10 @@ def test_seed_refuses_an_extract_that_is_not_the_cpl_in_force(inventory: Invento
     receive(inventory, cpl(1, [A, B]), 1)
     with pytest.raises(SeedExtractNotInForceError):
         inventory.seed(cpl(2, [A, B, C]), 10, seed=1, at=at(2))
+
+
+def test_an_extract_received_behind_a_later_queued_one_stays_queued(populated: Inventory) -> None:
+    receive(populated, cpl(2, [B, C], removed=[A]), 5, defer=True)
+    result = populated.receive(cpl(3, [A, B, C], issued_at=at(3)).content(), received_at=at(4))
+    assert result.outcome == "queued" and result.applied == ()
+    assert [a.sequence for a in populated.apply_due(at(6))] == [2, 3]
