@@ -211,3 +211,44 @@ def test_a_hostile_workbook_is_wb001_through_the_cli_and_stores_nothing_half_way
     with sqlite3.connect(cpl.tmp / "cpl.db") as db:
         assert db.execute("select count(*) from entry").fetchone() == (0,)
         assert db.execute("select count(*) from certificate").fetchone() == (0,)
+
+
+def _signed_submission(cpl: CplRun, signer: str) -> tuple[Path, Path]:
+    from cpl.samples import NORTHWIND
+    from signing.cms import sign_data
+    from signing.signers import PemKeySigner
+
+    entry, certs = sample_row(PhysicalDeviceType.POLYPHASE_ELECTRICITY_METER, 3, maker=NORTHWIND)
+    entry["manufacturer_image_hash"] = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+    entry["manufacturer_image_creator"] = "Northwind build service"
+    path = workbook(cpl.tmp / "signed.xlsx", [(entry, certs)])
+    keys = Path(__file__).resolve().parents[2] / "keys-dev"
+    pem = PemKeySigner.from_files(keys / f"{signer}.pem", keys / f"{signer}.key.pem", chain=[keys / "issuing-ca.pem"])
+    signature = path.with_name("signed.xlsx.p7s")
+    signature.write_bytes(sign_data(path.read_bytes(), pem, detached=True))
+    return path, signature
+
+
+def test_a_manufacturer_image_hash_with_the_submitters_signature_passes(cpl: CplRun) -> None:
+    path, signature = _signed_submission(cpl, "manufacturer-northwind")
+    assert cpl.json("check", path, "--signature", signature, "--party", "northwind")["findings"] == []
+    assert [f["code"] for f in cpl.json("check", path, expect=1)["findings"]] == ["P003"]
+
+
+def test_a_signature_by_another_party_is_p003(cpl: CplRun) -> None:
+    path, signature = _signed_submission(cpl, "manufacturer-acme-meters")
+    found = cpl.json("check", path, "--signature", signature, "--party", "northwind", expect=1)["findings"]
+    assert [f["code"] for f in found] == ["P003"] and "signed by acme-meters, not by northwind" in found[0]["message"]
+
+
+def test_a_signature_over_other_bytes_is_p003(cpl: CplRun) -> None:
+    path, signature = _signed_submission(cpl, "manufacturer-northwind")
+    path.write_bytes(path.read_bytes() + b"\0")  # the workbook changed after signing
+    found = cpl.json("check", path, "--signature", signature, "--party", "northwind", expect=1)["findings"]
+    assert "P003" in [f["code"] for f in found] and "digest" in found[-1]["message"]
+
+
+def test_a_signature_by_a_secas_extract_key_is_not_a_submission_signature(cpl: CplRun) -> None:
+    path, signature = _signed_submission(cpl, "secas-signer-1")
+    found = cpl.json("check", path, "--signature", signature, expect=1)["findings"]
+    assert [f["code"] for f in found] == ["P003"]
