@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from signing.cms import verify_signed_data
-
 from cpl.rules import SignatureState
+from signing.cms import verify_signed_data
 from signing.errors import SigningError
 from signing.profile import DEV_POLICY_SUBMISSION_SIGNING, party_id
 from signing.trust import TrustStore, load_trust
