@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from cpl.domain import AssuranceScheme, EntryStatus, format_entry_id
-from cpl.extracts import ExtractChanges
+from cpl.extracts import ExtractChanges, extract_entry
 from cpl.store import (
     AuditEvent,
     Certificate,
@@ -181,26 +181,8 @@ class EntryOut(BaseModel):
 
 
 def entry_out(entry: Entry) -> EntryOut:
-    return EntryOut(
-        entry_id=format_entry_id(entry.id or 0),
-        physical_device_type=entry.physical_device_type,
-        manufacturer=entry.manufacturer,
-        manufacturer_id=entry.manufacturer_id,
-        model=entry.model,
-        model_id=entry.model_id,
-        hardware_version=entry.hardware_version,
-        firmware_version=entry.firmware_version,
-        technical_specification=entry.technical_specification,
-        gbcs_version=entry.gbcs_version,
-        certificates=CertificateNumbers(
-            zigbee=entry.zigbee_certificate, dlms=entry.dlms_certificate, cpa=entry.cpa_certificate
-        ),
-        cpa_expiry=entry.cpa_expiry,
-        manufacturer_image_hash=entry.manufacturer_image_hash,
-        status=entry.status,
-        status_since=entry.status_since,
-        panel_reference=entry.panel_reference,
-    )
+    """An entry as the extract publishes it (one mapping, in cpl.extracts), validated into the API model."""
+    return EntryOut.model_validate(extract_entry(entry).to_json())
 
 
 class PublishedCplOut(BaseModel):

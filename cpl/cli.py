@@ -261,28 +261,10 @@ def remove(
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
-    return {
-        "entry_id": format_entry_id(entry.id or 0),
-        "physical_device_type": entry.physical_device_type,
-        "manufacturer": entry.manufacturer,
-        "manufacturer_id": entry.manufacturer_id,
-        "model": entry.model,
-        "model_id": entry.model_id,
-        "hardware_version": entry.hardware_version,
-        "firmware_version": entry.firmware_version,
-        "technical_specification": entry.technical_specification,
-        "gbcs_version": entry.gbcs_version,
-        "certificates": {
-            "zigbee": entry.zigbee_certificate,
-            "dlms": entry.dlms_certificate,
-            "cpa": entry.cpa_certificate,
-        },
-        "cpa_expiry": entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
-        "manufacturer_image_hash": entry.manufacturer_image_hash,
-        "status": entry.status,
-        "status_since": entry.status_since.isoformat(),
-        "panel_reference": entry.panel_reference,
-    }
+    """An entry as the extract publishes it (one mapping, in cpl.extracts)."""
+    from cpl.extracts import extract_entry
+
+    return extract_entry(entry).to_json()
 
 
 @app.command("list")
