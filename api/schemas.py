@@ -241,7 +241,7 @@ def certificate_out(cert: Certificate) -> CertificateOut:
         manufacturer_id=cert.manufacturer_id,
         model_id=cert.model_id,
         hardware_version=cert.hardware_version,
-        firmware_versions=[v for v in cert.firmware_versions.split(",") if v],
+        firmware_versions=list(cert.firmware_list),
         issued=cert.issued,
         expiry=cert.expiry,
         conditional_date=cert.conditional_date,

@@ -151,12 +151,13 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
         previous_sha256=previous.content_sha256 if previous else None,
         entries=entries,
     )
-    unexplained = newly_removed_without_reference(_entries_of(previous, session), extract)
+    before = _entries_of(previous, session)
+    unexplained = newly_removed_without_reference(before, extract)
     if unexplained:
         raise errors.PanelReferenceError(
             f"{', '.join(unexplained)} would leave the list without a Panel reference; record the removal first."
         )
-    changes = extract_changes(_entries_of(previous, session), entries)
+    changes = extract_changes(before, entries)
     for stale in session.exec(select(ExtractDraft).where(ExtractDraft.state == "draft")).all():
         stale.state = "superseded"
         session.add(stale)

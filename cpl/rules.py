@@ -23,7 +23,7 @@ from cpl.domain import (
     required_schemes,
 )
 from cpl.findings import Code, Finding, finding, sort_findings
-from cpl.schema import CERTIFICATE_SHEET, ENTRY_SHEET, column_for
+from cpl.schema import CERTIFICATE_FIELD, CERTIFICATE_SHEET, ENTRY_SHEET, column_for
 from cpl.specs import SpecKind, SpecRegistry, UnknownVersion
 from cpl.submission import CertificateRow, EntryRow, ParsedSubmission
 
@@ -140,16 +140,8 @@ def required_certificates_present(
     for scheme in sorted(required_schemes(row.physical_device_type, row.submission_type)):
         if row.certificate_number(scheme) is None:
             yield _at(
-                row, _cert_field(scheme), Code.C001, f"A {row.physical_device_type} needs a {scheme} certificate."
+                row, CERTIFICATE_FIELD[scheme], Code.C001, f"A {row.physical_device_type} needs a {scheme} certificate."
             )
-
-
-def _cert_field(scheme: AssuranceScheme) -> str:
-    return {
-        AssuranceScheme.ZIGBEE: "zigbee_certificate",
-        AssuranceScheme.DLMS: "dlms_certificate",
-        AssuranceScheme.CPA: "cpa_certificate",
-    }[scheme]
 
 
 def named_certificates_cover_model(
@@ -160,7 +152,7 @@ def named_certificates_cover_model(
         number = row.certificate_number(scheme)
         if number is None:
             continue
-        field_name = _cert_field(scheme)
+        field_name = CERTIFICATE_FIELD[scheme]
         cert = certs.get((scheme, number.casefold()))
         if cert is None:
             yield _at(

@@ -19,7 +19,6 @@ from cpl import audit, errors, notices
 from cpl.domain import (
     REMOVED_STATUSES,
     AssuranceScheme,
-    DeviceModelKey,
     EntryIdentity,
     EntryStatus,
     PartyRole,
@@ -96,7 +95,7 @@ def cpl_context(
             manufacturer_id=c.manufacturer_id,
             model_id=c.model_id,
             hardware_version=c.hardware_version,
-            firmware_versions=tuple(c.firmware_versions.split(",")) if c.firmware_versions else (),
+            firmware_versions=c.firmware_list,
             expiry=c.expiry,
             conditional_date=c.conditional_date,
             conditions_met=c.conditions_met,
@@ -125,12 +124,6 @@ def _identity(entry: Entry) -> EntryIdentity:
         entry.model_id,
         entry.hardware_version,
         entry.firmware_version,
-    )
-
-
-def active_device_models(session: Session) -> frozenset[DeviceModelKey]:
-    return frozenset(
-        _identity(e).device_model for e in session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
     )
 
 

@@ -94,6 +94,11 @@ class Certificate(SQLModel, table=True):
     revoked_reason: str | None = None
     submission_id: int | None = Field(default=None, foreign_key="submission.id")
 
+    @property
+    def firmware_list(self) -> tuple[str, ...]:
+        """The firmware versions printed on the certificate (stored comma separated)."""
+        return tuple(v for v in self.firmware_versions.split(",") if v)
+
 
 class Entry(SQLModel, table=True):
     __table_args__ = (
