@@ -11,10 +11,11 @@ from sqlmodel import col, select
 from api.auth import Credentials, caller
 from api.deps import transaction
 from api.http import error_responses
-from api.schemas import MAX_OFFSET, AuditLogOut, ChainBreakOut, Me, audit_event_out, me
+from api.schemas import MAX_OFFSET
 from cpl import audit
-from cpl.domain import PartyRole
+from cpl.core.domain import PartyRole
 from cpl.store import AuditEvent
+from cpl.views import AuditLogOut, ChainBreakOut, Me, audit_event_out, me
 
 
 def router() -> APIRouter:

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.http import ApiError
-from cpl.domain import PartyRole
+from cpl.core.domain import PartyRole
 from cpl.tokens import Principal, authenticate
 
 bearer = HTTPBearer(

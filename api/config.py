@@ -2,11 +2,8 @@
 
 | variable | default |
 |---|---|
-| CPL_DATABASE_URL | sqlite:///var/cpl.db (see cpl.store) |
+| every `CPL_` variable of `cpl.config` | the authority's settings, read once with the rest |
 | CPL_MAX_UPLOAD_BYTES | 10485760 (10 MiB): the largest request body an upload route reads |
-
-Signing and trust keep their own variables (CPL_SIGNER, CPL_EXTRACT_TRUST, CPL_RECEIPT_TRUST,
-CPL_SUBMISSION_TRUST, CPL_SPECS_FILE), read where they are used, as the command line does.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from cpl.store import DEFAULT_DATABASE_URL
+from cpl.config import Settings as CplSettings
 
 DEFAULT_MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 
@@ -27,8 +24,12 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
+    cpl: CplSettings
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+
+    @property
+    def database_url(self) -> str:
+        return self.cpl.database_url
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,4 +45,4 @@ class Settings:
                 ) from None
             if limit < 1:
                 raise SettingsError("CPL_MAX_UPLOAD_BYTES must be at least 1.")
-        return cls(database_url=env.get("CPL_DATABASE_URL") or DEFAULT_DATABASE_URL, max_upload_bytes=limit)
+        return cls(cpl=CplSettings.from_environment(env), max_upload_bytes=limit)

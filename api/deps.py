@@ -10,7 +10,7 @@ from fastapi import Request
 from sqlmodel import Session
 
 from api.config import Settings
-from cpl.store import session_scope
+from cpl.services import unit_of_work
 
 
 def settings_of(request: Request) -> Settings:
@@ -22,7 +22,7 @@ def settings_of(request: Request) -> Settings:
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
     """The request's one unit of work: committed if the route returns, rolled back whole if it raises."""
-    with session_scope(settings_of(request).database_url) as session:
+    with unit_of_work(settings_of(request).cpl) as session:
         yield session
 
 

@@ -11,20 +11,12 @@ from sqlmodel import col, select
 from api.auth import Credentials, caller
 from api.deps import now, transaction
 from api.http import error_responses
-from api.schemas import (
-    MAX_OFFSET,
-    CertificateList,
-    EntryOut,
-    RemovalIn,
-    RevocationIn,
-    RevocationOut,
-    certificate_out,
-    entry_out,
-    proposal_out,
-)
-from cpl import service
-from cpl.domain import AssuranceScheme, EntryStatus, PartyRole
+from api.schemas import MAX_OFFSET, RemovalIn, RevocationIn
+from cpl.core.domain import PartyRole
+from cpl.services import entries as entry_service
 from cpl.store import Certificate
+from cpl.views import CertificateList, EntryOut, RevocationOut, certificate_out, entry_out, proposal_out
+from formats.vocabulary import AssuranceScheme, EntryStatus
 
 EntryId = Annotated[
     str, Path(pattern=r"^(?:[Cc][Pp][Ll]-)?[0-9]{1,9}$", description="The entry id, e.g. CPL-000123")
@@ -46,7 +38,7 @@ def router() -> APIRouter:
     def remove(request: Request, credentials: Credentials, entry_id: EntryId, body: RemovalIn) -> EntryOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            entry = service.remove(
+            entry = entry_service.remove(
                 session, entry_id, EntryStatus(body.status), body.panel_reference, principal.user_id, now(),
                 body.reason,
             )
@@ -65,7 +57,7 @@ def router() -> APIRouter:
         moment = now()
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            proposals = service.revoke_certificate(
+            proposals = entry_service.revoke_certificate(
                 session, body.scheme, body.number, body.reason, principal.user_id, moment
             )
             return RevocationOut(

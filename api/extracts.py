@@ -14,8 +14,13 @@ from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, transaction
 from api.http import ApiError, error_responses
-from api.schemas import (
-    MAX_ID,
+from api.schemas import MAX_ID
+from api.uploads import read_upload, require_multipart
+from cpl.config import Settings as CplSettings
+from cpl.core.domain import PartyRole
+from cpl.services import extracts as extract_service
+from cpl.store import IssuedExtract
+from cpl.views import (
     DraftOut,
     IssuedExtractList,
     IssuedExtractOut,
@@ -25,12 +30,8 @@ from api.schemas import (
     issued_out,
     receipt_out,
 )
-from api.uploads import read_upload, require_multipart
-from cpl import extracts
-from cpl.domain import PartyRole
-from cpl.store import IssuedExtract
 from signing.errors import SigningError
-from signing.signers import Signer
+from signing.signers import Signer, load_signer
 from signing.trust import TrustStore
 
 DraftId = Annotated[int, Path(ge=1, le=MAX_ID, description="The draft's number")]
@@ -45,7 +46,8 @@ class SigningKit:
     needs no restart.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: CplSettings) -> None:
+        self.settings = settings
         self._lock = threading.Lock()
         self._loaded: tuple[Signer, TrustStore] | None = None
 
@@ -53,7 +55,7 @@ class SigningKit:
         with self._lock:
             if self._loaded is None:
                 try:
-                    self._loaded = (extracts.extract_signer(), extracts.extract_trust())
+                    self._loaded = (load_signer(self.settings.signer_spec), self.settings.extract_trust())
                 except (SigningError, OSError) as problem:
                     reason = str(problem).strip().rstrip(".")
                     raise ApiError(
@@ -64,7 +66,7 @@ class SigningKit:
 
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["extracts"])
-    kit = SigningKit()
+    kit = SigningKit(settings.cpl)
 
     @api.post(
         "/extracts/drafts",
@@ -79,7 +81,7 @@ def router(settings: Settings) -> APIRouter:
     def prepare(request: Request, credentials: Credentials) -> DraftOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            draft, changes = extracts.prepare(session, principal.user_id, now())
+            draft, changes = extract_service.prepare(session, principal.user_id, now())
             out = draft_out(draft)
             return out.model_copy(update={"changes": changes_out(changes)})
 
@@ -92,7 +94,7 @@ def router(settings: Settings) -> APIRouter:
     def read_draft(request: Request, credentials: Credentials, draft_id: DraftId) -> DraftOut:
         with transaction(request) as session:
             caller(session, credentials, PartyRole.SECAS)
-            return draft_out(extracts.get_draft(session, draft_id))
+            return draft_out(extract_service.get_draft(session, draft_id))
 
     @api.post(
         "/extracts/drafts/{draft_id}/approval",
@@ -107,9 +109,9 @@ def router(settings: Settings) -> APIRouter:
     def approve(request: Request, credentials: Credentials, draft_id: DraftId) -> IssuedExtractOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            extracts.get_draft(session, draft_id)
+            extract_service.get_draft(session, draft_id)
             signer, trust = kit.get()
-            issued = extracts.approve(session, draft_id, principal.user_id, now(), signer, trust)
+            issued = extract_service.approve(session, draft_id, principal.user_id, now(), signer, trust)
             return issued_out(issued)
 
     @api.get(
@@ -132,7 +134,7 @@ def router(settings: Settings) -> APIRouter:
     def read_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> IssuedExtractOut:
         with transaction(request) as session:
             caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
-            return issued_out(extracts.get_issued(session, sequence))
+            return issued_out(extract_service.get_issued(session, sequence))
 
     @api.get(
         "/extracts/{sequence}/signed",
@@ -148,7 +150,7 @@ def router(settings: Settings) -> APIRouter:
     def download_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> Response:
         with transaction(request) as session:
             caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
-            issued = extracts.get_issued(session, sequence)
+            issued = extract_service.get_issued(session, sequence)
             return Response(
                 content=issued.signed,
                 media_type=PKCS7_MIME,
@@ -180,6 +182,6 @@ def router(settings: Settings) -> APIRouter:
         signed = read_upload(receipt)
         with transaction(request) as session:
             caller(session, credentials, PartyRole.DCC)
-            return receipt_out(extracts.import_receipt(session, signed, now()))
+            return receipt_out(extract_service.import_receipt(session, signed, now(), settings.cpl.receipt_trust()))
 
     return api

@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cpl.domain import EntryStatus, PhysicalDeviceType, expires_within_notice_horizon
-from signing.extract import ExtractEntry
+from cpl.core.domain import expires_within_notice_horizon
+from formats.extract import ExtractEntry
+from formats.vocabulary import EntryStatus, PhysicalDeviceType
 
 #: The choices the filters offer, in the order people expect them (the domain's own order).
 DEVICE_TYPES: tuple[str, ...] = tuple(t.value for t in PhysicalDeviceType)

@@ -13,13 +13,14 @@ from jinja2 import Environment, FileSystemLoader
 from api import page
 from api.deps import transaction
 from api.http import ApiError, error_responses
-from api.schemas import PublishedCplOut
 from cpl import publication
-from cpl.domain import CPA_NOTICE_MONTHS, add_months
+from cpl.core.domain import CPA_NOTICE_MONTHS, add_months
+from cpl.views import PublishedCplOut
+from formats.vocabulary import AssuranceScheme
 
 TEMPLATES = Path(__file__).parent / "templates"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SCHEME_NAMES = {"zigbee": "ZigBee", "dlms": "DLMS", "cpa": "CPA"}
+SCHEME_NAMES = {scheme.extract_key: str(scheme) for scheme in AssuranceScheme}
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
 

@@ -16,8 +16,6 @@ import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-import typer
-import uvicorn
 from fastapi import Depends, FastAPI, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -334,16 +332,3 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
-
-
-def serve(
-    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8001,
-) -> None:
-    """Serve the simulator's HTTP API (OpenAPI at /openapi.json)."""
-    try:
-        application = create_smi_app()
-    except SmiError as problem:
-        typer.echo(str(problem), err=True)
-        raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_level="info")

@@ -15,13 +15,18 @@ from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, transaction
 from api.http import ApiError, error_responses
-from api.schemas import (
-    MAX_ID,
-    MAX_OFFSET,
+from api.schemas import MAX_ID, MAX_OFFSET, RejectionIn
+from api.uploads import read_upload, require_multipart, upload_name
+from cpl.core.domain import PartyRole
+from cpl.services import submissions as submission_service
+from cpl.signatures import check_submission_signature, stored_signature_state
+from cpl.specs_file import load_registry
+from cpl.store import Submission
+from cpl.tokens import Principal
+from cpl.views import (
     ApprovalOut,
     ConfirmationOut,
     FindingOut,
-    RejectionIn,
     SubmissionList,
     SubmissionOut,
     confirmation_out,
@@ -29,51 +34,19 @@ from api.schemas import (
     submission_out,
     submission_summary,
 )
-from api.uploads import read_upload, require_multipart, upload_name
-from cpl import service
-from cpl.domain import PartyRole, SubmissionType
-from cpl.rules import SignatureState
-from cpl.signatures import check_submission_signature
-from cpl.specs import load_registry
-from cpl.store import Party, Submission
-from cpl.submission import parse_submission
-from cpl.tokens import Principal
-from cpl.workbook import WorkbookUnreadable, read_workbook
 
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The submission's number")]
 SubmissionState = Literal["open", "has_errors", "approved", "rejected"]
 
 
-def suppliers_named(session: Session, record: Submission) -> frozenset[str]:
-    """Suppliers a manufacturer's submission names to confirm its firmware updates."""
-    party = session.get(Party, record.party_id)
-    if party is None or party.role != PartyRole.MANUFACTURER:
-        return frozenset()
-    try:
-        rows = parse_submission(read_workbook(record.workbook)).entries
-    except WorkbookUnreadable:
-        return frozenset()
-    return frozenset(
-        r.confirming_supplier
-        for r in rows
-        if r.submission_type is SubmissionType.FIRMWARE_UPDATE and r.confirming_supplier
-    )
-
-
 def visible_submission(session: Session, principal: Principal, submission_id: int) -> Submission:
     """The submission, refused (403) unless the caller's party may see it."""
-    record = service.get_submission(session, submission_id)
+    record = submission_service.get_submission(session, submission_id)
     if principal.role is PartyRole.SECAS or record.party_id == principal.party_id:
         return record
-    if principal.role is PartyRole.SUPPLIER and principal.party_id in suppliers_named(session, record):
+    if principal.role is PartyRole.SUPPLIER and principal.party_id in submission_service.suppliers_named(session, record):
         return record
     raise ApiError(403, "forbidden", f"Submission {submission_id} belongs to another party.")
-
-
-def _signature_state(record: Submission) -> tuple[SignatureState, str]:
-    if record.signature is None:
-        return SignatureState.ABSENT, ""
-    return check_submission_signature(record.workbook, record.signature, record.party_id)
 
 
 def router(settings: Settings) -> APIRouter:
@@ -105,16 +78,14 @@ def router(settings: Settings) -> APIRouter:
         signature_bytes = read_upload(signature) if signature is not None else None
         with transaction(request) as session:
             principal = caller(session, credentials)
-            state, problem = SignatureState.ABSENT, ""
-            if signature_bytes is not None:
-                state, problem = check_submission_signature(data, signature_bytes, principal.party_id)
-            record, _ = service.submit(
+            state, problem = check_submission_signature(data, signature_bytes, principal.party_id, settings.cpl)
+            record, _ = submission_service.submit(
                 session,
                 user_id=principal.user_id,
                 filename=upload_name(workbook, "workbook.xlsx"),
                 workbook=data,
                 signature=signature_bytes,
-                registry=load_registry(),
+                registry=load_registry(settings.cpl.specs_file),
                 signature_state=state,
                 signature_problem=problem,
                 now=now(),
@@ -178,7 +149,7 @@ def router(settings: Settings) -> APIRouter:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SUPPLIER)
             visible_submission(session, principal, submission_id)
-            return confirmation_out(service.confirm(session, submission_id, principal.user_id, now()))
+            return confirmation_out(submission_service.confirm(session, submission_id, principal.user_id, now()))
 
     @api.post(
         "/submissions/{submission_id}/approval",
@@ -192,10 +163,10 @@ def router(settings: Settings) -> APIRouter:
     def approve(request: Request, credentials: Credentials, submission_id: SubmissionId) -> ApprovalOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            record = service.get_submission(session, submission_id)
-            state, problem = _signature_state(record)
-            entries = service.approve(
-                session, submission_id, principal.user_id, load_registry(), now(), state, problem
+            record = submission_service.get_submission(session, submission_id)
+            state, problem = stored_signature_state(record, settings.cpl)
+            entries = submission_service.approve(
+                session, submission_id, principal.user_id, load_registry(settings.cpl.specs_file), now(), state, problem
             )
             return ApprovalOut(submission=submission_summary(record), entries=[entry_out(e) for e in entries])
 
@@ -213,6 +184,6 @@ def router(settings: Settings) -> APIRouter:
         note = body.note if body is not None else ""
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            return submission_out(service.reject(session, submission_id, principal.user_id, note, now()))
+            return submission_out(submission_service.reject(session, submission_id, principal.user_id, note, now()))
 
     return api

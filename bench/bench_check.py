@@ -10,12 +10,12 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from bench import Measurement, best_of
-from cpl.domain import PartyRole
-from cpl.rules import CheckContext
-from cpl.samples import sample_submission
-from cpl.service import check_workbook
-from cpl.specs import load_registry
-from cpl.workbook import write_submission
+from cpl.core.domain import PartyRole
+from cpl.core.rules import CheckContext
+from cpl.demo.samples import sample_submission
+from cpl.services.submissions import check_workbook
+from cpl.specs_file import default_registry
+from cpl.workbook.template import write_submission
 
 ROWS = 10_000
 
@@ -35,7 +35,7 @@ def run() -> list[Measurement]:
         path = Path(tmp) / "big.xlsx"
         write_submission(path, sample.entries, sample.certificates)
         data = path.read_bytes()
-    context = CheckContext(as_of=dt.date(2026, 11, 23), submitter=PartyRole.MANUFACTURER, registry=load_registry())
+    context = CheckContext(as_of=dt.date(2026, 11, 23), submitter=PartyRole.MANUFACTURER, registry=default_registry())
     raw, cells = best_of(3, lambda: _raw_read(data))
     ours, result = best_of(3, lambda: check_workbook(data, context))
     assert cells > 0 and not result.has_errors, result.findings[:3]

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from bench import Measurement, best_of
+from formats.extract import Extract, ExtractEntry
 from signing.cms import sign_data, verify_signed_data
-from signing.extract import Extract, ExtractEntry
 from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING
 from signing.signers import PemKeySigner
 from signing.trust import load_trust

@@ -28,8 +28,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench import Measurement
-from signing.extract import Extract, ExtractEntry
-from smi.rules import CPL_CONTROLLED_TYPES, SUSPENDABLE_STATUSES, ModelKey
+from formats.extract import Extract, ExtractEntry
+from formats.vocabulary import CPL_CONTROLLED_TYPES
+from smi.rules import SUSPENDABLE_STATUSES, ModelKey
 from smi.seeding import device_rows, plan
 from smi.service import Inventory
 from smi.store import Store, device_models, devices, engine_for

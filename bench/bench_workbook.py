@@ -9,8 +9,9 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from bench import Measurement, best_of
-from cpl.samples import sample_submission
-from cpl.workbook import read_workbook, write_submission
+from cpl.demo.samples import sample_submission
+from cpl.workbook.reader import read_workbook
+from cpl.workbook.template import write_submission
 
 ROWS = 10_000
 

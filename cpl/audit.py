@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cpl.store import AuditEvent
-from signing.extract import canonical_json
+from formats.extract import canonical_json
 
 GENESIS = "0" * 64
 

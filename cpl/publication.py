@@ -1,6 +1,7 @@
 """The published CPL: the latest *issued* extract, never the live store, in JSON, CSV and XLSX.
 
-What the public sees is exactly what was signed and sent to the DCC: the entries of the latest
+``publish`` writes the three files atomically and queues the notice of the new version to every
+party, once per version. What the public sees is exactly what was signed and sent to the DCC: the entries of the latest
 issued extract, its version (sequence, issued_at) and whether the DCC has loaded it yet. The live
 store may already hold approvals that no extract carries; they are not published until issued.
 
@@ -16,8 +17,11 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -26,9 +30,12 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
-from cpl import errors
+from cpl import audit, mailer
+from cpl.core import errors
+from cpl.core.notices import published_notice
 from cpl.store import ExtractDraft, IssuedExtract
-from signing.extract import CERTIFICATE_SCHEMES, ExtractEntry, format_timestamp, parse_extract, sha256_hex
+from formats.extract import CERTIFICATE_SCHEMES, ExtractEntry, format_timestamp, parse_extract, sha256_hex
+from formats.vocabulary import AssuranceScheme
 
 FORMAT = "cpl-published"
 FORMAT_VERSION = 1
@@ -49,9 +56,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Firmware Version", "firmware_version"),
     ("Technical Specification", "technical_specification"),
     ("GBCS Version", "gbcs_version"),
-    ("ZigBee Certificate", "certificate:zigbee"),
-    ("DLMS Certificate", "certificate:dlms"),
-    ("CPA Certificate", "certificate:cpa"),
+    *((f"{scheme} Certificate", f"certificate:{scheme.extract_key}") for scheme in AssuranceScheme),
     ("CPA Expiry Date", "cpa_expiry"),
     ("Manufacturer Image Hash", "manufacturer_image_hash"),
     ("Status", "status"),
@@ -203,3 +208,84 @@ def to_xlsx(p: PublishedCpl) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- publishing ------------------------------------------------------------------------------------
+
+
+class NothingIssuedError(errors.CplError):
+    """No extract has been issued, so there is nothing to publish."""
+
+
+class PublicationWriteError(errors.CplError):
+    """The published files cannot be written where they were asked for."""
+
+    exit_code = 2
+
+
+PUBLISHED_FILES: tuple[tuple[str, Callable[[PublishedCpl], bytes]], ...] = (
+    ("cpl.json", to_json),
+    ("cpl.csv", to_csv),
+    ("cpl.xlsx", to_xlsx),
+)
+
+
+@dataclass(frozen=True)
+class Publication:
+    published: PublishedCpl
+    files: tuple[Path, ...]
+    notices_queued: int
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers (a web server) see the old file or the new one, never half; readable as the umask allows."""
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False) as partial:
+        partial.write(data)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial.name, 0o666 & ~umask)  # temporary files are created 0600; published files are public
+    os.replace(partial.name, path)
+
+
+def publish(session: Session, out_dir: Path, now: dt.datetime, actor: str = "cli") -> Publication:
+    """Write the CPL of the latest issued extract (JSON, CSV, XLSX) and queue its notice to every party.
+
+    The notice is queued once per version, in the caller's transaction; a party already told of this
+    version is not told again, so publishing twice writes the files again and mails nobody twice.
+    """
+    published = published_cpl(session)
+    if published is None:
+        raise NothingIssuedError("Nothing has been issued yet; issue an extract before publishing.")
+    issued = session.get(IssuedExtract, published.sequence)
+    draft = session.get(ExtractDraft, issued.draft_id) if issued is not None else None
+    changes: dict[str, Any] = json.loads(draft.changes_json) if draft is not None else {}
+    by_status: dict[str, int] = {}
+    for entry in published.entries:
+        by_status[entry.status] = by_status.get(entry.status, 0) + 1
+    files = tuple(out_dir / name for name, _ in PUBLISHED_FILES)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path, (_, render) in zip(files, PUBLISHED_FILES, strict=True):
+            write_atomically(path, render(published))
+    except OSError as problem:
+        raise PublicationWriteError(
+            f"Cannot write the published CPL to {out_dir} ({problem.strerror or problem})."
+        ) from None
+    notice = published_notice(
+        sequence=published.sequence,
+        issued_at=published.issued_at,
+        entries_by_status=by_status,
+        changes=changes,
+        dcc_loaded_at=published.dcc_loaded_at,
+    )
+    queued = mailer.queue(session, notice, mailer.parties_with_email(session), now)
+    if queued:
+        audit.record(
+            session,
+            actor=actor,
+            action="cpl.publish",
+            subject=f"extract:{published.sequence}",
+            now=now,
+            details={"notified": [n.party_id for n in queued], "entries": len(published.entries)},
+        )
+    return Publication(published, files, len(queued))

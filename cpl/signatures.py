@@ -6,35 +6,29 @@ carry the submission-signing policy, and (when the submitter is known) name that
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from cpl.rules import SignatureState
+from cpl.config import Settings
+from cpl.core.rules import SignatureState
+from cpl.store import Submission
 from signing.cms import verify_signed_data
 from signing.errors import SigningError
-from signing.profile import DEV_POLICY_SUBMISSION_SIGNING, party_id
-from signing.trust import TrustStore, load_trust
-
-DEFAULT_SUBMISSION_TRUST = "keys-dev/root-ca.pem"
-
-
-def submission_trust() -> TrustStore:
-    """Anchors for submission signatures: ``CPL_SUBMISSION_TRUST`` (colon-separated PEM files)."""
-    paths = os.environ.get("CPL_SUBMISSION_TRUST", DEFAULT_SUBMISSION_TRUST).split(os.pathsep)
-    return load_trust([Path(p) for p in paths if p])
-
-
-def submission_policy() -> str:
-    return os.environ.get("CPL_SUBMISSION_POLICY", DEV_POLICY_SUBMISSION_SIGNING)
+from signing.profile import party_id
 
 
 def check_submission_signature(
-    workbook: bytes, signature: bytes, submitter_party_id: str | None
+    workbook: bytes, signature: bytes | None, submitter_party_id: str | None, settings: Settings
 ) -> tuple[SignatureState, str]:
-    """Whether ``signature`` is a valid signature of ``workbook`` by the submitter, and if not, why."""
+    """Whether ``signature`` is a valid signature of ``workbook`` by the submitter, and if not, why.
+
+    The trust anchors and the signing policy are the configured ones (``CPL_SUBMISSION_TRUST``,
+    ``CPL_SUBMISSION_POLICY``). No signature at all is ``ABSENT``, which only matters for a row
+    carrying a Manufacturer Image Hash (P003).
+    """
+    if signature is None:
+        return SignatureState.ABSENT, ""
     try:
+        trust = settings.submission_trust()
         verified = verify_signed_data(
-            signature, submission_trust(), detached_content=workbook, required_policy=submission_policy()
+            signature, trust, detached_content=workbook, required_policy=settings.submission_policy
         )
     except SigningError as refusal:
         return SignatureState.INVALID, str(refusal).rstrip(".")
@@ -42,3 +36,8 @@ def check_submission_signature(
     if submitter_party_id is not None and signer != submitter_party_id:
         return SignatureState.INVALID, f"the workbook is signed by {signer}, not by {submitter_party_id}"
     return SignatureState.VALID, ""
+
+
+def stored_signature_state(record: Submission, settings: Settings) -> tuple[SignatureState, str]:
+    """The state of a stored submission's signature, judged now (trust anchors may have rolled over)."""
+    return check_submission_signature(record.workbook, record.signature, record.party_id, settings)

@@ -1,13 +1,13 @@
 """The authority's tables (SQLModel) and the database connection.
 
-SQLite under ./var/ by default; ``CPL_DATABASE_URL`` points elsewhere (PostgreSQL). The SQL stays
-portable: no backend-specific types or statements.
+The database URL comes from the caller's settings (``cpl.config``: SQLite under ./var/ by default,
+PostgreSQL through ``CPL_DATABASE_URL``). The SQL stays portable: no backend-specific types or
+statements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
-
-DEFAULT_DATABASE_URL = "sqlite:///var/cpl.db"
 
 
 def utcnow() -> dt.datetime:
@@ -246,10 +244,6 @@ class SentNotice(SQLModel, table=True):
     transport: str | None = None
 
 
-def database_url() -> str:
-    return os.environ.get("CPL_DATABASE_URL", DEFAULT_DATABASE_URL)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -261,9 +255,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _ENGINES: dict[str, Engine] = {}
 
 
-def get_engine(url: str | None = None) -> Engine:
+def get_engine(url: str) -> Engine:
     """One engine per URL for the process, its tables created on first use."""
-    url = url or database_url()
     engine = _ENGINES.get(url)
     if engine is None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -277,7 +270,7 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope(url: str) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back whole if anything raises."""
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:

@@ -17,9 +17,10 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
-from cpl import audit, errors
-from cpl.domain import PartyRole
-from cpl.service import acting_user
+from cpl import audit
+from cpl.core import errors
+from cpl.core.domain import PartyRole
+from cpl.services.parties import acting_user
 from cpl.store import ApiToken, Party, User
 
 TOKEN_PREFIX: Final = "cpl_"

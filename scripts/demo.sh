@@ -21,7 +21,7 @@ cpl parties add-user alice --party secas --name "Alice (SECAS)"
 cpl parties add-user bob --party secas --name "Bob (SECAS)"
 
 step "Sample submission workbooks (and a blank template)"
-python -m cpl.demo_workbooks var/demo
+python -m cpl.demo.workbooks var/demo
 cpl template var/demo/template.xlsx
 
 step "A workbook with problems: every finding has a code, a sheet, a row and a column"

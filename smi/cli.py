@@ -35,8 +35,10 @@ from smi.service import AppliedExtract, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
 from smi.store import APPLIED, REFUSED, ExtractRecord, Store, stamp
 
-app = typer.Typer(help="The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
+
+#: The simulator's commands; `build_app` puts them on a root (and `api.serve` adds `serve` to it).
+commands = typer.Typer()
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -149,7 +151,7 @@ def _say_applied(applied: AppliedExtract) -> None:
 # --- extracts -------------------------------------------------------------------------------
 
 
-@app.command()
+@commands.command()
 def ingest(
     file: Annotated[Path, typer.Argument(metavar="FILE.p7m", help="The signed CPL extract.")],
     received_at: Annotated[str | None, typer.Option("--received-at", metavar="ISO-TIME",
@@ -192,7 +194,7 @@ def _report_ingest(result: IngestResult, as_json: bool) -> None:
         _say_applied(applied)
 
 
-@app.command("apply-due")
+@commands.command("apply-due")
 def apply_due(
     now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME", help="The time now (default: the clock).")]
     = None,
@@ -212,7 +214,7 @@ def apply_due(
             _say_applied(one)
 
 
-@app.command()
+@commands.command()
 def report(
     now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME",
                                             help="The time overdue is judged at (default: the clock).")] = None,
@@ -300,7 +302,7 @@ def _print_report(result: Report) -> None:
 # --- devices --------------------------------------------------------------------------------
 
 
-@app.command()
+@commands.command()
 def device(device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID.")],
            as_json: JsonOption = False) -> None:
     """One Device: its model, SMI Status, the status a CPL suspension replaced, and its history."""
@@ -338,7 +340,7 @@ def device(device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="T
             out.print(f"  {_iso(h.until)}: {h.status} -> {h.new_status}{cause}{alert}")
 
 
-@app.command("add-device")
+@commands.command("add-device")
 def add_device(
     device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID (16 hex digits).")],
     device_type: Annotated[str, typer.Option("--type", help="The Physical Device Type, spelled as on the CPL.")],
@@ -363,7 +365,7 @@ def add_device(
             out.print(f"Device {added.device_id} added, {added.status}.")
 
 
-@app.command("update-firmware")
+@commands.command("update-firmware")
 def update_firmware(
     device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID")],
     version: Annotated[str, typer.Argument(metavar="VERSION", help="The new firmware version (hex).")],
@@ -386,7 +388,7 @@ def update_firmware(
 # --- seeding --------------------------------------------------------------------------------
 
 
-@app.command()
+@commands.command()
 def seed(
     devices: Annotated[int, typer.Option("--devices", min=1, help="How many Devices to create.")],
     from_extract: Annotated[Path, typer.Option("--from-extract", metavar="FILE.p7m",
@@ -422,19 +424,14 @@ def seed(
                   f"the inventory holds {sum(by_status.values()):,}.")
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8001,
-) -> None:
-    """Serve the simulator's HTTP API (OpenAPI at /openapi.json)."""
-    from api.smi_app import serve as serve_api
-
-    serve_api(host=host, port=port)
+def build_app() -> typer.Typer:
+    app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    app.add_typer(commands)
+    return app
 
 
 def main() -> None:
-    app()
+    build_app()(prog_name="smi")
 
 
 if __name__ == "__main__":

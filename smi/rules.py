@@ -1,9 +1,10 @@
 """The DCC's rules for the Smart Metering Inventory, as data and pure functions.
 
 Nothing here does I/O or reads a clock: every rule that depends on time takes the time it is
-judged at. This is the simulator's own copy of these facts (it must not import `cpl/`): the SMI
-Statuses, which of them a CPL removal suspends, which Physical Device Types the CPL controls, how
-long the DCC has to apply an extract and how far an extract's clock may run ahead of ours.
+judged at. These are the DCC's own facts (it must not import `cpl/`): the SMI Statuses, which of
+them a CPL removal suspends, how long the DCC has to apply an extract, how far an extract's clock
+may run ahead of ours, and the acceptance rules it applies to every extract. The words it shares
+with the authority (Physical Device Types, which of them the CPL controls) are `formats.vocabulary`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from signing.extract import Extract, newly_removed_without_reference
+from formats.extract import Extract, ExtractEntry
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 from smi.errors import (
     ExtractEquivocationError,
     ExtractOutOfOrderError,
@@ -40,20 +42,6 @@ class SmiStatus(StrEnum):
     RECOVERED = "Recovered"
 
 
-class PhysicalDeviceType(StrEnum):
-    """The nine Physical Device Types, spelled as the extract spells them."""
-
-    COMMUNICATIONS_HUB = "Communications Hub"
-    SINGLE_ELEMENT_ELECTRICITY_METER = "Single Element Electricity Metering Equipment"
-    TWIN_ELEMENT_ELECTRICITY_METER = "Twin Element Electricity Metering Equipment"
-    POLYPHASE_ELECTRICITY_METER = "Polyphase Electricity Metering Equipment"
-    GAS_SMART_METER = "Gas Smart Meter"
-    PPMID = "Pre-Payment Meter Interface Device (PPMID)"
-    HCALCS = "HAN Connected Auxiliary Load Control Switch (HCALCS)"
-    IHD = "IHD"
-    TYPE_2_DEVICE_OTHER = "Type 2 Device (Other)"
-
-
 class Alert(StrEnum):
     """The alerts the DCC raises when the CPL changes a Device's SMI Status."""
 
@@ -73,12 +61,6 @@ UNTOUCHED_STATUSES: frozenset[SmiStatus] = frozenset(
 
 #: Statuses a Device may enter the inventory in (Suspended is only ever the CPL's doing).
 ADMISSIBLE_STATUSES: frozenset[SmiStatus] = frozenset(SmiStatus) - {_S.SUSPENDED}
-
-#: Types whose Device Models must be Active on the CPL; IHDs and Type 2 Devices are not controlled.
-CPL_CONTROLLED_TYPES: frozenset[PhysicalDeviceType] = frozenset(PhysicalDeviceType) - {
-    PhysicalDeviceType.IHD,
-    PhysicalDeviceType.TYPE_2_DEVICE_OTHER,
-}
 
 #: The DCC applies every extract within this long of receiving it.
 APPLY_WINDOW = dt.timedelta(hours=24)
@@ -205,6 +187,21 @@ class AcceptedExtract:
     extract: Extract
 
 
+def unexplained_removals(in_force: Iterable[ExtractEntry], candidate: Iterable[ExtractEntry]) -> list[str]:
+    """Entries Active in the CPL in force that the candidate drops, or removes without a Panel reference.
+
+    The DCC's own check (CONTRACT.md section 2): it applies no removal the Panel did not decide,
+    whatever the authority's software says.
+    """
+    after = {e.entry_id: e for e in candidate}
+    unexplained = []
+    for entry_id in sorted(e.entry_id for e in in_force if e.is_active):
+        entry = after.get(entry_id)
+        if entry is None or (not entry.is_active and not entry.panel_reference):
+            unexplained.append(entry_id)
+    return unexplained
+
+
 def judge_extract(candidate: Extract, content_sha256: str, *, received_at: dt.datetime,
                   latest: AcceptedExtract | None, accepted_sha256: Mapping[int, str]) -> Verdict:
     """Apply the DCC's acceptance rules (CONTRACT.md section 2) to an extract whose signature verified.
@@ -224,7 +221,7 @@ def judge_extract(candidate: Extract, content_sha256: str, *, received_at: dt.da
         raise ExtractRollbackError(
             f"Extract sequence {candidate.sequence} is below the last accepted sequence {latest.sequence}.")
     if latest is not None:
-        unexplained = newly_removed_without_reference(latest.extract.entries, candidate)
+        unexplained = unexplained_removals(latest.extract.entries, candidate.entries)
         if unexplained:
             shown = ", ".join(unexplained[:5]) + (f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else "")
             raise UnexplainedRemovalError(

@@ -17,9 +17,10 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from signing.extract import Extract, format_timestamp
+from formats.extract import Extract, format_timestamp
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 from smi.errors import NothingToSeedError
-from smi.rules import CPL_CONTROLLED_TYPES, ModelKey, PhysicalDeviceType, SmiStatus
+from smi.rules import ModelKey, SmiStatus
 
 _T = PhysicalDeviceType
 _S = SmiStatus

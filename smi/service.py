@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from signing.extract import Extract, ExtractFormatError, parse_extract, sha256_hex
-from signing.receipt import Receipt
+from formats.extract import Extract, ExtractFormatError, parse_extract, sha256_hex
+from formats.receipt import Receipt
 from signing.trust import TrustStore
 from smi import rules
 from smi.errors import (

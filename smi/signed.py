@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from formats.receipt import Receipt
 from signing.cms import sign_data, verify_signed_data
 from signing.errors import SignerConfigurationError, TrustConfigurationError, VerificationError
 from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING
-from signing.receipt import Receipt
 from signing.signers import Signer, load_signer
 from signing.trust import TrustStore, load_trust
 from smi.errors import ConfigurationError, ExtractSignatureError

@@ -49,7 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 
-from signing.extract import Extract, format_timestamp, parse_timestamp
+from formats.extract import Extract, format_timestamp, parse_timestamp
 from smi.errors import ConfigurationError, DeviceExistsError, SeedCollisionError
 from smi.rules import (
     SUSPENDABLE_STATUSES,

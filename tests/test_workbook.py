@@ -15,24 +15,11 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpl.samples import sample_submission
-from cpl.schema import (
-    CERTIFICATE_COLUMNS,
-    CERTIFICATE_SHEET,
-    ENTRY_COLUMNS,
-    ENTRY_SHEET,
-    GUIDANCE_SHEET,
-    Kind,
-)
-from cpl.sheets import SheetData, WorkbookData
-from cpl.workbook import (
-    LISTS_SHEET,
-    ReadLimits,
-    WorkbookUnreadable,
-    read_workbook,
-    write_submission,
-    write_template,
-)
+from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET, GUIDANCE_SHEET, Kind
+from cpl.core.sheets import SheetData, WorkbookData
+from cpl.demo.samples import sample_submission
+from cpl.workbook.reader import ReadLimits, WorkbookUnreadable, read_workbook
+from cpl.workbook.template import LISTS_SHEET, write_submission, write_template
 from tests import hostile_workbooks as hostile
 from tests.hostile_workbooks import inline_cell, sheet_xml, workbook
 

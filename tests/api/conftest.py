@@ -10,8 +10,10 @@ has a revoked one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,18 +27,29 @@ from sqlmodel import Session, SQLModel
 
 from api.app import create_app
 from api.config import Settings
-from cpl import extracts, service, tokens
-from cpl.domain import PartyRole, PhysicalDeviceType, SubmissionType
-from cpl.rules import SignatureState
-from cpl.samples import sample_row, sample_submission
-from cpl.specs import SpecRegistry, load_registry
+from cpl import tokens
+from cpl.config import Settings as CplSettings
+from cpl.core.domain import PartyRole, SubmissionType
+from cpl.core.rules import SignatureState
+from cpl.core.specs import SpecRegistry
+from cpl.demo.samples import sample_row, sample_submission
+from cpl.services import extracts as extract_service
+from cpl.services import parties as party_service
+from cpl.services import submissions as submission_service
+from cpl.specs_file import load_registry
 from cpl.store import get_engine
-from cpl.workbook import write_submission
+from cpl.workbook.template import write_submission
+from formats.receipt import build_receipt
+from formats.vocabulary import PhysicalDeviceType
 from signing.cms import sign_data
-from signing.receipt import build_receipt
 from signing.signers import PemKeySigner
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def app_settings(url: str, **limits: Any) -> Settings:
+    """The service's settings for the database at ``url``, the rest read from this test's environment."""
+    return Settings(cpl=dataclasses.replace(CplSettings.from_environment(os.environ), database_url=url), **limits)
 KEYS = ROOT / "keys-dev"
 
 #: Every kind of caller the access tests try.
@@ -118,7 +131,7 @@ def _registry() -> SpecRegistry:
 
 
 def _submit(session: Session, user: str, workbook: bytes, at: dt.datetime) -> int:
-    record, result = service.submit(
+    record, result = submission_service.submit(
         session,
         user_id=user,
         filename="submission.xlsx",
@@ -148,11 +161,11 @@ def build_template(directory: Path) -> Template:
             ("dcc", PartyRole.DCC),
             ("secas", PartyRole.SECAS),
         ):
-            service.add_party(session, party, party, role, at)
+            party_service.add_party(session, party, party, role, at)
             session.flush()
-            service.add_user(session, party, party, party, at)
-        service.add_user(session, "alice", "secas", "Alice", at)
-        service.add_user(session, "bob", "secas", "Bob", at)
+            party_service.add_user(session, party, party, party, at)
+        party_service.add_user(session, "alice", "secas", "Alice", at)
+        party_service.add_user(session, "bob", "secas", "Bob", at)
         session.flush()
         for kind, user in ROLE_USERS.items():
             issued_tokens[kind] = tokens.issue_token(session, user, at, label=f"{kind} tests")[1]
@@ -164,11 +177,11 @@ def build_template(directory: Path) -> Template:
         first = sample_submission(3)
         at += dt.timedelta(minutes=1)
         approved = _submit(session, "acme-meters", workbook_bytes(first.entries, first.certificates), at)
-        service.approve(session, approved, "alice", _registry(), at, SignatureState.ABSENT)
+        submission_service.approve(session, approved, "alice", _registry(), at, SignatureState.ABSENT)
         at += dt.timedelta(minutes=1)
-        draft, _ = extracts.prepare(session, "alice", at)
+        draft, _ = extract_service.prepare(session, "alice", at)
         assert draft.id is not None
-        issued = extracts.approve(session, draft.id, "bob", at, extract_signer(), extracts.extract_trust(
+        issued = extract_service.approve(session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(
             KEYS / "root-ca.pem"))
 
         at += dt.timedelta(minutes=1)
@@ -182,7 +195,7 @@ def build_template(directory: Path) -> Template:
         firmware_update = _submit(session, "acme-meters", workbook_bytes([update], certificates), at)
 
         at += dt.timedelta(minutes=1)
-        next_draft, _ = extracts.prepare(session, "bob", at)
+        next_draft, _ = extract_service.prepare(session, "bob", at)
         assert next_draft.id is not None
         session.commit()
         template = Template(
@@ -256,10 +269,10 @@ def publish(url: str, workbook: bytes, submitter: str = "acme-meters") -> int:
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with Session(get_engine(url), expire_on_commit=False) as session:
         submission = _submit(session, submitter, workbook, at)
-        service.approve(session, submission, "alice", _registry(), at, SignatureState.ABSENT)
-        draft, _ = extracts.prepare(session, "alice", at)
+        submission_service.approve(session, submission, "alice", _registry(), at, SignatureState.ABSENT)
+        draft, _ = extract_service.prepare(session, "alice", at)
         assert draft.id is not None
-        issued = extracts.approve(session, draft.id, "bob", at, extract_signer(), extracts.extract_trust(
+        issued = extract_service.approve(session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(
             KEYS / "root-ca.pem"))
         session.commit()
         return issued.sequence
@@ -268,6 +281,6 @@ def publish(url: str, workbook: bytes, submitter: str = "acme-meters") -> int:
 @pytest.fixture
 def world(template: Template, tmp_path: Path) -> Iterator[World]:
     url = copy_template(template, tmp_path)
-    with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as client:
+    with TestClient(create_app(app_settings(url)), raise_server_exceptions=False) as client:
         yield World(url=url, client=client, template=template, tokens=dict(template.tokens))
     get_engine(url).dispose()

@@ -10,8 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.config import Settings
-from tests.api.conftest import AUTHENTICATED, EVERYONE, ROLES, World, clean_workbook
+from tests.api.conftest import AUTHENTICATED, EVERYONE, ROLES, World, app_settings, clean_workbook
 
 Request = Callable[[World], dict[str, Any]]
 
@@ -127,7 +126,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def test_the_matrix_covers_every_documented_route() -> None:
-    paths = create_app(Settings(database_url="sqlite:///:memory:")).openapi()["paths"]
+    paths = create_app(app_settings("sqlite:///:memory:")).openapi()["paths"]
     routes = {(method.upper(), path) for path, operations in paths.items() for method in operations}
     assert routes == {(e.method, e.route) for e in ENDPOINTS}
 
@@ -156,7 +155,7 @@ PUBLIC = {e.id for e in ENDPOINTS if e.allowed == EVERYONE}
 
 
 def test_the_openapi_document_names_the_bearer_scheme_on_every_protected_route() -> None:
-    document = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    document = create_app(app_settings("sqlite:///:memory:")).openapi()
     assert document["components"]["securitySchemes"]["ApiToken"] == {
         "type": "http",
         "scheme": "bearer",
@@ -174,7 +173,7 @@ def test_the_openapi_document_names_the_bearer_scheme_on_every_protected_route()
 
 
 def test_an_unexpected_failure_is_a_json_500_without_a_traceback(tmp_path: Any) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'cpl.db'}"))
+    app = create_app(app_settings(f"sqlite:///{tmp_path / 'cpl.db'}"))
 
     def explode() -> None:
         raise RuntimeError("secret internals")

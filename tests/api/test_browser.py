@@ -16,10 +16,9 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.config import Settings
-from cpl.domain import PhysicalDeviceType
-from cpl.samples import NORTHWIND, sample_row
-from tests.api.conftest import Template, copy_template, publish, signed_receipt, workbook_bytes
+from cpl.demo.samples import NORTHWIND, sample_row
+from formats.vocabulary import PhysicalDeviceType
+from tests.api.conftest import Template, app_settings, copy_template, publish, signed_receipt, workbook_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,7 +81,7 @@ def site(template: Template, tmp_path: Path) -> Iterator[LiveSite]:
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(Settings(database_url=url)), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(app_settings(url)), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, name="uvicorn-cpl", daemon=True)
     thread.start()

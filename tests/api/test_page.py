@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 
 from api import page
 from api.app import create_app
-from api.config import Settings
-from cpl.domain import PhysicalDeviceType
-from cpl.samples import NORTHWIND, sample_row
-from signing.extract import ExtractEntry
-from tests.api.conftest import World, publish, workbook_bytes
+from cpl.demo.samples import NORTHWIND, sample_row
+from formats.extract import ExtractEntry
+from formats.vocabulary import PhysicalDeviceType
+from tests.api.conftest import World, app_settings, publish, workbook_bytes
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -68,7 +67,7 @@ def entry_ids(html: str) -> list[str]:
 
 
 def test_before_anything_is_published_the_page_says_so(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))) as client:
+    with TestClient(create_app(app_settings(f"sqlite:///{tmp_path / 'empty.db'}"))) as client:
         response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

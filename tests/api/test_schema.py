@@ -14,19 +14,18 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from api.app import create_app
-from api.config import Settings
 from cpl.store import get_engine
-from tests.api.conftest import Template, copy_template
+from tests.api.conftest import Template, app_settings, copy_template
 
 #: The document is the same whatever the database: generate cases from an app over an empty one.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url="sqlite:///:memory:")))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(app_settings("sqlite:///:memory:")))
 
 
 @pytest.fixture(scope="module")
 def fuzzed_app(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """One app over a copy of the world for every operation (state accumulates; that is fine here)."""
     url = copy_template(template, tmp_path_factory.mktemp("schemathesis"))
-    yield create_app(Settings(database_url=url, max_upload_bytes=256 * 1024))
+    yield create_app(app_settings(url, max_upload_bytes=256 * 1024))
     get_engine(url).dispose()
 
 

@@ -180,7 +180,7 @@ def test_serve_runs_the_simulator_api_with_uvicorn(tmp_path: Path) -> None:
         "SMI_ALERTS_PATH": str(settings.alerts_path),
         "SMI_RECEIPTS_DIR": str(settings.receipts_dir),
     }
-    command = "import typer; from api.smi_app import serve; typer.run(serve)"
+    command = "import typer; from api.serve import serve_smi; typer.run(serve_smi)"
     server = subprocess.Popen([sys.executable, "-c", command, "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -202,7 +202,7 @@ def test_serve_runs_the_simulator_api_with_uvicorn(tmp_path: Path) -> None:
 def test_serve_refuses_unusable_settings_in_one_sentence(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
     env["SMI_TRUST_ANCHORS"] = str(tmp_path / "missing.pem")
-    command = "import typer; from api.smi_app import serve; typer.run(serve)"
+    command = "import typer; from api.serve import serve_smi; typer.run(serve_smi)"
     result = subprocess.run([sys.executable, "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2

@@ -20,11 +20,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from api.app import create_app
-from api.config import Settings
-from cpl import errors, service, tokens
-from cpl.domain import PartyRole
+from cpl import tokens
+from cpl.core import errors
+from cpl.core.domain import PartyRole
+from cpl.services import parties as party_service
 from cpl.store import AuditEvent, get_engine
-from tests.api.conftest import ROOT
+from tests.api.conftest import ROOT, app_settings
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -32,9 +33,9 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     with Session(get_engine(f"sqlite:///{tmp_path / 'cpl.db'}"), expire_on_commit=False) as s:
-        service.add_party(s, "acme-meters", "Acme Meters", PartyRole.MANUFACTURER, NOW)
+        party_service.add_party(s, "acme-meters", "Acme Meters", PartyRole.MANUFACTURER, NOW)
         s.flush()
-        service.add_user(s, "acme-meters", "acme-meters", "Acme", NOW)
+        party_service.add_user(s, "acme-meters", "acme-meters", "Acme", NOW)
         s.flush()
         yield s
 
@@ -101,7 +102,7 @@ class Cli:
 
     def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-c", "from cpl.cli import main; main()", *args],
+            [sys.executable, "-c", "from api.serve import cpl_main; cpl_main()", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -140,7 +141,7 @@ def test_token_commands_issue_once_list_without_secrets_and_revoke(cli: Cli) -> 
         (2, "acme-meters", "", None),
     ]
 
-    with TestClient(create_app(Settings(database_url=cli.url))) as client:
+    with TestClient(create_app(app_settings(cli.url))) as client:
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/v1/me", headers=headers).status_code == 200
         assert "API token 1 of acme-meters revoked." in cli("parties", "revoke-token", "1").stdout
@@ -166,7 +167,7 @@ def _free_port() -> int:
 def test_cpl_serve_serves_the_api_and_the_page(cli: Cli) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from cpl.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from api.serve import cpl_main; cpl_main()", "serve", "--port", str(port)],
         cwd=ROOT,
         env=cli.env,
         stdout=subprocess.DEVNULL,

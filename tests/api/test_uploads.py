@@ -18,9 +18,17 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import DEFAULT_MAX_UPLOAD_BYTES, Settings, SettingsError
 from api.uploads import upload_name
+from formats.receipt import build_receipt
 from signing.cms import sign_data
-from signing.receipt import build_receipt
-from tests.api.conftest import Template, World, clean_workbook, copy_template, extract_signer, signed_receipt
+from tests.api.conftest import (
+    Template,
+    World,
+    app_settings,
+    clean_workbook,
+    copy_template,
+    extract_signer,
+    signed_receipt,
+)
 
 
 def error_of(response: Any) -> dict[str, str]:
@@ -115,7 +123,7 @@ def _multipart_scope(world: World, content_length: int | None) -> dict[str, Any]
 
 def _stream_upload(world: World, limit: int, chunks: int, chunk_size: int, declare_length: bool) -> tuple[int, int]:
     """Send a multipart body chunk by chunk straight to the ASGI app; how many chunks did it read?"""
-    app = create_app(Settings(database_url=world.url, max_upload_bytes=limit))
+    app = create_app(app_settings(world.url, max_upload_bytes=limit))
     head = b'--xyz\r\nContent-Disposition: form-data; name="workbook"; filename="w.xlsx"\r\n\r\n'
     body = [head] + [b"x" * chunk_size] * chunks
     read = 0

@@ -8,15 +8,21 @@ import io
 from typing import Any
 
 import openpyxl
+from fastapi.testclient import TestClient
 
-from cpl import extracts, service, tokens
-from cpl.domain import PartyRole, PhysicalDeviceType, SubmissionType
-from cpl.samples import sample_row
+from api.app import create_app
+from cpl import tokens
+from cpl.config import Settings as CplSettings
+from cpl.core.domain import PartyRole, SubmissionType
+from cpl.demo.samples import sample_row
+from cpl.services import extracts as extract_service
+from cpl.services import parties as party_service
 from cpl.store import session_scope
+from formats.extract import sha256_hex
+from formats.vocabulary import PhysicalDeviceType
 from signing.cms import sign_data
-from signing.extract import sha256_hex
 from signing.signers import PemKeySigner
-from tests.api.conftest import KEYS, World, clean_workbook, signed_receipt, workbook_bytes
+from tests.api.conftest import KEYS, World, app_settings, clean_workbook, signed_receipt, workbook_bytes
 
 
 def submit(world: World, role: str, workbook: bytes, signature: bytes | None = None) -> Any:
@@ -29,9 +35,9 @@ def submit(world: World, role: str, workbook: bytes, signature: bytes | None = N
 def add_party_with_token(world: World, party: str, role: PartyRole) -> str:
     now = dt.datetime.now(dt.UTC)
     with session_scope(world.url) as session:
-        service.add_party(session, party, party, role, now)
+        party_service.add_party(session, party, party, role, now)
         session.flush()
-        service.add_user(session, party, party, party, now)
+        party_service.add_user(session, party, party, party, now)
         session.flush()
         return tokens.issue_token(session, party, now)[1]
 
@@ -234,8 +240,9 @@ def test_a_stale_draft_cannot_be_approved(world: World) -> None:
 def test_an_unusable_signer_is_a_503_and_nothing_is_issued(world: World, monkeypatch: Any) -> None:
     monkeypatch.setenv("CPL_SIGNER", "pem:/nonexistent/cert.pem:/nonexistent/key.pem")
     before = world.snapshot()
-    response = world.client.post(f"/api/v1/extracts/drafts/{world.template.draft}/approval",
-                                 headers=world.headers("secas"))
+    with TestClient(create_app(app_settings(world.url)), raise_server_exceptions=False) as client:
+        response = client.post(f"/api/v1/extracts/drafts/{world.template.draft}/approval",
+                               headers=world.headers("secas"))
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "signer_unavailable"
     assert world.snapshot() == before
@@ -291,7 +298,7 @@ def test_from_submission_to_the_dcc_loading_the_published_cpl(world: World) -> N
     assert downloaded.status_code == 200
     assert downloaded.headers["content-type"] == "application/pkcs7-mime"
     assert 'filename="cpl-extract-000002.p7m"' in downloaded.headers["content-disposition"]
-    verified = extracts.verify_extract(downloaded.content, extracts.extract_trust(KEYS / "root-ca.pem"))
+    verified = extract_service.verify_extract(downloaded.content, CplSettings().extract_trust(KEYS / "root-ca.pem"))
     assert verified.extract.sequence == 2 and verified.content_sha256 == issued.json()["content_sha256"]
     assert sha256_hex(verified.verified.content) == downloaded.headers["x-content-sha256"]
 

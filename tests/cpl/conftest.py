@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,8 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session
+
+from cpl.config import MailSettings, Settings
+from cpl.services import unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def unit(url: str) -> contextlib.AbstractContextManager[Session]:
+    """A unit of work as a command opens one: this test's database, the rest read from its environment."""
+    return unit_of_work(dataclasses.replace(Settings.from_environment(os.environ), database_url=url))
+
+
+def mail_settings() -> MailSettings:
+    """The mail settings a command would read from this test's environment."""
+    return MailSettings.from_environment(os.environ)
 CPL = Path(sys.executable).with_name("cpl")
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cpl.domain import PhysicalDeviceType, SubmissionType
-from cpl.samples import ACME, Row, sample_row, sample_submission
-from cpl.workbook import write_submission
+from cpl.core.domain import SubmissionType
+from cpl.demo.samples import ACME, Row, sample_row, sample_submission
+from cpl.workbook.template import write_submission
+from formats.vocabulary import PhysicalDeviceType
 from tests.cpl.conftest import CplRun
 
 GAS = PhysicalDeviceType.GAS_SMART_METER
@@ -214,7 +215,7 @@ def test_a_hostile_workbook_is_wb001_through_the_cli_and_stores_nothing_half_way
 
 
 def _signed_submission(cpl: CplRun, signer: str) -> tuple[Path, Path]:
-    from cpl.samples import NORTHWIND
+    from cpl.demo.samples import NORTHWIND
     from signing.cms import sign_data
     from signing.signers import PemKeySigner
 

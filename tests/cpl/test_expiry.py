@@ -16,11 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, func, select
 
-from cpl import audit, expiry, notices, service
-from cpl.domain import AssuranceScheme, CpaDates, EntryStatus, PartyRole, add_months, cpa_effective_expiry, notice_date
-from cpl.store import AuditEvent, Certificate, Entry, RemovalProposal, SentNotice, Submission, get_engine, session_scope
+from cpl import audit, mailer
+from cpl.config import DEFAULT_MAIL_FROM
+from cpl.core import expiry as expiry_rules
+from cpl.core import notices
+from cpl.core.domain import CpaDates, PartyRole, add_months, cpa_effective_expiry, notice_date
+from cpl.services import entries as entry_service
+from cpl.services import expiry as expiry_job
+from cpl.services import parties as party_service
+from cpl.store import AuditEvent, Certificate, Entry, RemovalProposal, SentNotice, Submission, get_engine
+from formats.vocabulary import AssuranceScheme, EntryStatus
 from tests.conftest import PostgresServer
-from tests.cpl.conftest import CplRun
+from tests.cpl.conftest import CplRun, mail_settings, unit
 
 NOW = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
 END = dt.date(2028, 1, 31)
@@ -39,12 +46,12 @@ class World:
     def session(self) -> Session:
         return Session(get_engine(self.url), expire_on_commit=False)
 
-    def run(self, as_of: dt.date) -> tuple[expiry.ExpiryRun, notices.DeliveryReport]:
+    def run(self, as_of: dt.date) -> tuple[expiry_job.ExpiryRun, mailer.DeliveryReport]:
         """What `cpl expiry run` does: one transaction to plan and queue, then delivery."""
-        with session_scope(self.url) as session:
-            notices.deliver_myself(session)
-            run = expiry.run_expiry(session, as_of, NOW)
-        return run, notices.deliver_queued(get_engine(self.url))
+        with unit(self.url) as session:
+            mailer.deliver_myself(session)
+            run = expiry_job.run_expiry(session, as_of, NOW)
+        return run, mailer.deliver_queued(get_engine(self.url), mail_settings())
 
     def mails(self) -> list[EmailMessage]:
         parser = email.parser.BytesParser(policy=email.policy.default)
@@ -58,16 +65,16 @@ class World:
 
 def build_world(directory: Path, url: str | None = None) -> World:
     world = World(url or f"sqlite:///{directory / 'cpl.db'}", directory / "outbox")
-    with session_scope(world.url) as s:
+    with unit(world.url) as s:
         for party, role, mail in (
             ("acme-meters", PartyRole.MANUFACTURER, ACME_MAIL),
             ("northwind", PartyRole.MANUFACTURER, None),
             ("secas", PartyRole.SECAS, "cpl@secas.example"),
         ):
-            service.add_party(s, party, party, role, NOW, mail)
+            party_service.add_party(s, party, party, role, NOW, mail)
             s.flush()
-            service.add_user(s, party, party, party, NOW)
-        service.add_user(s, "alice", "secas", "Alice", NOW)
+            party_service.add_user(s, party, party, party, NOW)
+        party_service.add_user(s, "alice", "secas", "Alice", NOW)
         s.flush()
         for party in ("acme-meters", "northwind"):
             s.add(
@@ -95,7 +102,7 @@ def add_entry(
     conditional: dt.date | None = None,
     party: str = "acme-meters",
 ) -> str:
-    with session_scope(world.url) as s:
+    with unit(world.url) as s:
         submission = s.exec(select(Submission).where(Submission.party_id == party)).one()
         certificate = f"CPA-{model_id}"
         s.add(
@@ -168,7 +175,7 @@ def test_notice_goes_to_the_submitting_party_with_entry_model_and_end_date(world
     entry_id = add_entry(world)
     world.run(TWELVE)
     (mail,) = world.mails()
-    assert mail["To"] == ACME_MAIL and mail["From"] == notices.DEFAULT_MAIL_FROM
+    assert mail["To"] == ACME_MAIL and mail["From"] == DEFAULT_MAIL_FROM
     assert entry_id in mail["Subject"] and END.isoformat() in mail["Subject"]
     body = " ".join(mail.get_body().get_content().split())  # type: ignore[union-attr]
     assert entry_id in body and "Gas Smart Meter" in body and "Acme Meters G4" in body and "CPA-4331" in body
@@ -183,8 +190,8 @@ def test_conditional_date_counts_until_conditions_met(world: World) -> None:
     assert notice.subject_ref == f"{entry_id}@{conditional.isoformat()}"
     body = " ".join(world.mails()[0].get_body().get_content().split())  # type: ignore[union-attr]
     assert "conditional" in body and "unless its conditions are recorded as met" in body
-    with session_scope(world.url) as s:
-        service.record_conditions_met(s, "CPA-4331", "alice", NOW)
+    with unit(world.url) as s:
+        entry_service.record_conditions_met(s, "CPA-4331", "alice", NOW)
     # The expiry date counts now; its windows are years away, and the conditional date no longer ends it.
     run, again = world.run(conditional + dt.timedelta(days=1))
     assert run.queued == [] and run.proposals == [] and again.sent == []
@@ -195,8 +202,8 @@ def test_extension_moves_notices(world: World) -> None:
     entry_id = add_entry(world, expiry_date=dt.date(2031, 1, 31), conditional=first_end)
     world.run(notice_date(first_end, 6))  # both windows of the first end date
     extended = add_months(first_end, 6)  # the conditional period extended by six months
-    with session_scope(world.url) as s:
-        service.record_conditions_met(s, "CPA-4331", "alice", NOW, new_conditional_date=extended)
+    with unit(world.url) as s:
+        entry_service.record_conditions_met(s, "CPA-4331", "alice", NOW, new_conditional_date=extended)
     _, report = world.run(notice_date(first_end, 6) + dt.timedelta(days=1))
     assert [(n.kind, n.subject_ref) for n in report.sent] == [(TWELVE_KIND, f"{entry_id}@{extended.isoformat()}")]
     _, later = world.run(notice_date(extended, 6))
@@ -211,9 +218,9 @@ def test_expired_cpa_becomes_a_removal_proposal_not_a_removal(world: World) -> N
     assert proposal.proposed_status == EntryStatus.EXPIRED and proposal.state == "open"
     assert proposal.reason == f"CPA certificate CPA-4331 expired on {END.isoformat()}"
     with world.session() as s:
-        entry = service.get_entry(s, entry_id)
+        entry = entry_service.get_entry(s, entry_id)
         assert entry.status == EntryStatus.ACTIVE and entry.panel_reference is None
-        assert [p.id for p in service.open_proposals(s)] == [proposal.id]
+        assert [p.id for p in entry_service.open_proposals(s)] == [proposal.id]
 
 
 def test_lapsed_conditional_date_becomes_a_removal_proposal_naming_it(world: World) -> None:
@@ -228,8 +235,8 @@ def test_lapsed_conditional_date_becomes_a_removal_proposal_naming_it(world: Wor
 def test_proposals_are_not_duplicated_across_runs_even_once_dismissed(world: World) -> None:
     add_entry(world)
     world.run(END)
-    with session_scope(world.url) as s:
-        for proposal in service.open_proposals(s):
+    with unit(world.url) as s:
+        for proposal in entry_service.open_proposals(s):
             proposal.state = "dismissed"  # the Panel let it stand for now
             s.add(proposal)
     run, _ = world.run(END + dt.timedelta(days=5))
@@ -258,7 +265,7 @@ def test_a_run_that_acts_is_in_the_audit_log(world: World) -> None:
     with world.session() as s:
         events = audit.all_events(s)
         runs = [e for e in events if e.action == "expiry.run"]
-        assert [e.subject for e in runs] == [f"as-of:{END.isoformat()}"] and runs[0].actor == expiry.ACTOR
+        assert [e.subject for e in runs] == [f"as-of:{END.isoformat()}"] and runs[0].actor == expiry_job.ACTOR
         assert audit.verify_chain(events) is None
 
 
@@ -272,8 +279,8 @@ def test_party_without_email_is_reported_and_still_owed(world: World) -> None:
 
 def test_revoked_certificate_gets_no_expiry_notices(world: World) -> None:
     add_entry(world)
-    with session_scope(world.url) as s:
-        service.revoke_certificate(s, AssuranceScheme.CPA, "CPA-4331", "scheme withdrew it", "alice", NOW)
+    with unit(world.url) as s:
+        entry_service.revoke_certificate(s, AssuranceScheme.CPA, "CPA-4331", "scheme withdrew it", "alice", NOW)
     run, _ = world.run(TWELVE)
     assert run.queued == [] and all(p.reason.startswith("CPA certificate CPA-4331 revoked") for p in run.proposals)
 
@@ -311,16 +318,16 @@ def test_the_job_on_postgresql(
 # --- the rule, pure: at most once, never missed -------------------------------------------------
 
 
-def facts(entry_id: str, end: dt.date, conditional: dt.date | None = None, met: bool = False) -> expiry.CpaFacts:
+def facts(entry_id: str, end: dt.date, conditional: dt.date | None = None, met: bool = False) -> expiry_rules.CpaFacts:
     dates = CpaDates(end, conditional, met)
-    return expiry.CpaFacts(entry_id, "acme-meters", "Gas Smart Meter", f"CPA-{entry_id}", dates)
+    return expiry_rules.CpaFacts(entry_id, "acme-meters", "Gas Smart Meter", f"CPA-{entry_id}", dates)
 
 
-def simulate(entries: list[expiry.CpaFacts], run_dates: list[dt.date]) -> list[expiry.NoticeKey]:
-    notified: list[expiry.NoticeKey] = []
+def simulate(entries: list[expiry_rules.CpaFacts], run_dates: list[dt.date]) -> list[expiry_rules.NoticeKey]:
+    notified: list[expiry_rules.NoticeKey] = []
     proposed: set[tuple[str, str]] = set()
     for day in run_dates:
-        plan = expiry.plan_expiry(entries, already_notified=set(notified), already_proposed=proposed, as_of=day)
+        plan = expiry_rules.plan_expiry(entries, already_notified=set(notified), already_proposed=proposed, as_of=day)
         notified.extend(n.key for n in plan.notices)
         proposed.update((p.entry_id, p.reason) for p in plan.proposals)
     return notified
@@ -328,16 +335,16 @@ def simulate(entries: list[expiry.CpaFacts], run_dates: list[dt.date]) -> list[e
 
 def test_plan_is_pure_and_owes_nothing_twice_within_a_run() -> None:
     entries = [facts("CPL-000001", END)]
-    plan = expiry.plan_expiry(entries, already_notified=(), already_proposed=(), as_of=SIX)
+    plan = expiry_rules.plan_expiry(entries, already_notified=(), already_proposed=(), as_of=SIX)
     assert [n.months_before for n in plan.notices] == [12, 6]
-    assert plan == expiry.plan_expiry(entries, already_notified=(), already_proposed=(), as_of=SIX)
+    assert plan == expiry_rules.plan_expiry(entries, already_notified=(), already_proposed=(), as_of=SIX)
 
 
 days = st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2032, 12, 31))
 
 
 @st.composite
-def cpl_entries(draw: st.DrawFn) -> list[expiry.CpaFacts]:
+def cpl_entries(draw: st.DrawFn) -> list[expiry_rules.CpaFacts]:
     count = draw(st.integers(min_value=1, max_value=4))
     result = []
     for n in range(count):
@@ -350,7 +357,7 @@ def cpl_entries(draw: st.DrawFn) -> list[expiry.CpaFacts]:
 @settings(max_examples=300, deadline=None)
 @given(entries=cpl_entries(), run_dates=st.lists(days, min_size=1, max_size=12))
 def test_each_notice_at_most_once_and_every_opened_window_sent(
-    entries: list[expiry.CpaFacts], run_dates: list[dt.date]
+    entries: list[expiry_rules.CpaFacts], run_dates: list[dt.date]
 ) -> None:
     notified = simulate(entries, run_dates)
     assert len(notified) == len(set(notified)), "a notice was sent twice"
@@ -358,7 +365,7 @@ def test_each_notice_at_most_once_and_every_opened_window_sent(
         end = cpa_effective_expiry(f.dates)
         runs_before_end = [d for d in run_dates if d < end]
         for months in (12, 6):
-            key = expiry.NoticeKey(f.entry_id, months, end)
+            key = expiry_rules.NoticeKey(f.entry_id, months, end)
             opened = notice_date(end, months)
             if runs_before_end and max(runs_before_end) >= opened:
                 assert key in notified, f"{key} was owed by a run on {max(runs_before_end)} but never sent"

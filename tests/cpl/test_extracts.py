@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from cpl import errors, extracts, service
-from cpl.domain import EntryStatus, PartyRole
+from cpl.config import Settings as CplSettings
+from cpl.core import errors
+from cpl.core.domain import PartyRole
+from cpl.services import entries as entry_service
+from cpl.services import extracts as extract_service
+from cpl.services import parties as party_service
 from cpl.store import Entry, IssuedExtract, get_engine
+from formats.extract import parse_extract, sha256_hex
+from formats.receipt import build_receipt
+from formats.vocabulary import EntryStatus
 from signing.cms import sign_data
-from signing.extract import parse_extract, sha256_hex
-from signing.receipt import build_receipt
 from signing.signers import PemKeySigner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +34,11 @@ def session(tmp_path: Path) -> Iterator[Session]:
     with Session(get_engine(f"sqlite:///{tmp_path / 'cpl.db'}"), expire_on_commit=False) as s:
         for party, role in (("acme-meters", PartyRole.MANUFACTURER), ("secas", PartyRole.SECAS),
                             ("dcc", PartyRole.DCC)):
-            service.add_party(s, party, party, role, NOW)
+            party_service.add_party(s, party, party, role, NOW)
             s.flush()
-            service.add_user(s, party, party, party, NOW)
-        service.add_user(s, "alice", "secas", "Alice", NOW)
-        service.add_user(s, "bob", "secas", "Bob", NOW)
+            party_service.add_user(s, party, party, party, NOW)
+        party_service.add_user(s, "alice", "secas", "Alice", NOW)
+        party_service.add_user(s, "bob", "secas", "Bob", NOW)
         s.flush()
         yield s
 
@@ -64,22 +69,22 @@ def signer() -> PemKeySigner:
 
 def issue(session: Session, preparer: str = "alice", approver: str = "bob",
           now: dt.datetime = NOW) -> IssuedExtract:
-    draft, _ = extracts.prepare(session, preparer, now)
+    draft, _ = extract_service.prepare(session, preparer, now)
     assert draft.id is not None
-    return extracts.approve(session, draft.id, approver, now, signer(), extracts.extract_trust())
+    return extract_service.approve(session, draft.id, approver, now, signer(), CplSettings().extract_trust())
 
 
 def test_the_preparer_cannot_approve_their_own_draft(session: Session) -> None:
     add_entry(session, "4331")
-    draft, _ = extracts.prepare(session, "alice", NOW)
+    draft, _ = extract_service.prepare(session, "alice", NOW)
     assert draft.id is not None
     with pytest.raises(errors.FourEyesError):
-        extracts.approve(session, draft.id, "alice", NOW, signer(), extracts.extract_trust())
+        extract_service.approve(session, draft.id, "alice", NOW, signer(), CplSettings().extract_trust())
 
 
 def test_only_secas_users_prepare_extracts(session: Session) -> None:
     with pytest.raises(errors.NotPermittedError):
-        extracts.prepare(session, "acme-meters", NOW)
+        extract_service.prepare(session, "acme-meters", NOW)
 
 
 def test_sequences_rise_by_one_and_chain_by_previous_content_hash(session: Session) -> None:
@@ -89,15 +94,15 @@ def test_sequences_rise_by_one_and_chain_by_previous_content_hash(session: Sessi
     second = issue(session, now=NOW + dt.timedelta(hours=1))
     assert (first.sequence, second.sequence) == (1, 2)
     assert first.previous_sha256 is None and second.previous_sha256 == first.content_sha256
-    content = extracts.verify_extract(second.signed, extracts.extract_trust())
+    content = extract_service.verify_extract(second.signed, CplSettings().extract_trust())
     assert content.extract.previous_sha256 == first.content_sha256
     assert [e.entry_id for e in content.extract.entries] == ["CPL-000001", "CPL-000002"]
 
 
 def test_the_same_cpl_state_gives_the_same_bytes(session: Session) -> None:
     add_entry(session, "4331")
-    one, _ = extracts.prepare(session, "alice", NOW)
-    two, _ = extracts.prepare(session, "bob", NOW)
+    one, _ = extract_service.prepare(session, "alice", NOW)
+    two, _ = extract_service.prepare(session, "bob", NOW)
     assert one.content == two.content
     assert one.state == "superseded" and two.state == "draft"
 
@@ -106,9 +111,9 @@ def test_prepare_shows_removals_with_their_panel_reference(session: Session) -> 
     add_entry(session, "4331")
     add_entry(session, "4332")
     issue(session)
-    service.remove(session, "CPL-000002", EntryStatus.WITHDRAWN, "SECP_66_1503", "alice", NOW)
+    entry_service.remove(session, "CPL-000002", EntryStatus.WITHDRAWN, "SECP_66_1503", "alice", NOW)
     add_entry(session, "4333")
-    _, changes = extracts.prepare(session, "alice", NOW + dt.timedelta(days=1))
+    _, changes = extract_service.prepare(session, "alice", NOW + dt.timedelta(days=1))
     assert changes.removed == [{"entry_id": "CPL-000002", "status": "Withdrawn", "panel_reference": "SECP_66_1503"}]
     assert changes.added == ["CPL-000003"] and changes.restored == [] and changes.changed == []
 
@@ -120,22 +125,22 @@ def test_a_removal_without_panel_reference_cannot_be_issued(session: Session) ->
     session.add(entry)
     session.flush()
     with pytest.raises(errors.PanelReferenceError):
-        extracts.prepare(session, "alice", NOW)
+        extract_service.prepare(session, "alice", NOW)
 
 
 def test_a_draft_is_refused_once_the_cpl_has_changed(session: Session) -> None:
     add_entry(session, "4331")
-    draft, _ = extracts.prepare(session, "alice", NOW)
+    draft, _ = extract_service.prepare(session, "alice", NOW)
     add_entry(session, "4332")
     assert draft.id is not None
     with pytest.raises(errors.ExtractError, match="changed"):
-        extracts.approve(session, draft.id, "bob", NOW, signer(), extracts.extract_trust())
+        extract_service.approve(session, draft.id, "bob", NOW, signer(), CplSettings().extract_trust())
 
 
 def test_issued_extract_verifies_with_openssl(session: Session, tmp_path: Path) -> None:
     add_entry(session, "4331")
     issued = issue(session)
-    path = extracts.write_issued(issued, tmp_path)
+    path = extract_service.write_issued(issued, tmp_path)
     result = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-binary", "-CAfile",
                              str(KEYS / "root-ca.pem"), "-purpose", "any", "-in", str(path)],
                             capture_output=True, timeout=30)
@@ -150,7 +155,7 @@ def test_audit_only_evidence_is_never_published(session: Session) -> None:
     entry.confirming_supplier = "bright-energy"
     session.add(entry)
     issued = issue(session)
-    content = parse_extract(extracts.verify_extract(issued.signed, extracts.extract_trust()).verified.content)
+    content = parse_extract(extract_service.verify_extract(issued.signed, CplSettings().extract_trust()).verified.content)
     published = json.dumps(content.to_json())
     assert "internal release notes" not in published and "bright-energy" not in published
 
@@ -167,7 +172,7 @@ def dcc_receipt(issued: IssuedExtract, *, sha: str | None = None, applied: dt.da
 def test_a_dcc_receipt_records_that_the_extract_was_loaded(session: Session) -> None:
     add_entry(session, "4331")
     issued = issue(session)
-    extracts.import_receipt(session, dcc_receipt(issued), NOW)
+    extract_service.import_receipt(session, dcc_receipt(issued), NOW, CplSettings().receipt_trust())
     assert issued.dcc_loaded_at is not None
 
 
@@ -175,16 +180,16 @@ def test_a_replayed_receipt_is_refused(session: Session) -> None:
     add_entry(session, "4331")
     issued = issue(session)
     receipt = dcc_receipt(issued)
-    extracts.import_receipt(session, receipt, NOW)
+    extract_service.import_receipt(session, receipt, NOW, CplSettings().receipt_trust())
     with pytest.raises(errors.ReceiptError, match="already imported"):
-        extracts.import_receipt(session, receipt, NOW)
+        extract_service.import_receipt(session, receipt, NOW, CplSettings().receipt_trust())
 
 
 def test_a_receipt_for_other_content_is_refused(session: Session) -> None:
     add_entry(session, "4331")
     issued = issue(session)
     with pytest.raises(errors.ReceiptError, match="does not match"):
-        extracts.import_receipt(session, dcc_receipt(issued, sha="ab" * 32), NOW)
+        extract_service.import_receipt(session, dcc_receipt(issued, sha="ab" * 32), NOW, CplSettings().receipt_trust())
     assert issued.dcc_loaded_at is None
 
 
@@ -194,4 +199,4 @@ def test_a_receipt_signed_by_secas_not_the_dcc_is_refused(session: Session) -> N
     content = build_receipt(sequence=1, extract_sha256=issued.content_sha256, received_at=NOW, applied_at=NOW,
                             devices_suspended=0, devices_restored=0)
     with pytest.raises(errors.ReceiptError, match="refused"):
-        extracts.import_receipt(session, sign_data(content, signer(), signing_time=NOW), NOW)
+        extract_service.import_receipt(session, sign_data(content, signer(), signing_time=NOW), NOW, CplSettings().receipt_trust())

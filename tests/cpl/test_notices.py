@@ -18,9 +18,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cpl import extracts, notices, service
-from cpl.store import Party, SentNotice, Submission, get_engine, session_scope
-from tests.cpl.conftest import CplRun
+from cpl import mailer
+from cpl.config import DEFAULT_MAIL_FROM
+from cpl.config import Settings as CplSettings
+from cpl.core import notices
+from cpl.services import extracts as extract_service
+from cpl.services import submissions as submission_service
+from cpl.store import Party, SentNotice, Submission, get_engine
+from tests.cpl.conftest import CplRun, mail_settings, unit
 from tests.cpl.test_publication import NOW, add_entry, dcc_receipt, issue, populate
 
 ACME_MAIL = "cpl@acme.example"
@@ -112,7 +117,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("CPL_MAIL_FROM", raising=False)
     monkeypatch.setenv("CPL_OUTBOX_DIR", str(tmp_path / "outbox"))
     database = f"sqlite:///{tmp_path / 'cpl.db'}"
-    with session_scope(database) as s:
+    with unit(database) as s:
         populate(s)
         s.add(open_submission(2, "acme-meters"))
     return database
@@ -140,11 +145,11 @@ def outbox(tmp_path: Path) -> list[Path]:
 def test_a_rejection_is_mailed_to_the_submitting_party_once_the_change_commits(
     url: str, smtp_server: SmtpServer
 ) -> None:
-    with session_scope(url) as s:
-        service.reject(s, 2, "alice", "The CPA certificate does not cover hardware 00AD.", NOW)
+    with unit(url) as s:
+        submission_service.reject(s, 2, "alice", "The CPA certificate does not cover hardware 00AD.", NOW)
         assert smtp_server.messages == []  # nothing leaves before the rejection is committed
     (received,) = smtp_server.messages
-    assert received.rcpt_tos == [ACME_MAIL] and received.mail_from == notices.DEFAULT_MAIL_FROM
+    assert received.rcpt_tos == [ACME_MAIL] and received.mail_from == DEFAULT_MAIL_FROM
     message = received.message
     assert message["To"] == ACME_MAIL and message["Subject"] == "CPL submission 2 rejected"
     assert "does not cover hardware 00AD" in body(message) and message["Auto-Submitted"] == "auto-generated"
@@ -155,11 +160,11 @@ def test_a_rejection_is_mailed_to_the_submitting_party_once_the_change_commits(
 
 
 def test_an_approval_lists_the_entry_ids(url: str, smtp_server: SmtpServer) -> None:
-    with session_scope(url) as s:
+    with unit(url) as s:
         submission = s.get(Submission, 2)
         assert submission is not None
         submission.state, submission.decided_at = "approved", NOW
-        notices.queue_submission_outcome(s, submission, NOW, ["CPL-000007", "CPL-000008"])
+        mailer.queue_submission_outcome(s, submission, NOW, ["CPL-000007", "CPL-000008"])
     (received,) = smtp_server.messages
     assert received.message["Subject"] == "CPL submission 2 approved"
     assert "CPL-000007" in body(received.message) and "CPL-000008" in body(received.message)
@@ -168,11 +173,11 @@ def test_an_approval_lists_the_entry_ids(url: str, smtp_server: SmtpServer) -> N
 def test_the_dcc_loading_a_version_is_mailed_to_every_party_with_an_address(
     url: str, smtp_server: SmtpServer
 ) -> None:
-    with session_scope(url) as s:
+    with unit(url) as s:
         add_entry(s, "4331")
         issued = issue(s)
-    with session_scope(url) as s:
-        extracts.import_receipt(s, dcc_receipt(issued), NOW + dt.timedelta(hours=3))
+    with unit(url) as s:
+        extract_service.import_receipt(s, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust())
     recipients = sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
     assert recipients == ["cpl@acme.example", "cpl@dcc.example", "cpl@secas.example", "metering@bright.example"]
     message = smtp_server.messages[0].message
@@ -187,15 +192,15 @@ def test_smtp_login_with_credentials_from_the_url(url: str, monkeypatch: pytest.
     controller, port = start(collector, authenticator=collector.authenticate, auth_require_tls=False)
     try:
         monkeypatch.setenv("CPL_SMTP_URL", f"smtp://secas:s3cret%2Fpass@127.0.0.1:{port}")
-        with session_scope(url) as s:
-            service.reject(s, 2, "alice", "no", NOW)
+        with unit(url) as s:
+            submission_service.reject(s, 2, "alice", "no", NOW)
         assert collector.logins == ["secas"] and len(collector.received) == 1
         monkeypatch.setenv("CPL_SMTP_URL", f"smtp://secas:wrong@127.0.0.1:{port}")
-        with session_scope(url) as s:
+        with unit(url) as s:
             s.add(open_submission(3, "acme-meters"))
-        with session_scope(url) as s:
-            service.reject(s, 3, "alice", "no", NOW)
-        report = notices.deliver_queued(get_engine(url))
+        with unit(url) as s:
+            submission_service.reject(s, 3, "alice", "no", NOW)
+        report = mailer.deliver_queued(get_engine(url), mail_settings())
         assert report.sent == [] and "refused the login for secas" in report.failures[0]
     finally:
         controller.stop()
@@ -204,16 +209,16 @@ def test_smtp_login_with_credentials_from_the_url(url: str, monkeypatch: pytest.
 def test_a_refused_recipient_is_not_recorded_as_sent_and_the_others_still_go(
     url: str, smtp_server: SmtpServer
 ) -> None:
-    with session_scope(url) as s:
+    with unit(url) as s:
         party = s.get(Party, "bright-energy")
         assert party is not None
         party.email = "refuse-me@bright.example"
         s.add(party)
-    with session_scope(url) as s:
-        notices.deliver_myself(s)
-        notices.queue(s, notices.Notice("cpl-published", "extract:9", "CPL version 9 published", "text"),
-                      notices.parties_with_email(s), NOW)
-    report = notices.deliver_queued(get_engine(url))
+    with unit(url) as s:
+        mailer.deliver_myself(s)
+        mailer.queue(s, notices.Notice("cpl-published", "extract:9", "CPL version 9 published", "text"),
+                      mailer.parties_with_email(s), NOW)
+    report = mailer.deliver_queued(get_engine(url), mail_settings())
     assert len(report.sent) == 3 and len(smtp_server.messages) == 3
     (failure,) = report.failures
     assert failure == (
@@ -230,8 +235,8 @@ def test_an_unreachable_server_leaves_notices_queued_until_it_is_back(
 ) -> None:
     port = free_port()  # nothing listens here yet
     monkeypatch.setenv("CPL_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    with session_scope(url) as s:
-        service.reject(s, 2, "alice", "no", NOW)  # the rejection commits; the mail cannot go
+    with unit(url) as s:
+        submission_service.reject(s, 2, "alice", "no", NOW)  # the rejection commits; the mail cannot go
     (row,) = rows(url)
     assert row.state == "queued" and row.sent_at is None
     assert row.last_error == f"The mail server at 127.0.0.1:{port} cannot be reached (Connection refused)."
@@ -239,8 +244,8 @@ def test_an_unreachable_server_leaves_notices_queued_until_it_is_back(
     controller = Controller(collector, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        report = notices.deliver_queued(get_engine(url))
-        again = notices.deliver_queued(get_engine(url))
+        report = mailer.deliver_queued(get_engine(url), mail_settings())
+        again = mailer.deliver_queued(get_engine(url), mail_settings())
     finally:
         controller.stop()
     assert len(report.sent) == 1 and again.sent == [] and len(collector.received) == 1
@@ -248,20 +253,20 @@ def test_an_unreachable_server_leaves_notices_queued_until_it_is_back(
 
 
 def test_a_rolled_back_change_sends_nothing(url: str, smtp_server: SmtpServer) -> None:
-    with pytest.raises(RuntimeError), session_scope(url) as s:
-        service.reject(s, 2, "alice", "no", NOW)
+    with pytest.raises(RuntimeError), unit(url) as s:
+        submission_service.reject(s, 2, "alice", "no", NOW)
         raise RuntimeError("something later in the same unit of work failed")
     assert smtp_server.messages == [] and rows(url) == []
 
 
 def test_an_address_that_could_add_headers_is_never_used(url: str, smtp_server: SmtpServer) -> None:
-    with session_scope(url) as s:
+    with unit(url) as s:
         party = s.get(Party, "acme-meters")
         assert party is not None
         party.email = "cpl@acme.example\r\nBcc: everyone@evil.example"
         s.add(party)
-    with session_scope(url) as s:
-        service.reject(s, 2, "alice", "no", NOW)
+    with unit(url) as s:
+        submission_service.reject(s, 2, "alice", "no", NOW)
     assert smtp_server.messages == [] and rows(url)[0].state == "queued"
     assert "no usable email address" in (rows(url)[0].last_error or "")
 
@@ -270,8 +275,8 @@ def test_an_address_that_could_add_headers_is_never_used(url: str, smtp_server: 
 
 
 def test_without_smtp_each_message_is_an_eml_file_that_parses_back(url: str, tmp_path: Path) -> None:
-    with session_scope(url) as s:
-        service.reject(s, 2, "alice", "Missing release notes.", NOW)
+    with unit(url) as s:
+        submission_service.reject(s, 2, "alice", "Missing release notes.", NOW)
     (path,) = outbox(tmp_path)
     assert path.name.endswith("-submission-outcome.eml")
     message = parse(path.read_bytes())
@@ -284,18 +289,18 @@ def test_without_smtp_each_message_is_an_eml_file_that_parses_back(url: str, tmp
 
 def test_outbox_files_sort_in_the_order_they_were_written(url: str, tmp_path: Path) -> None:
     for number in (3, 4, 5):
-        with session_scope(url) as s:
+        with unit(url) as s:
             s.add(open_submission(number, "acme-meters"))
-        with session_scope(url) as s:
-            service.reject(s, number, "alice", f"note {number}", NOW)
+        with unit(url) as s:
+            submission_service.reject(s, number, "alice", f"note {number}", NOW)
     subjects = [parse(p.read_bytes())["Subject"] for p in outbox(tmp_path)]
     assert subjects == [f"CPL submission {n} rejected" for n in (3, 4, 5)]
 
 
 def test_the_from_address_comes_from_cpl_mail_from(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CPL_MAIL_FROM", "notices@cpl.secas.example")
-    with session_scope(url) as s:
-        service.reject(s, 2, "alice", "no", NOW)
+    with unit(url) as s:
+        submission_service.reject(s, 2, "alice", "no", NOW)
     message = parse(outbox(tmp_path)[0].read_bytes())
     assert message["From"] == "notices@cpl.secas.example"
     assert message["Message-ID"].endswith("@cpl.secas.example>")
@@ -307,29 +312,29 @@ def test_the_from_address_comes_from_cpl_mail_from(url: str, tmp_path: Path, mon
 def test_a_notice_is_queued_once_per_kind_subject_and_party(url: str, tmp_path: Path) -> None:
     notice = notices.Notice("cpl-published", "extract:1", "CPL version 1 published", "text")
     for _ in range(3):
-        with session_scope(url) as s:
-            notices.queue(s, notice, notices.parties_with_email(s), NOW)
+        with unit(url) as s:
+            mailer.queue(s, notice, mailer.parties_with_email(s), NOW)
     assert len(rows(url)) == 4 and len(outbox(tmp_path)) == 4
-    with pytest.raises(IntegrityError), session_scope(url) as s:  # the database itself refuses a second one
+    with pytest.raises(IntegrityError), unit(url) as s:  # the database itself refuses a second one
         first = rows(url)[0]
         s.add(SentNotice(kind=first.kind, subject_ref=first.subject_ref, party_id=first.party_id,
                          recipient="x@y.example", subject="s", body="b", message_id="<m@x>", queued_at=NOW))
 
 
 def test_a_notice_another_deliverer_has_claimed_is_not_sent_twice(url: str, tmp_path: Path) -> None:
-    with session_scope(url) as s:
-        notices.deliver_myself(s)
-        service.reject(s, 2, "alice", "no", NOW)
-    with session_scope(url) as s:
+    with unit(url) as s:
+        mailer.deliver_myself(s)
+        submission_service.reject(s, 2, "alice", "no", NOW)
+    with unit(url) as s:
         row = s.exec(select(SentNotice)).one()
         row.state, row.claimed_at = "sending", dt.datetime.now(dt.UTC)
         s.add(row)
-    assert notices.deliver_queued(get_engine(url)).sent == [] and outbox(tmp_path) == []
-    with session_scope(url) as s:  # a claim abandoned long ago (the deliverer died) is taken over
+    assert mailer.deliver_queued(get_engine(url), mail_settings()).sent == [] and outbox(tmp_path) == []
+    with unit(url) as s:  # a claim abandoned long ago (the deliverer died) is taken over
         row = s.exec(select(SentNotice)).one()
-        row.claimed_at = dt.datetime.now(dt.UTC) - notices.STALE_CLAIM - dt.timedelta(minutes=1)
+        row.claimed_at = dt.datetime.now(dt.UTC) - mailer.STALE_CLAIM - dt.timedelta(minutes=1)
         s.add(row)
-    assert len(notices.deliver_queued(get_engine(url)).sent) == 1 and len(outbox(tmp_path)) == 1
+    assert len(mailer.deliver_queued(get_engine(url), mail_settings()).sent) == 1 and len(outbox(tmp_path)) == 1
 
 
 # --- configuration ----------------------------------------------------------------------------------
@@ -338,40 +343,40 @@ def test_a_notice_another_deliverer_has_claimed_is_not_sent_twice(url: str, tmp_
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("smtp://mail.example", notices.SmtpSettings("mail.example", 25, "plain")),
-        ("smtp://mail.example:2525", notices.SmtpSettings("mail.example", 2525, "plain")),
+        ("smtp://mail.example", mailer.SmtpSettings("mail.example", 25, "plain")),
+        ("smtp://mail.example:2525", mailer.SmtpSettings("mail.example", 2525, "plain")),
         (
             "smtp+starttls://u%40x:p%3Aw@mail.example",
-            notices.SmtpSettings("mail.example", 587, "starttls", "u@x", "p:w"),
+            mailer.SmtpSettings("mail.example", 587, "starttls", "u@x", "p:w"),
         ),
-        ("smtps://mail.example", notices.SmtpSettings("mail.example", 465, "tls")),
+        ("smtps://mail.example", mailer.SmtpSettings("mail.example", 465, "tls")),
     ],
 )
-def test_smtp_url_forms(text: str, expected: notices.SmtpSettings) -> None:
-    assert notices.parse_smtp_url(text) == expected
+def test_smtp_url_forms(text: str, expected: mailer.SmtpSettings) -> None:
+    assert mailer.parse_smtp_url(text) == expected
 
 
 @pytest.mark.parametrize("text", ["http://mail.example", "mail.example:25", "smtp://", "smtp://host:notaport"])
 def test_an_unusable_smtp_url_is_one_sentence(text: str) -> None:
-    with pytest.raises(notices.MailConfigurationError) as refused:
-        notices.parse_smtp_url(text)
+    with pytest.raises(mailer.MailConfigurationError) as refused:
+        mailer.parse_smtp_url(text)
     assert str(refused.value).startswith("CPL_SMTP_URL") and refused.value.exit_code == 2
 
 
 def test_the_password_is_not_shown_in_settings() -> None:
-    assert "hunter2" not in repr(notices.parse_smtp_url("smtp://u:hunter2@mail.example"))
+    assert "hunter2" not in repr(mailer.parse_smtp_url("smtp://u:hunter2@mail.example"))
 
 
 # --- the command line --------------------------------------------------------------------------------
 
 
 def test_cli_notices_send_with_the_server_down_exits_1_without_traceback(cpl: CplRun) -> None:
-    with session_scope(cpl.env["CPL_DATABASE_URL"]) as s:
-        notices.deliver_myself(s)
+    with unit(cpl.env["CPL_DATABASE_URL"]) as s:
+        mailer.deliver_myself(s)
         populate(s)
         s.add(open_submission(2, "acme-meters"))
         s.flush()
-        service.reject(s, 2, "alice", "no", NOW)
+        submission_service.reject(s, 2, "alice", "no", NOW)
     cpl.env["CPL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
     result = cpl("notices", "send", expect=1)
     assert "cannot be reached" in result.stderr and "stays queued" in result.stderr
@@ -387,7 +392,7 @@ def test_cli_notices_send_with_the_server_down_exits_1_without_traceback(cpl: Cp
 
 
 def test_cli_reject_with_the_server_down_still_rejects_and_says_the_notice_waits(cpl: CplRun) -> None:
-    with session_scope(cpl.env["CPL_DATABASE_URL"]) as s:
+    with unit(cpl.env["CPL_DATABASE_URL"]) as s:
         populate(s)
         s.add(open_submission(2, "acme-meters"))
     cpl.env["CPL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"

@@ -17,11 +17,15 @@ import openpyxl
 import pytest
 from sqlmodel import Session
 
-from cpl import extracts, publication, service
-from cpl.domain import EntryStatus, PartyRole
+from cpl import publication
+from cpl.config import Settings as CplSettings
+from cpl.core.domain import PartyRole
+from cpl.services import extracts as extract_service
+from cpl.services import parties as party_service
 from cpl.store import Entry, IssuedExtract, Submission, get_engine
+from formats.receipt import build_receipt
+from formats.vocabulary import EntryStatus
 from signing.cms import sign_data
-from signing.receipt import build_receipt
 from signing.signers import PemKeySigner
 from tests.cpl.conftest import CplRun
 
@@ -45,11 +49,11 @@ PARTIES = (
 
 def populate(session: Session) -> None:
     for party, role, mail in PARTIES:
-        service.add_party(session, party, party, role, NOW, mail)
+        party_service.add_party(session, party, party, role, NOW, mail)
         session.flush()
-        service.add_user(session, party, party, party, NOW)
-    service.add_user(session, "alice", "secas", "Alice", NOW)
-    service.add_user(session, "bob", "secas", "Bob", NOW)
+        party_service.add_user(session, party, party, party, NOW)
+    party_service.add_user(session, "alice", "secas", "Alice", NOW)
+    party_service.add_user(session, "bob", "secas", "Bob", NOW)
     session.add(
         Submission(
             id=1, party_id="acme-meters", submitted_by="acme-meters", submitted_at=NOW, filename="acme.xlsx",
@@ -76,9 +80,9 @@ def issue(session: Session, now: dt.datetime = NOW) -> IssuedExtract:
     signer = PemKeySigner.from_files(
         KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem", chain=[KEYS / "issuing-ca.pem"]
     )
-    draft, _ = extracts.prepare(session, "alice", now)
+    draft, _ = extract_service.prepare(session, "alice", now)
     assert draft.id is not None
-    return extracts.approve(session, draft.id, "bob", now, signer, extracts.extract_trust())
+    return extract_service.approve(session, draft.id, "bob", now, signer, CplSettings().extract_trust())
 
 
 def dcc_receipt(issued: IssuedExtract, applied: dt.datetime = NOW + dt.timedelta(hours=2)) -> bytes:
@@ -126,7 +130,7 @@ def test_published_cpl_says_whether_the_dcc_has_loaded_it(session: Session) -> N
     issued = issue(session)
     before = publication.published_cpl(session)
     assert before is not None and before.dcc_loaded_at is None and not before.dcc_loaded
-    extracts.import_receipt(session, dcc_receipt(issued), NOW + dt.timedelta(hours=3))
+    extract_service.import_receipt(session, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust())
     after = publication.published_cpl(session)
     assert after is not None and after.dcc_loaded_at == NOW + dt.timedelta(hours=2)
 

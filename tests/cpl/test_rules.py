@@ -9,23 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cpl.domain import (
-    REQUIRED_CERTIFICATES,
-    AssuranceScheme,
-    EntryIdentity,
-    PartyRole,
-    PhysicalDeviceType,
-    SubmissionType,
-)
-from cpl.findings import Code, Finding
-from cpl.rules import CheckContext, KnownCertificate, SignatureState, check_submission
-from cpl.samples import Row, as_workbook_data, sample_row
-from cpl.schema import CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET
-from cpl.specs import SpecKind, SpecVersion, load_registry
-from cpl.submission import parse_submission
+from cpl.core.domain import REQUIRED_CERTIFICATES, EntryIdentity, PartyRole, SubmissionType
+from cpl.core.findings import Code, Finding
+from cpl.core.rules import CheckContext, KnownCertificate, SignatureState, check_submission
+from cpl.core.schema import CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET
+from cpl.core.specs import SpecKind, SpecVersion
+from cpl.core.submission import parse_submission
+from cpl.demo.samples import Row, as_workbook_data, sample_row
+from cpl.specs_file import default_registry
+from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 AS_OF = dt.date(2026, 11, 23)
-REGISTRY = load_registry()
+REGISTRY = default_registry()
 GAS = PhysicalDeviceType.GAS_SMART_METER
 HUB = PhysicalDeviceType.COMMUNICATIONS_HUB
 

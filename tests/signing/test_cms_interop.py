@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from formats.extract import Extract, ExtractEntry, parse_extract
 from signing.cms import sign_data, verify_signed_data
-from signing.extract import Extract, ExtractEntry, parse_extract
 from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING, DEV_POLICY_SUBMISSION_SIGNING, party_id
 from tests.signing.helpers import KEYS, ROOT_CA, dev_signer, dev_trust, now, openssl_sign, openssl_verify
 

@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signing.extract import Extract, ExtractEntry, ExtractFormatError, parse_extract
+from formats.extract import Extract, ExtractEntry, ExtractFormatError, parse_extract
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 

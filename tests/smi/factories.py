@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from signing.extract import Extract, ExtractEntry
+from formats.extract import Extract, ExtractEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "keys-dev"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from formats.extract import Extract, sha256_hex
+from formats.receipt import parse_receipt
 from signing.cms import verify_signed_data
-from signing.extract import Extract, sha256_hex
 from signing.profile import DEV_POLICY_DCC_RECEIPT_SIGNING
-from signing.receipt import parse_receipt
 from signing.trust import load_trust
 from tests.smi.factories import ELECTRICITY, GAS, HUB, KEYS, PPMID, ROOT, Key, cpl, entry, extract, key, sign
 

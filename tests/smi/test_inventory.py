@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from signing.extract import Extract
+from formats.extract import Extract
 from smi.errors import (
     DeviceExistsError,
     DeviceSuspendedError,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signing.receipt import Receipt, ReceiptFormatError, build_receipt, parse_receipt
+from formats.receipt import Receipt, ReceiptFormatError, build_receipt, parse_receipt
 
 RECEIVED = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 SHA = "ab" * 32

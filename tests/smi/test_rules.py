@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signing.extract import sha256_hex
+from formats.extract import sha256_hex
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 from smi import rules
 from smi.errors import (
     ExtractEquivocationError,
@@ -20,11 +21,9 @@ from smi.errors import (
     UnusableInputError,
 )
 from smi.rules import (
-    CPL_CONTROLLED_TYPES,
     SUSPENDABLE_STATUSES,
     UNTOUCHED_STATUSES,
     AcceptedExtract,
-    PhysicalDeviceType,
     SmiStatus,
     Verdict,
 )

@@ -36,7 +36,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from signing.extract import Extract, ExtractEntry, sha256_hex
+from formats.extract import Extract, ExtractEntry, sha256_hex
 from smi.errors import (
     DeviceSuspendedError,
     ExtractRefusedError,

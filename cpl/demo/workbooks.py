@@ -10,9 +10,10 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from cpl.domain import PhysicalDeviceType, SubmissionType
-from cpl.samples import ACME, NORTHWIND, Row, sample_row
-from cpl.workbook import write_submission
+from cpl.core.domain import SubmissionType
+from cpl.demo.samples import ACME, NORTHWIND, Row, sample_row
+from cpl.workbook.template import write_submission
+from formats.vocabulary import PhysicalDeviceType
 from signing.cms import sign_data
 from signing.signers import PemKeySigner
 

@@ -1,137 +1,27 @@
-"""The CPA expiry job: notices 12 and 6 months ahead, removal proposals once a CPA has ended.
+"""The CPA expiry job (cron): notices 12 and 6 months ahead, removal proposals once a CPA has ended.
 
-``plan_expiry`` is the rule, pure: Active entries with their CPA facts, what was already notified
-and proposed, and the date judged at, in; the notices owed and the proposals to make, out. Each
-notice is owed once per (entry, window, effective end date): a run that is months late still owes
-every window that has opened, once; a run that comes again owes nothing more; an end date that
-moves (a conditional period extended, conditions met, a renewal) owes its notices afresh.
-
-An entry whose CPA has ended is never removed here: it becomes a removal proposal for the SEC
-Panel (``cpl.service.propose_removal``, status Expired), once.
-
-``run_expiry`` is the thin shell: read the facts, plan, propose, queue, record in the audit log, all
-in the caller's one transaction. Delivery of the queued notices follows the commit
-(``cpl.notices.deliver_queued``), so a mail server that is down loses nothing: the notices stay
-queued and the next run (or ``cpl notices send``) sends them.
+The rule is `cpl.core.expiry.plan_expiry`; this is the thin shell: read the facts, plan, propose,
+queue, record in the audit log, all in the caller's one transaction. Delivery of the queued notices
+follows the commit (``cpl.mailer.deliver_queued``), so a mail server that is down loses nothing:
+the notices stay queued and the next run (or ``cpl notices send``) sends them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
-from cpl import audit, notices
-from cpl.domain import (
-    AssuranceScheme,
-    CpaDates,
-    EntryStatus,
-    cpa_effective_expiry,
-    cpa_has_lapsed,
-    due_cpa_notices,
-    format_entry_id,
-)
-from cpl.service import propose_removal
+from cpl import audit, mailer
+from cpl.core import notices
+from cpl.core.domain import CpaDates, format_entry_id
+from cpl.core.expiry import CpaFacts, NoticeKey, plan_expiry
+from cpl.services.entries import propose_removal
 from cpl.store import Certificate, Entry, Party, RemovalProposal, SentNotice
+from formats.vocabulary import AssuranceScheme, EntryStatus
 
 ACTOR = "expiry-job"
-
-# --- the rule (pure) -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CpaFacts:
-    """What the job knows of one Active entry's CPA certificate: the entry's dates, the record's facts."""
-
-    entry_id: str
-    party_id: str
-    device_model: str
-    certificate: str
-    dates: CpaDates
-
-    @property
-    def effective_end(self) -> dt.date:
-        return cpa_effective_expiry(self.dates)
-
-    @property
-    def ends_at_conditional_date(self) -> bool:
-        d = self.dates
-        return d.conditional_date is not None and not d.conditions_met and self.effective_end == d.conditional_date
-
-
-class NoticeKey(NamedTuple):
-    """What makes a CPA notice the same notice: entry, window and the end date it warns of."""
-
-    entry_id: str
-    months_before: int
-    effective_end: dt.date
-
-
-@dataclass(frozen=True)
-class OwedNotice:
-    facts: CpaFacts
-    months_before: int
-
-    @property
-    def key(self) -> NoticeKey:
-        return NoticeKey(self.facts.entry_id, self.months_before, self.facts.effective_end)
-
-
-@dataclass(frozen=True)
-class RemovalToPropose:
-    entry_id: str
-    reason: str
-    ended_on: dt.date
-
-
-@dataclass(frozen=True)
-class ExpiryPlan:
-    notices: tuple[OwedNotice, ...]
-    proposals: tuple[RemovalToPropose, ...]
-
-
-def lapse_reason(facts: CpaFacts) -> str:
-    """Why the entry is proposed for removal, naming the certificate and the date (stable across runs)."""
-    end = facts.effective_end.isoformat()
-    if facts.ends_at_conditional_date:
-        return (
-            f"CPA certificate {facts.certificate} reached its conditional date {end} "
-            "without its conditions recorded as met"
-        )
-    return f"CPA certificate {facts.certificate} expired on {end}"
-
-
-def plan_expiry(
-    entries: Iterable[CpaFacts],
-    *,
-    already_notified: Collection[NoticeKey],
-    already_proposed: Collection[tuple[str, str]],
-    as_of: dt.date,
-) -> ExpiryPlan:
-    """The notices owed and the removals to propose as of ``as_of``, given what was done before.
-
-    ``already_notified`` holds every CPA notice queued or sent; ``already_proposed`` every removal
-    proposal as (entry id, reason), whatever the Panel did with it, so none is made twice.
-    """
-    owed: list[OwedNotice] = []
-    proposals: list[RemovalToPropose] = []
-    notified = set(already_notified)
-    for facts in sorted(entries, key=lambda f: f.entry_id):
-        if cpa_has_lapsed(facts.dates, as_of):
-            reason = lapse_reason(facts)
-            if (facts.entry_id, reason) not in already_proposed:
-                proposals.append(RemovalToPropose(facts.entry_id, reason, facts.effective_end))
-            continue
-        for months in sorted(due_cpa_notices(facts.effective_end, as_of), reverse=True):
-            notice = OwedNotice(facts, months)
-            if notice.key not in notified:
-                notified.add(notice.key)
-                owed.append(notice)
-    return ExpiryPlan(tuple(owed), tuple(proposals))
-
 
 # --- the shell -------------------------------------------------------------------------------------
 
@@ -262,7 +152,7 @@ def run_expiry(session: Session, as_of: dt.date, now: dt.datetime, actor: str = 
             as_of=as_of,
         )
         party = session.get(Party, f.party_id)
-        queued = notices.queue(session, notice, [party] if party is not None else [], now)
+        queued = mailer.queue(session, notice, [party] if party is not None else [], now)
         if queued:
             run.queued.extend(queued)
         else:

@@ -1,7 +1,7 @@
 """The CPL extract's content (CONTRACT.md section 2): canonical JSON, built and parsed.
 
 Shared by the authority, which builds extracts, and the DCC simulator, which reads them; it knows
-the format and nothing of either side's tables.
+the format and the shared vocabulary (`formats.vocabulary`), and no rule of either side.
 """
 
 from __future__ import annotations
@@ -10,15 +10,17 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from formats.vocabulary import CERTIFICATE_KEYS, EntryStatus
+
 FORMAT = "cpl-extract"
 FORMAT_VERSION = 1
-EXTRACT_STATUSES = ("Active", "Expired", "Withdrawn", "Cancelled")
-ACTIVE = "Active"
-CERTIFICATE_SCHEMES = ("zigbee", "dlms", "cpa")
+EXTRACT_STATUSES: tuple[str, ...] = tuple(EntryStatus)
+ACTIVE: str = EntryStatus.ACTIVE
+CERTIFICATE_SCHEMES = CERTIFICATE_KEYS
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -223,15 +225,3 @@ def parse_extract(content: bytes) -> Extract:
         entries=entries,
         extra={k: v for k, v in data.items() if k not in known},
     )
-
-
-def newly_removed_without_reference(previous: Sequence[ExtractEntry], current: Extract) -> list[str]:
-    """Entries Active before and not Active now that carry no Panel reference (the DCC refuses these)."""
-    was_active = {e.entry_id for e in previous if e.is_active}
-    now = {e.entry_id: e for e in current.entries}
-    missing = []
-    for entry_id in sorted(was_active):
-        entry = now.get(entry_id)
-        if entry is None or (not entry.is_active and not entry.panel_reference):
-            missing.append(entry_id)
-    return missing

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from cpl.domain import AssuranceScheme, PhysicalDeviceType, SubmissionType
+from cpl.core.domain import SubmissionType
+from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 ENTRY_SHEET = "CPL New Entry"
 CERTIFICATE_SHEET = "Assurance Certificates"

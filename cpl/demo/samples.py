@@ -9,9 +9,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cpl.domain import AssuranceScheme, PhysicalDeviceType, SubmissionType, required_schemes
-from cpl.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET
-from cpl.sheets import CellValue, SheetData, WorkbookData
+from cpl.core.domain import SubmissionType, required_schemes
+from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET
+from cpl.core.sheets import CellValue, SheetData, WorkbookData
+from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 Row = dict[str, object]
 

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cpl.domain import (
-    AssuranceScheme,
+from cpl.core.domain import (
     CpaDates,
     DeviceModelKey,
     EntryIdentity,
@@ -22,10 +21,11 @@ from cpl.domain import (
     expires_within_notice_horizon,
     required_schemes,
 )
-from cpl.findings import Code, Finding, finding, sort_findings
-from cpl.schema import CERTIFICATE_FIELD, CERTIFICATE_SHEET, ENTRY_SHEET, column_for
-from cpl.specs import SpecKind, SpecRegistry, UnknownVersion
-from cpl.submission import CertificateRow, EntryRow, ParsedSubmission
+from cpl.core.findings import Code, Finding, finding, sort_findings
+from cpl.core.schema import CERTIFICATE_FIELD, CERTIFICATE_SHEET, ENTRY_SHEET, column_for
+from cpl.core.specs import SpecKind, SpecRegistry, UnknownVersion
+from cpl.core.submission import CertificateRow, EntryRow, ParsedSubmission
+from formats.vocabulary import AssuranceScheme
 
 
 class SignatureState(StrEnum):

@@ -1,20 +1,16 @@
 """The registry of Technical Specification and GBCS versions, with their effective and end dates.
 
-The registry is data (a JSON file SECAS edits with `cpl specs`). Lookups are pure; only
-``load_registry`` / ``save_registry`` touch the file.
+The registry is data (a JSON file SECAS edits with `cpl specs`). Everything here is pure: the
+file is read and written by `cpl.specs_file`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
-import os
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 
@@ -118,27 +114,3 @@ def registry_to_json(registry: SpecRegistry) -> dict[str, Any]:
             for v in sorted(registry.versions, key=lambda v: (v.kind, v.version))
         ],
     }
-
-
-def default_registry_text() -> str:
-    return resources.files("cpl").joinpath("data/specifications.json").read_text(encoding="utf-8")
-
-
-def registry_path() -> Path:
-    return Path(os.environ.get("CPL_SPECS_FILE", "var/specifications.json"))
-
-
-def load_registry(path: Path | None = None) -> SpecRegistry:
-    """The registry SECAS keeps; the packaged default until SECAS first changes it."""
-    path = path or registry_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else default_registry_text()
-    return registry_from_json(json.loads(text))
-
-
-def save_registry(registry: SpecRegistry, path: Path | None = None) -> Path:
-    path = path or registry_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(registry_to_json(registry), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path

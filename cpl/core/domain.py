@@ -1,8 +1,9 @@
 """The CPL's vocabulary as plain typed values and tables of data.
 
 Nothing here does I/O or reads a clock: every rule that depends on time takes the date it is
-judged at. The tables (which certificates a Physical Device Type needs, which types the CPL
-controls, when notices fall due) live here once, as data.
+judged at. The tables (which certificates a Physical Device Type needs, when notices fall due)
+live here once, as data; the words the DCC shares (Physical Device Types, entry statuses,
+assurance schemes, which types the CPL controls) come from `formats.vocabulary`.
 """
 
 from __future__ import annotations
@@ -14,41 +15,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-
-class PhysicalDeviceType(StrEnum):
-    COMMUNICATIONS_HUB = "Communications Hub"
-    SINGLE_ELEMENT_ELECTRICITY_METER = "Single Element Electricity Metering Equipment"
-    TWIN_ELEMENT_ELECTRICITY_METER = "Twin Element Electricity Metering Equipment"
-    POLYPHASE_ELECTRICITY_METER = "Polyphase Electricity Metering Equipment"
-    GAS_SMART_METER = "Gas Smart Meter"
-    PPMID = "Pre-Payment Meter Interface Device (PPMID)"
-    HCALCS = "HAN Connected Auxiliary Load Control Switch (HCALCS)"
-    IHD = "IHD"
-    TYPE_2_DEVICE_OTHER = "Type 2 Device (Other)"
-
-
-class AssuranceScheme(StrEnum):
-    ZIGBEE = "ZigBee"
-    DLMS = "DLMS"
-    CPA = "CPA"
+from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 
 class SubmissionType(StrEnum):
     NEW = "New"
     FIRMWARE_UPDATE = "Firmware Update"
     SMETS1 = "SMETS1"
-
-
-class EntryStatus(StrEnum):
-    """CPL entry status as the DCC sees it (DUIS CPLStatus). Anything but Active is 'removed'."""
-
-    ACTIVE = "Active"
-    EXPIRED = "Expired"
-    WITHDRAWN = "Withdrawn"
-    CANCELLED = "Cancelled"
-
-
-REMOVED_STATUSES: frozenset[EntryStatus] = frozenset(EntryStatus) - {EntryStatus.ACTIVE}
 
 
 class PartyRole(StrEnum):
@@ -72,12 +45,6 @@ REQUIRED_CERTIFICATES: Mapping[PhysicalDeviceType, frozenset[AssuranceScheme]] =
     _T.HCALCS: frozenset({_Z, _C}),
     _T.IHD: frozenset(),
     _T.TYPE_2_DEVICE_OTHER: frozenset(),
-}
-
-#: Types whose Device Models must be on the CPL before the DCC will talk to them.
-CPL_CONTROLLED_TYPES: frozenset[PhysicalDeviceType] = frozenset(REQUIRED_CERTIFICATES) - {
-    _T.IHD,
-    _T.TYPE_2_DEVICE_OTHER,
 }
 
 #: SMETS1 entries carry no CPA certificate: a compliance statement and DCC testing stand in for it.

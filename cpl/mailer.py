@@ -1,7 +1,6 @@
-"""Notices to parties by email: composed, queued with the change they report, then delivered once.
+"""Notices to parties by email: queued with the change they report, then delivered once.
 
-Four kinds (DOMAIN.md, rules 2 and 8): a new CPL version published, the DCC has loaded a version,
-a CPA certificate's effective end 12 and 6 months ahead, and the outcome of a submission.
+What each notice says is composed in `cpl.core.notices`; this module keeps and sends it.
 
 A notice is *queued* as a ``SentNotice`` row in the same transaction as the change it reports, so
 it exists exactly when the change commits, and its unique key (kind, subject, party) makes queueing
@@ -9,28 +8,27 @@ idempotent. Delivery happens after commit, outside any lifecycle transaction: ea
 claimed, sent, and marked sent in its own short transaction, so a failed send is never recorded
 as sent and a crash can at worst repeat the one message in flight. Delivery is:
 
-- SMTP when ``CPL_SMTP_URL`` is set: ``smtp://[user:password@]host[:port]`` (plain, port 25),
-  ``smtp+starttls://...`` (port 587) or ``smtps://...`` (implicit TLS, port 465);
-- otherwise one ``.eml`` file per message in ``CPL_OUTBOX_DIR`` (default ``var/outbox``), with a
-  name that sorts by the time it was written.
+- SMTP when ``MailSettings.smtp_url`` (``CPL_SMTP_URL``) is set: ``smtp://[user:password@]host[:port]``
+  (plain, port 25), ``smtp+starttls://...`` (port 587) or ``smtps://...`` (implicit TLS, port 465);
+- otherwise one ``.eml`` file per message in ``outbox_dir`` (``CPL_OUTBOX_DIR``, default
+  ``var/outbox``), with a name that sorts by the time it was written.
 
-The From address is ``CPL_MAIL_FROM`` (default ``cpl@secas.example``).
+The From address is ``mail_from`` (``CPL_MAIL_FROM``, default ``cpl@secas.example``). The settings
+travel with the unit of work: ``cpl.store.session_scope`` puts them on the session it opens, so a
+notice queued deep inside a lifecycle call is delivered, after commit, the way the caller configured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import hashlib
 import json
 import logging
 import os
-import re
 import smtplib
 import ssl
 import tempfile
-import textwrap
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
@@ -46,37 +44,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from cpl import errors
+from cpl.config import MailSettings
+from cpl.core import errors
+from cpl.core.notices import Notice, dcc_loaded_notice, message_id, submission_outcome_notice
 from cpl.store import Party, Receipt, SentNotice, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAIL_FROM = "cpl@secas.example"
-DEFAULT_OUTBOX_DIR = "var/outbox"
 SMTP_TIMEOUT_SECONDS = 30.0
 #: A notice claimed for sending this long ago by a deliverer that never finished is retried.
 STALE_CLAIM = dt.timedelta(minutes=10)
-
-# --- kinds -----------------------------------------------------------------------------------------
-
-CPL_PUBLISHED = "cpl-published"
-DCC_LOADED = "dcc-loaded"
-SUBMISSION_OUTCOME = "submission-outcome"
-_CPA_EXPIRY_PREFIX = "cpa-expiry-"
-
-
-def cpa_expiry_kind(months_before: int) -> str:
-    """``cpa-expiry-12-months``: one kind per notice window, so each is counted and kept apart."""
-    return f"{_CPA_EXPIRY_PREFIX}{months_before}-months"
-
-
-def cpa_expiry_months(kind: str) -> int | None:
-    """The window of a CPA expiry kind, or None for any other kind."""
-    if not (kind.startswith(_CPA_EXPIRY_PREFIX) and kind.endswith("-months")):
-        return None
-    number = kind.removeprefix(_CPA_EXPIRY_PREFIX).removesuffix("-months")
-    return int(number) if number.isdigit() else None
-
 
 class NoticeState:
     QUEUED = "queued"
@@ -112,15 +89,11 @@ class OutboxError(MailServerError):
 # --- configuration ---------------------------------------------------------------------------------
 
 
-def mail_from() -> str:
-    sender = os.environ.get("CPL_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM
+def mail_from(settings: MailSettings) -> str:
+    sender = settings.mail_from
     if not usable_address(sender):
         raise MailConfigurationError(f"CPL_MAIL_FROM {sender!r} is not an email address like cpl@secas.example.")
     return sender
-
-
-def outbox_dir() -> Path:
-    return Path(os.environ.get("CPL_OUTBOX_DIR", "").strip() or DEFAULT_OUTBOX_DIR)
 
 
 def usable_address(text: str) -> bool:
@@ -288,218 +261,24 @@ class OutboxTransport:
         pass
 
 
-def transport_from_environment() -> Transport:
-    url = os.environ.get("CPL_SMTP_URL", "").strip()
-    if url:
-        return SmtpTransport(parse_smtp_url(url))
-    return OutboxTransport(outbox_dir())
+def transport_for(settings: MailSettings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(parse_smtp_url(settings.smtp_url))
+    return OutboxTransport(settings.outbox_dir)
 
 
-# --- composing (pure) ------------------------------------------------------------------------------
+_MAIL_SETTINGS = "cpl_mail_settings"
 
 
-@dataclass(frozen=True)
-class Notice:
-    """What a notice says, before it has a recipient: the same text goes to every party it is for."""
-
-    kind: str
-    subject_ref: str
-    subject: str
-    body: str
+def mail_settings_of(session: Session) -> MailSettings:
+    """The mail settings of the unit of work ``session`` belongs to (the defaults if it was opened without)."""
+    settings = session.info.get(_MAIL_SETTINGS)
+    return settings if isinstance(settings, MailSettings) else MailSettings()
 
 
-FOOTER = (
-    "\n--\nThe Central Products List service, run by SECAS for the SEC Panel.\n"
-    "This message was sent automatically; reference {kind} {ref}.\n"
-)
-
-
-def _stamp(moment: dt.datetime) -> str:
-    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _wrap(line: str) -> str:
-    """Lines short enough for plain 7-bit mail (RFC 5322's 78), continuation lines indented under the text."""
-    indent = len(line) - len(line.lstrip(" "))
-    return (
-        textwrap.fill(
-            line,
-            76,
-            subsequent_indent=" " * (indent + 2 if indent else 0),
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        if line.strip()
-        else ""
-    )
-
-
-def _notice(kind: str, ref: str, subject: str, lines: Iterable[str]) -> Notice:
-    text = "\n".join(_wrap(line) for line in lines) + "\n"
-    return Notice(kind, ref, subject, text + FOOTER.format(kind=kind, ref=ref))
-
-
-def _list(label: str, items: Sequence[str]) -> str:
-    return f"  {label}: {', '.join(items) if items else 'none'}"
-
-
-def published_notice(
-    *,
-    sequence: int,
-    issued_at: dt.datetime,
-    entries_by_status: Mapping[str, int],
-    changes: Mapping[str, Any],
-    dcc_loaded_at: dt.datetime | None,
-) -> Notice:
-    """(a) A new CPL version is published: its sequence, size, what changed, whether the DCC has loaded it."""
-    total = sum(entries_by_status.values())
-    removed = [
-        f"{r.get('entry_id')} ({r.get('status')}, Panel decision {r.get('panel_reference')})"
-        for r in changes.get("removed", [])
-    ]
-    loaded = (
-        f"The DCC has loaded this version into the Smart Metering Inventory (applied {_stamp(dcc_loaded_at)})."
-        if dcc_loaded_at
-        else "The DCC has not yet confirmed that it has loaded this version; you will be told when it has."
-    )
-    return _notice(
-        CPL_PUBLISHED,
-        f"extract:{sequence}",
-        f"CPL version {sequence} published",
-        [
-            f"Version {sequence} of the Central Products List was issued on {_stamp(issued_at)} and is published.",
-            "",
-            f"It lists {total} entr{'y' if total == 1 else 'ies'}: "
-            + ", ".join(f"{count} {status}" for status, count in entries_by_status.items())
-            + ".",
-            "",
-            "What changed since the previous version:",
-            _list("added", list(changes.get("added", []))),
-            _list("removed", removed),
-            _list("restored", list(changes.get("restored", []))),
-            _list("changed", list(changes.get("changed", []))),
-            "",
-            loaded,
-        ],
-    )
-
-
-def dcc_loaded_notice(
-    *,
-    sequence: int,
-    received_at: dt.datetime | None,
-    applied_at: dt.datetime,
-    devices_suspended: int,
-    devices_restored: int,
-) -> Notice:
-    """(b) The DCC has loaded version N, from its signed receipt."""
-    lines = [f"The DCC has loaded version {sequence} of the Central Products List into the Smart Metering Inventory."]
-    if received_at is not None:
-        lines.append(f"  received: {_stamp(received_at)}")
-    lines += [
-        f"  applied:  {_stamp(applied_at)}",
-        f"  devices suspended: {devices_suspended}",
-        f"  devices restored:  {devices_restored}",
-    ]
-    return _notice(DCC_LOADED, f"extract:{sequence}", f"CPL version {sequence} loaded by the DCC", lines)
-
-
-def cpa_expiry_ref(entry_id: str, effective_end: dt.date) -> str:
-    """One notice per entry and effective end: a moved end date owes its notices afresh."""
-    return f"{entry_id}@{effective_end.isoformat()}"
-
-
-def cpa_expiry_notice(
-    *,
-    entry_id: str,
-    device_model: str,
-    months_before: int,
-    effective_end: dt.date,
-    certificate: str,
-    expiry: dt.date,
-    conditional_date: dt.date | None,
-    conditions_met: bool,
-    renewal_date: dt.date | None,
-    as_of: dt.date,
-) -> Notice:
-    """(c) A CPA certificate's effective end is 12 (or 6) months away, to the entry's submitting party."""
-    days = (effective_end - as_of).days
-    lines = [
-        f"This is the {months_before}-month notice for CPL entry {entry_id}: the CPA certificate it relies on "
-        f"stops counting on {effective_end.isoformat()} ({days} day{'' if days == 1 else 's'} from {as_of}).",
-        "",
-        f"  entry:            {entry_id}",
-        f"  device model:     {device_model}",
-        f"  CPA certificate:  {certificate}",
-        f"  CPA expiry date:  {expiry.isoformat()}",
-    ]
-    if conditional_date is not None:
-        lines.append(
-            f"  conditional date: {conditional_date.isoformat()}"
-            + (" (conditions recorded as met)" if conditions_met else " (conditions not yet recorded as met)")
-        )
-    if renewal_date is not None:
-        lines.append(f"  renewal date:     {renewal_date.isoformat()}")
-    lines.append("")
-    if conditional_date is not None and not conditions_met and effective_end == conditional_date:
-        lines.append(
-            "The certificate is conditional: unless its conditions are recorded as met by the conditional date, "
-            "it is revoked on that date, so the conditional date is the end that counts. Once SECAS records the "
-            "conditions as met (or an extension), the expiry date counts instead."
-        )
-    else:
-        lines.append("The certificate expires on that date.")
-    lines += [
-        "",
-        "An entry whose CPA certificate has ended is proposed to the SEC Panel for removal from the CPL; "
-        "Devices of a removed model are suspended by the DCC. To keep the entry, submit a renewed CPA certificate "
-        "before that date.",
-    ]
-    return _notice(
-        cpa_expiry_kind(months_before),
-        cpa_expiry_ref(entry_id, effective_end),
-        f"CPL entry {entry_id}: CPA certificate ends {effective_end.isoformat()} ({months_before}-month notice)",
-        lines,
-    )
-
-
-def submission_outcome_notice(
-    *,
-    submission_id: int,
-    filename: str,
-    approved: bool,
-    entry_ids: Sequence[str],
-    note: str | None,
-    decided_at: dt.datetime,
-) -> Notice:
-    """(d) A submission was approved (with its entry ids) or rejected (with SECAS's note)."""
-    if approved:
-        lines = [
-            f"Submission {submission_id} ({filename}) was approved on {_stamp(decided_at)}.",
-            "",
-            f"Its {len(entry_ids)} entr{'y is' if len(entry_ids) == 1 else 'ies are'} Active on the CPL:",
-            *(f"  {entry_id}" for entry_id in entry_ids),
-            "",
-            "They are published with the next CPL version SECAS issues.",
-        ]
-    else:
-        lines = [
-            f"Submission {submission_id} ({filename}) was rejected on {_stamp(decided_at)}.",
-            "",
-            f"SECAS's note: {note}" if note else "SECAS gave no note; contact SECAS for the reason.",
-        ]
-    outcome = "approved" if approved else "rejected"
-    return _notice(
-        SUBMISSION_OUTCOME, f"submission:{submission_id}", f"CPL submission {submission_id} {outcome}", lines
-    )
-
-
-def message_id(kind: str, subject_ref: str, party_id: str, sender: str) -> str:
-    """The same notice always carries the same Message-ID, so a repeat after a crash can be recognised."""
-    digest = hashlib.sha256(f"{kind}\n{subject_ref}\n{party_id}".encode()).hexdigest()[:32]
-    domain = sender.rpartition("@")[2]
-    return f"<{digest}@{domain if re.fullmatch(r'[A-Za-z0-9.-]+', domain) else 'cpl.invalid'}>"
+def attach(session: Session, settings: MailSettings) -> None:
+    """Deliver what ``session`` queues with ``settings`` (``cpl.store.session_scope`` calls this)."""
+    session.info[_MAIL_SETTINGS] = settings
 
 
 def build_message(notice: SentNotice, recipient: str, sender: str, at: dt.datetime) -> EmailMessage:
@@ -524,7 +303,8 @@ def queue(session: Session, notice: Notice, parties: Iterable[Party], now: dt.da
     In the caller's transaction: the notice exists exactly when the change it reports commits, and
     is delivered after that commit (see ``deliver_after_commit``).
     """
-    sender = os.environ.get("CPL_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM  # checked when delivered
+    settings = mail_settings_of(session)
+    sender = settings.mail_from  # checked when delivered
     queued: list[SentNotice] = []
     for party in parties:
         if not party.email:
@@ -552,7 +332,7 @@ def queue(session: Session, notice: Notice, parties: Iterable[Party], now: dt.da
         queued.append(row)
     if queued:
         session.flush()
-        deliver_after_commit(session)
+        deliver_after_commit(session, settings)
     return queued
 
 
@@ -637,6 +417,7 @@ def owed(session: Session, ids: Collection[int] | None = None) -> list[int]:
 
 def deliver_queued(
     engine: Engine,
+    settings: MailSettings,
     *,
     ids: Collection[int] | None = None,
     transport: Transport | None = None,
@@ -653,8 +434,8 @@ def deliver_queued(
         session.commit()
         if not pending:
             return report
-        sender = mail_from()
-        carrier = transport or transport_from_environment()
+        sender = mail_from(settings)
+        carrier = transport or transport_for(settings)
         try:
             for notice_id in pending:
                 now = clock()
@@ -697,7 +478,7 @@ def deliver_queued(
 _DELIVERY_ARRANGED = "cpl_notices_delivery_arranged"
 
 
-def deliver_after_commit(session: Session) -> None:
+def deliver_after_commit(session: Session, settings: MailSettings) -> None:
     """Once ``session`` commits, deliver what it queued; a failure leaves the notices queued and says so.
 
     The change the notices report has committed by then, so nothing here may raise into the caller.
@@ -710,7 +491,7 @@ def deliver_after_commit(session: Session) -> None:
     def deliver(committed: Session) -> None:
         committed.info.pop(_DELIVERY_ARRANGED, None)
         try:
-            report = deliver_queued(engine.engine)  # the engine, whether bound to an Engine or a Connection
+            report = deliver_queued(engine.engine, settings)  # the engine, whether bound to an Engine or a Connection
         except (NoticeError, SQLAlchemyError) as problem:
             log.warning("%s; the notices stay queued for 'cpl notices send'.", str(problem).rstrip("."))
             return

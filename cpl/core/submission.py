@@ -15,15 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cpl.domain import (
-    AssuranceScheme,
-    DeviceModelKey,
-    EntryIdentity,
-    PhysicalDeviceType,
-    SubmissionType,
-)
-from cpl.findings import Code, Finding, finding
-from cpl.schema import (
+from cpl.core.domain import DeviceModelKey, EntryIdentity, SubmissionType
+from cpl.core.findings import Code, Finding, finding
+from cpl.core.schema import (
     CERTIFICATE_COLUMNS,
     CERTIFICATE_FIELD,
     CERTIFICATE_SHEET,
@@ -33,7 +27,8 @@ from cpl.schema import (
     Kind,
     normalise_header,
 )
-from cpl.sheets import CellValue, SheetData, WorkbookData
+from cpl.core.sheets import CellValue, SheetData, WorkbookData
+from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 Value = str | dt.date | tuple[str, ...] | None

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from signing.extract import ExtractFormatError, canonical_json, format_timestamp, parse_timestamp
+from formats.extract import ExtractFormatError, canonical_json, format_timestamp, parse_timestamp
 
 FORMAT = "smi-receipt"
 FORMAT_VERSION = 1

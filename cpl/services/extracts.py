@@ -1,6 +1,6 @@
 """Signed CPL extracts on the authority's side: prepare (A), approve and sign (B), verify, receipts.
 
-Four eyes: one SECAS user prepares a draft and sees what changes; another approves it, which signs
+Four eyes (`cpl.core.lifecycle`): one SECAS user prepares a draft and sees what changes; another approves it, which signs
 exactly the drafted bytes. An issued extract is immutable; sequences rise by one and chain by the
 SHA-256 of the previous content.
 """
@@ -9,117 +9,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cpl import audit, errors, notices
-from cpl.domain import EntryStatus, PartyRole, format_entry_id
-from cpl.service import acting_user, list_entries
-from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
-from signing.cms import VerifiedData, sign_data, verify_signed_data
-from signing.errors import SigningError
-from signing.extract import (
+from cpl import audit, mailer
+from cpl.core import errors
+from cpl.core.domain import PartyRole
+from cpl.core.extracts import ExtractChanges, extract_changes, removed_without_panel_reference
+from cpl.core.lifecycle import next_sequence, require_four_eyes
+from cpl.services.entries import list_entries
+from cpl.services.parties import acting_user
+from cpl.store import ExtractDraft, IssuedExtract, Receipt
+from cpl.views import extract_entry
+from formats.extract import (
     Extract,
     ExtractEntry,
     ExtractFormatError,
-    newly_removed_without_reference,
     parse_extract,
     sha256_hex,
 )
+from formats.receipt import ReceiptFormatError, parse_receipt
+from formats.vocabulary import EntryStatus
+from signing.cms import VerifiedData, sign_data, verify_signed_data
+from signing.errors import SigningError
 from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING, DEV_POLICY_DCC_RECEIPT_SIGNING
-from signing.receipt import ReceiptFormatError, parse_receipt
-from signing.signers import DEV_EXTRACT_SIGNER_SPEC, Signer, load_signer
-from signing.trust import DEV_TRUST_ANCHOR_PATHS, TrustStore, load_trust
-
-# --- configuration ---------------------------------------------------------------------------------
-
-
-def _paths(variable: str, default: tuple[str, ...]) -> list[Path]:
-    value = os.environ.get(variable)
-    return [Path(p) for p in (value.split(os.pathsep) if value else default) if p]
-
-
-def extract_signer() -> Signer:
-    """``CPL_SIGNER``: ``pem:CERT:KEY[:CHAIN]`` or ``pkcs11:MODULE:TOKEN:KEY:CERT[:CHAIN]``."""
-    return load_signer(os.environ.get("CPL_SIGNER", DEV_EXTRACT_SIGNER_SPEC))
-
-
-def extract_trust(override: Path | None = None) -> TrustStore:
-    """``CPL_EXTRACT_TRUST``: anchors for verifying extracts (several during a root rollover)."""
-    return load_trust([override] if override else _paths("CPL_EXTRACT_TRUST", DEV_TRUST_ANCHOR_PATHS))
-
-
-def receipt_trust() -> TrustStore:
-    """``CPL_RECEIPT_TRUST``: anchors for the DCC's receipts."""
-    return load_trust(_paths("CPL_RECEIPT_TRUST", DEV_TRUST_ANCHOR_PATHS))
-
-
-def extracts_dir() -> Path:
-    return Path(os.environ.get("CPL_EXTRACT_DIR", "var/extracts"))
-
-
-# --- the pure part ---------------------------------------------------------------------------------
-
-
-def extract_entry(entry: Entry) -> ExtractEntry:
-    """What an extract publishes of an entry: never the audit-only evidence."""
-    return ExtractEntry(
-        entry_id=format_entry_id(entry.id or 0),
-        physical_device_type=entry.physical_device_type,
-        manufacturer=entry.manufacturer,
-        manufacturer_id=entry.manufacturer_id,
-        model=entry.model,
-        model_id=entry.model_id,
-        hardware_version=entry.hardware_version,
-        firmware_version=entry.firmware_version,
-        technical_specification=entry.technical_specification,
-        gbcs_version=entry.gbcs_version,
-        certificates={"zigbee": entry.zigbee_certificate, "dlms": entry.dlms_certificate, "cpa": entry.cpa_certificate},
-        cpa_expiry=entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
-        manufacturer_image_hash=entry.manufacturer_image_hash,
-        status=entry.status,
-        status_since=entry.status_since.isoformat(),
-        panel_reference=entry.panel_reference,
-    )
-
-
-@dataclass(frozen=True)
-class ExtractChanges:
-    added: list[str]
-    removed: list[dict[str, str | None]]
-    restored: list[str]
-    changed: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "removed": self.removed, "restored": self.restored, "changed": self.changed}
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.restored or self.changed)
-
-
-def extract_changes(previous: tuple[ExtractEntry, ...], current: tuple[ExtractEntry, ...]) -> ExtractChanges:
-    """What the DCC will see change: added, newly removed (with Panel references), restored, otherwise changed."""
-    before = {e.entry_id: e for e in previous}
-    added, removed, restored, changed = [], [], [], []
-    for entry in current:
-        old = before.get(entry.entry_id)
-        if old is None:
-            added.append(entry.entry_id)
-        elif old.is_active and not entry.is_active:
-            removed.append(
-                {"entry_id": entry.entry_id, "status": entry.status, "panel_reference": entry.panel_reference}
-            )
-        elif not old.is_active and entry.is_active:
-            restored.append(entry.entry_id)
-        elif old != entry:
-            changed.append(entry.entry_id)
-    return ExtractChanges(added, removed, restored, changed)
-
+from signing.signers import Signer
+from signing.trust import TrustStore
 
 # --- the lifecycle ---------------------------------------------------------------------------------
 
@@ -146,13 +64,13 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
     previous = last_issued(session)
     entries = _current_entries(session)
     extract = Extract(
-        sequence=(previous.sequence + 1) if previous else 1,
+        sequence=next_sequence(previous.sequence if previous else None),
         issued_at=now,
         previous_sha256=previous.content_sha256 if previous else None,
         entries=entries,
     )
     before = _entries_of(previous, session)
-    unexplained = newly_removed_without_reference(before, extract)
+    unexplained = removed_without_panel_reference(before, extract.entries)
     if unexplained:
         raise errors.PanelReferenceError(
             f"{', '.join(unexplained)} would leave the list without a Panel reference; record the removal first."
@@ -200,10 +118,9 @@ def approve(
     draft = get_draft(session, draft_id)
     if draft.state != "draft":
         raise errors.ExtractError(f"Extract draft {draft_id} is {draft.state}; prepare a new one.")
-    if draft.prepared_by == user.user_id:
-        raise errors.FourEyesError(f"{user.user_id} prepared draft {draft_id}; another SECAS user must approve it.")
+    require_four_eyes(draft_id, draft.prepared_by, user.user_id)
     previous = last_issued(session)
-    expected = (previous.sequence + 1) if previous else 1
+    expected = next_sequence(previous.sequence if previous else None)
     if draft.sequence != expected or draft.previous_sha256 != (previous.content_sha256 if previous else None):
         raise errors.ExtractError(
             f"Extract draft {draft_id} no longer follows the last issued extract; prepare a new one."
@@ -246,8 +163,7 @@ def approve(
     return issued
 
 
-def write_issued(issued: IssuedExtract, directory: Path | None = None) -> Path:
-    directory = directory or extracts_dir()
+def write_issued(issued: IssuedExtract, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"cpl-extract-{issued.sequence:06d}.p7m"
     path.write_bytes(issued.signed)
@@ -292,10 +208,10 @@ def verify_extract(signed: bytes, trust: TrustStore) -> VerifiedExtract:
     return VerifiedExtract(parse_extract(verified.content), verified, sha256_hex(verified.content))
 
 
-def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt:
-    """Record that the DCC loaded an issued extract, from its signed receipt."""
+def import_receipt(session: Session, signed: bytes, now: dt.datetime, trust: TrustStore) -> Receipt:
+    """Record that the DCC loaded an issued extract, from its signed receipt (``trust``: the receipt anchors)."""
     try:
-        verified = verify_signed_data(signed, receipt_trust(), required_policy=DEV_POLICY_DCC_RECEIPT_SIGNING)
+        verified = verify_signed_data(signed, trust, required_policy=DEV_POLICY_DCC_RECEIPT_SIGNING)
         receipt = parse_receipt(verified.content)
     except (SigningError, ReceiptFormatError, ExtractFormatError) as problem:
         raise errors.ReceiptError(f"The receipt is refused: {str(problem).rstrip('.')}.") from None
@@ -329,5 +245,5 @@ def import_receipt(session: Session, signed: bytes, now: dt.datetime) -> Receipt
         now=now,
         details=receipt.to_json(),
     )
-    notices.queue_dcc_loaded(session, record, now)  # issue 5: tell every party the DCC has loaded it
+    mailer.queue_dcc_loaded(session, record, now)  # issue 5: tell every party the DCC has loaded it
     return record

@@ -1,0 +1,48 @@
+"""`cpl`: the CPL authority's command line (CONTRACT.md section 3).
+
+`build_app()` puts the command modules together on one root; nothing registers itself by being
+imported. The root reads the settings from the environment once (`cpl.config.Settings`) and hands
+them to every command through the context. `cpl serve` belongs to the HTTP layer: `api.serve` adds
+it to this same app for the installed `cpl` command, so `cpl/` never imports `api/`.
+
+Exit codes: 0 success, 1 understood and refused (findings, refusals), 2 unusable input. Errors are
+one sentence on stderr; tracebacks only for bugs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import typer
+
+from cpl.cli import entries, extracts, operations, parties, specs, submissions
+from cpl.config import Settings
+
+HELP = "The Central Products List authority (SECAS): submissions, the list, extracts."
+
+
+def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
+    """The `cpl` command, its settings read from ``environ`` (the process environment by default)."""
+    app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def root(ctx: typer.Context) -> None:
+        ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
+
+    for commands in (submissions.commands, entries.commands, extracts.commands):
+        app.add_typer(commands)
+    app.add_typer(parties.parties_app, name="parties")
+    app.add_typer(specs.specs_app, name="specs")
+    app.add_typer(entries.certificates_app, name="certificates")
+    app.add_typer(submissions.submissions_app, name="submissions")
+    app.add_typer(extracts.extract_app, name="extract")
+    app.add_typer(extracts.receipt_app, name="receipt")
+    app.add_typer(operations.expiry_app, name="expiry")
+    app.add_typer(operations.audit_app, name="audit")
+    app.add_typer(operations.notices_app, name="notices")
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    build_app()(args=list(argv) if argv is not None else None, prog_name="cpl")

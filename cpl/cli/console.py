@@ -1,0 +1,136 @@
+"""What every `cpl` command shares: the consoles, refusals as sentences, inputs, JSON, the settings.
+
+Exit codes: 0 success, 1 understood and refused (findings, refusals), 2 unusable input. Errors are
+one sentence on stderr; tracebacks only for bugs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import IntegrityError
+
+from cpl import mailer
+from cpl.config import Settings
+from cpl.core import errors
+from cpl.core.findings import Finding
+from cpl.store import get_engine
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ByOpt = Annotated[str, typer.Option("--by", help="The acting user (a SECAS user id for SECAS actions).")]
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The settings the root command read from the environment, once, for this invocation."""
+    found = ctx.find_root().obj
+    assert isinstance(found, Settings), "the root callback sets the settings"
+    return found
+
+
+def fail(message: str, code: int) -> NoReturn:
+    err.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Named refusals become a sentence and an exit code, never a traceback."""
+    try:
+        yield
+    except errors.CplError as refusal:
+        fail(str(refusal), refusal.exit_code)
+
+
+@contextmanager
+def concurrent_runs(what: str) -> Iterator[None]:
+    """Two runs at the same moment queue the same notices; the later one keeps nothing and says so."""
+    try:
+        yield
+    except IntegrityError:
+        fail(
+            f"Another {what} recorded the same notices at the same time; nothing from this one was kept, run it again.",
+            1,
+        )
+
+
+def read_input(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"The {what} {path} does not exist.", 2)
+    except IsADirectoryError:
+        fail(f"The {what} {path} is a directory, not a file.", 2)
+    except OSError as problem:
+        fail(f"The {what} {path} cannot be read ({problem.strerror}).", 2)
+
+
+def parse_date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} takes a date as YYYY-MM-DD, not {text!r}.", 2)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def dumped(views: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Views (`cpl.views`) as the JSON the API returns for them."""
+    return [view.model_dump(mode="json") for view in views]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def print_findings(findings: Sequence[Finding]) -> None:
+    if not findings:
+        out.print("No findings: the workbook meets every CPL rule.")
+        return
+    table = Table("code", "severity", "sheet", "row", "column", "message", show_lines=False)
+    for f in findings:
+        table.add_row(f.code, f.severity, f.sheet or "", str(f.row or ""), f.column or "", f.message)
+    out.print(table)
+    errors_found = sum(f.is_error for f in findings)
+    out.print(f"{errors_found} error(s), {len(findings) - errors_found} warning(s).")
+
+
+# --- notices after a command's transaction ---------------------------------------------------------
+
+
+def deliver(config: Settings) -> mailer.DeliveryReport:
+    """Send what is queued, after the command's transaction committed."""
+    with refusals():
+        return mailer.deliver_queued(get_engine(config.database_url), config.mail)
+
+
+def counts(by_kind: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())) or "none"
+
+
+def report_failures(report: mailer.DeliveryReport) -> None:
+    for failure in report.failures:
+        err.print(f"{failure.rstrip('.')}; it stays queued for 'cpl notices send'.", markup=False)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """UTC, ISO 8601; SQLite hands back naive datetimes, and everything is stored in UTC."""
+    if moment is None:
+        return None
+    return (moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)).isoformat()

@@ -1,0 +1,206 @@
+"""`cpl extract`, `cpl receipt` and `cpl publish`: signed extracts for the DCC, its receipts, the public list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import col, select
+
+from cpl import mailer, publication
+from cpl.cli.console import (
+    ByOpt,
+    JsonOpt,
+    concurrent_runs,
+    deliver,
+    dumped,
+    emit_json,
+    err,
+    fail,
+    out,
+    read_input,
+    refusals,
+    report_failures,
+    settings,
+)
+from cpl.core.notices import CPL_PUBLISHED
+from cpl.services import extracts as extract_service
+from cpl.services import unit_of_work
+from cpl.store import IssuedExtract, utcnow
+from cpl.views import draft_out, issued_out, receipt_out
+from formats.extract import ExtractFormatError
+from signing.errors import SigningError, TrustConfigurationError
+from signing.signers import load_signer
+
+extract_app = typer.Typer(
+    help="Signed CPL extracts for the DCC: prepare (one SECAS user), approve (another), verify.", no_args_is_help=True
+)
+receipt_app = typer.Typer(help="The DCC's signed receipts for loaded extracts.", no_args_is_help=True)
+commands = typer.Typer()
+
+
+@extract_app.command("prepare")
+def extract_prepare(ctx: typer.Context, by: ByOpt, as_json: JsonOpt = False) -> None:
+    """Draft the next extract from the CPL and show what it changes since the last issued one."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        draft, _ = extract_service.prepare(session, by, utcnow())
+        data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
+    if as_json:
+        emit_json({"draft": data["id"], **data})
+        return
+    c = data["changes"]
+    out.print(f"Draft {data['id']} prepared: extract {data['sequence']}, content SHA-256 {data['content_sha256']}.")
+    out.print(f"  added: {', '.join(c['added']) or 'none'}")
+    out.print(
+        "  removed: "
+        + (", ".join(f"{r['entry_id']} ({r['status']}, {r['panel_reference']})" for r in c["removed"]) or "none")
+    )
+    out.print(f"  restored: {', '.join(c['restored']) or 'none'}")
+    out.print(f"  changed: {', '.join(c['changed']) or 'none'}")
+    out.print(f"Another SECAS user approves it with: cpl extract approve {data['id']} --by USER")
+
+
+@extract_app.command("approve")
+def extract_approve(
+    ctx: typer.Context,
+    draft: int,
+    by: ByOpt,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Where to write the .p7m (default CPL_EXTRACT_DIR, var/extracts).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign a draft prepared by another SECAS user; writes the issued extract file."""
+    config = settings(ctx)
+    try:
+        signer, trust = load_signer(config.signer_spec), config.extract_trust()
+    except SigningError as problem:
+        fail(f"The signer is not usable: {problem}", 2)
+    with refusals(), unit_of_work(config) as session:
+        issued = extract_service.approve(session, draft, by, utcnow(), signer, trust)
+        path = extract_service.write_issued(issued, out_dir or config.extract_dir)
+        data = {
+            "sequence": issued.sequence,
+            "file": str(path),
+            "content_sha256": issued.content_sha256,
+            "signer": issued.signer_subject,
+            "prepared_by": issued.prepared_by,
+            "approved_by": issued.approved_by,
+        }
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"Extract {data['sequence']} issued, signed by {data['signer']}: {data['file']}")
+
+
+@extract_app.command("verify")
+def extract_verify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.p7m")],
+    trust: Annotated[
+        Path | None, typer.Option(help="Trust anchor PEM (default: CPL_EXTRACT_TRUST or keys-dev).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a signed extract: signature, algorithms, chain to the trust anchor, signer policy, format."""
+    signed = read_input(file, "extract")
+    try:
+        anchors = settings(ctx).extract_trust(trust)
+    except (TrustConfigurationError, OSError) as problem:
+        fail(f"The trust anchor cannot be used: {problem}", 2)
+    try:
+        summary = extract_service.verify_extract(signed, anchors).summary()
+    except (SigningError, ExtractFormatError) as refusal:
+        reason = str(refusal)
+        if as_json:
+            emit_json({"valid": False, "error": type(refusal).__name__, "reason": reason})
+        else:
+            err.print(f"Refused: {reason}", markup=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(summary)
+    else:
+        out.print(
+            f"Valid extract {summary['sequence']} issued {summary['issued_at']} by {summary['signer']}: "
+            f"{summary['entries']} entries ({', '.join(f'{k} {v}' for k, v in summary['by_status'].items())})."
+        )
+
+
+@extract_app.command("list")
+def extract_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Issued extracts, and whether the DCC has loaded each."""
+    with unit_of_work(settings(ctx)) as session:
+        issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
+        rows: list[dict[str, Any]] = dumped([issued_out(i) for i in issued])
+    if as_json:
+        emit_json({"extracts": rows})
+        return
+    for r in rows:
+        loaded = f"loaded by the DCC {r['dcc_loaded_at'][:19]}" if r["dcc_loaded_at"] else "not yet loaded"
+        out.print(f"{r['sequence']:>4}  {r['issued_at'][:19]}  {r['prepared_by']}/{r['approved_by']}  {loaded}")
+
+
+@receipt_app.command("import")
+def receipt_import(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False
+) -> None:
+    """Verify the DCC's signed receipt and record that it loaded that extract."""
+    config = settings(ctx)
+    signed = read_input(file, "receipt")
+    try:
+        anchors = config.receipt_trust()
+    except (TrustConfigurationError, OSError) as problem:
+        fail(f"The receipt trust anchors cannot be used: {problem}", 2)
+    with refusals(), unit_of_work(config) as session:
+        data = receipt_out(extract_service.import_receipt(session, signed, utcnow(), anchors)).model_dump(mode="json")
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(
+            f"The DCC loaded extract {data['sequence']} at {data['applied_at']} "
+            f"({data['devices_suspended']} devices suspended, {data['devices_restored']} restored)."
+        )
+
+
+@commands.command()
+def publish(
+    ctx: typer.Context,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Where to write cpl.json, cpl.csv, cpl.xlsx (default var/public).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish the CPL of the latest issued extract (JSON, CSV, XLSX) and tell every party, once per version."""
+    config = settings(ctx)
+    directory = out_dir or config.public_dir
+    with refusals(), concurrent_runs("publication"), unit_of_work(config) as session:
+        mailer.deliver_myself(session)
+        done = publication.publish(session, directory, utcnow())
+        published = done.published
+        summary: dict[str, Any] = {
+            "sequence": published.sequence,
+            "issued_at": published.issued_at.isoformat(),
+            "dcc_loaded_at": published.dcc_loaded_at.isoformat() if published.dcc_loaded_at else None,
+            "entries": len(published.entries),
+            "files": [str(path) for path in done.files],
+            "notices_queued": done.notices_queued,
+        }
+    report = deliver(config)
+    summary["sent"] = report.sent_by_kind()
+    summary["failures"] = report.failures
+    if as_json:
+        emit_json(summary)
+    else:
+        loaded = "loaded by the DCC" if summary["dcc_loaded_at"] else "not yet loaded by the DCC"
+        out.print(
+            f"Published CPL version {summary['sequence']} ({summary['entries']} entries, {loaded}): "
+            + ", ".join(summary["files"])
+        )
+        if summary["notices_queued"]:
+            sent = report.sent_by_kind().get(CPL_PUBLISHED, 0)
+            out.print(f"Notice of version {summary['sequence']} sent to {sent} of {summary['notices_queued']} parties.")
+        else:
+            out.print(f"Every party with an email address was already told of version {summary['sequence']}.")
+        report_failures(report)
+    raise typer.Exit(1 if report.failures else 0)

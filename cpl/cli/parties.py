@@ -1,0 +1,114 @@
+"""`cpl parties`: parties, their users, and the API tokens users call the HTTP service with."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import col, select
+
+from cpl import tokens
+from cpl.cli.console import JsonOpt, dumped, emit_json, err, out, refusals, settings
+from cpl.core.domain import PartyRole
+from cpl.services import parties as party_service
+from cpl.services import unit_of_work
+from cpl.store import Party, User, utcnow
+from cpl.views import party_out, token_out
+
+parties_app = typer.Typer(help="Parties (manufacturer, supplier, DCC, SECAS) and their users.", no_args_is_help=True)
+
+
+@parties_app.command("add")
+def parties_add(
+    ctx: typer.Context,
+    party_id: str,
+    role: Annotated[PartyRole, typer.Option(help="manufacturer, supplier, dcc or secas.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the id).")] = None,
+    email: Annotated[str | None, typer.Option(help="Where notices go.")] = None,
+) -> None:
+    """Add a party, with a user of the same id."""
+    now = utcnow()
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        party_service.add_party(session, party_id, name or party_id, role, now, email)
+        session.flush()
+        party_service.add_user(session, party_id, party_id, name or party_id, now)
+    out.print(f"Party {party_id} ({role}) added, with user {party_id}.")
+
+
+@parties_app.command("add-user")
+def parties_add_user(
+    ctx: typer.Context,
+    user_id: str,
+    party: Annotated[str, typer.Option(help="The party the user acts for.")],
+    name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a user acting for a party (SECAS needs two for four-eyes extract signing)."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        party_service.add_user(session, user_id, party, name or user_id, utcnow())
+    out.print(f"User {user_id} added to {party}.")
+
+
+@parties_app.command("list")
+def parties_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Parties and their users."""
+    with unit_of_work(settings(ctx)) as session:
+        rows: list[dict[str, Any]] = dumped(
+            [
+                party_out(p, list(session.exec(select(User.user_id).where(User.party_id == p.party_id)).all()))
+                for p in session.exec(select(Party).order_by(col(Party.party_id))).all()
+            ]
+        )
+    if as_json:
+        emit_json({"parties": rows})
+        return
+    table = Table("party", "role", "name", "email", "users")
+    for r in rows:
+        table.add_row(r["party_id"], r["role"], r["name"], r["email"] or "", ", ".join(r["users"]))
+    out.print(table)
+
+
+@parties_app.command("add-token")
+def parties_add_token(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(metavar="USER", help="The user the token acts as.")],
+    label: Annotated[str, typer.Option(help="What the token is for (e.g. the system that holds it).")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Issue an API token for a user. It is printed once and only its SHA-256 digest is kept."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        record, token = tokens.issue_token(session, user_id, utcnow(), label=label)
+        token_id = record.id
+    if as_json:
+        emit_json({"token_id": token_id, "user": user_id, "label": label.strip(), "token": token})
+        return
+    out.print(f"API token {token_id} for {user_id}. Keep it now; it cannot be shown again:")
+    out.print(token, markup=False, soft_wrap=True)
+    err.print("Send it as 'Authorization: Bearer <token>'; revoke it with 'cpl parties revoke-token'.", markup=False)
+
+
+@parties_app.command("revoke-token")
+def parties_revoke_token(
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(metavar="TOKEN_ID", help="The token's id (see 'cpl parties tokens').")],
+) -> None:
+    """Revoke an API token: it authenticates nothing from now on."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        record = tokens.revoke_token(session, token_id, utcnow())
+        user_id = record.user_id
+    out.print(f"API token {token_id} of {user_id} revoked.")
+
+
+@parties_app.command("tokens")
+def parties_tokens(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """API tokens: id, user, label, when issued and revoked (never the tokens themselves)."""
+    with unit_of_work(settings(ctx)) as session:
+        rows: list[dict[str, Any]] = dumped([token_out(t) for t in tokens.list_tokens(session)])
+    if as_json:
+        emit_json({"tokens": rows})
+        return
+    table = Table("id", "user", "label", "issued", "revoked")
+    for r in rows:
+        table.add_row(str(r["token_id"]), r["user"], r["label"], r["created_at"][:19], (r["revoked_at"] or "")[:19])
+    out.print(table)
+    out.print(f"{len(rows)} token(s), {sum(r['revoked_at'] is None for r in rows)} in use.")

@@ -1,0 +1,211 @@
+"""`cpl template`, `check`, `submit`, `confirm`, `approve`, `reject` and `cpl submissions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import col, select
+
+from cpl.cli.console import (
+    ByOpt,
+    JsonOpt,
+    dumped,
+    emit_json,
+    fail,
+    out,
+    parse_date,
+    plural,
+    print_findings,
+    read_input,
+    refusals,
+    settings,
+)
+from cpl.config import Settings
+from cpl.core import errors
+from cpl.core.domain import PartyRole
+from cpl.core.rules import SignatureState
+from cpl.services import parties as party_service
+from cpl.services import submissions as submission_service
+from cpl.services import unit_of_work
+from cpl.signatures import check_submission_signature, stored_signature_state
+from cpl.specs_file import load_registry
+from cpl.store import Submission, utcnow
+from cpl.views import entry_out, submission_out, submission_summary
+from cpl.workbook.template import write_template
+
+commands = typer.Typer()
+submissions_app = typer.Typer(help="Submissions and their findings.", no_args_is_help=True)
+
+
+@commands.command()
+def template(out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write the form.")]) -> None:
+    """Write a blank submission workbook: required columns shaded green, drop-downs, a Guidance sheet."""
+    try:
+        write_template(out_path)
+    except OSError as problem:
+        fail(f"Cannot write {out_path} ({problem.strerror}).", 2)
+    out.print(f"Wrote the submission template to {out_path}.")
+
+
+def _signature_for(
+    workbook: bytes, signature_path: Path | None, party_id: str | None, config: Settings
+) -> tuple[bytes | None, SignatureState, str]:
+    signature = read_input(signature_path, "signature") if signature_path is not None else None
+    state, problem = check_submission_signature(workbook, signature, party_id, config)
+    return signature, state, problem
+
+
+@commands.command()
+def check(
+    ctx: typer.Context,
+    workbook_path: Annotated[Path, typer.Argument(metavar="WORKBOOK.xlsx")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Check as of this date (default today).")] = None,
+    submitter: Annotated[PartyRole, typer.Option(help="Who submits it.")] = PartyRole.MANUFACTURER,
+    signature: Annotated[Path | None, typer.Option(help="Detached CMS signature of the workbook (.p7s).")] = None,
+    party: Annotated[str | None, typer.Option(help="The submitting party id (checks the signer is theirs).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a submission workbook against every CPL rule, and against the stored CPL."""
+    config = settings(ctx)
+    data = read_input(workbook_path, "workbook")
+    day = parse_date(as_of, "--as-of") or utcnow().date()
+    _, state, problem = _signature_for(data, signature, party, config)
+    with refusals(), unit_of_work(config) as session:
+        context = submission_service.cpl_context(
+            session,
+            as_of=day,
+            submitter=submitter,
+            registry=load_registry(config.specs_file),
+            signature=state,
+            signature_problem=problem,
+        )
+        result = submission_service.check_workbook(data, context)
+    if as_json:
+        emit_json(
+            {
+                "workbook": str(workbook_path),
+                "as_of": day.isoformat(),
+                "findings": [f.as_dict() for f in result.findings],
+            }
+        )
+    else:
+        print_findings(result.findings)
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+@commands.command()
+def submit(
+    ctx: typer.Context,
+    workbook_path: Annotated[Path, typer.Argument(metavar="WORKBOOK.xlsx")],
+    party: Annotated[str, typer.Option(help="The submitting party id.")],
+    by: Annotated[str | None, typer.Option("--by", help="The submitting user (default: the party's own user).")] = None,
+    signature: Annotated[Path | None, typer.Option(help="Detached CMS signature of the workbook (.p7s).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Submit a workbook: it is kept verbatim with its findings, for SECAS to approve if it has no errors."""
+    config = settings(ctx)
+    data = read_input(workbook_path, "workbook")
+    signature_bytes, state, problem = _signature_for(data, signature, party, config)
+    with refusals(), unit_of_work(config) as session:
+        user_id = by or party
+        _, acting_party = party_service.acting_user(session, user_id)
+        if acting_party.party_id != party:
+            raise errors.NotPermittedError(f"{user_id} does not belong to {party}.")
+        record, result = submission_service.submit(
+            session,
+            user_id=user_id,
+            filename=workbook_path.name,
+            workbook=data,
+            signature=signature_bytes,
+            registry=load_registry(config.specs_file),
+            signature_state=state,
+            signature_problem=problem,
+            now=utcnow(),
+        )
+        summary = {
+            "submission": record.id,
+            "state": record.state,
+            "workbook_sha256": record.workbook_sha256,
+            "findings": [f.as_dict() for f in result.findings],
+        }
+    if as_json:
+        emit_json(summary)
+    else:
+        print_findings(result.findings)
+        out.print(f"Submission {summary['submission']} recorded: {summary['state']}.")
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+@commands.command()
+def confirm(ctx: typer.Context, submission: int, by: ByOpt) -> None:
+    """A supplier confirms a manufacturer's firmware-update submission that names it."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        submission_service.confirm(session, submission, by, utcnow())
+    out.print(f"Submission {submission} confirmed by {by}.")
+
+
+@commands.command()
+def approve(ctx: typer.Context, submission: int, by: ByOpt, as_json: JsonOpt = False) -> None:
+    """SECAS approves a submission with no errors: its entries become Active on the CPL."""
+    config = settings(ctx)
+    with refusals(), unit_of_work(config) as session:
+        record = submission_service.get_submission(session, submission)
+        state, problem = stored_signature_state(record, config)
+        entries = submission_service.approve(
+            session, submission, by, load_registry(config.specs_file), utcnow(), state, problem
+        )
+        rows = dumped([entry_out(e) for e in entries])
+    if as_json:
+        emit_json({"submission": submission, "entries": rows})
+    else:
+        out.print(
+            f"Submission {submission} approved; {plural(len(rows), 'entry', 'entries')} Active: "
+            + ", ".join(r["entry_id"] for r in rows)
+        )
+
+
+@commands.command()
+def reject(ctx: typer.Context, submission: int, by: ByOpt, note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """SECAS rejects a submission."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        submission_service.reject(session, submission, by, note, utcnow())
+    out.print(f"Submission {submission} rejected.")
+
+
+@submissions_app.command("list")
+def submissions_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every submission with its state and finding counts."""
+    with unit_of_work(settings(ctx)) as session:
+        records = session.exec(select(Submission).order_by(col(Submission.id))).all()
+        rows: list[dict[str, Any]] = dumped([submission_summary(s) for s in records])
+    if as_json:
+        emit_json({"submissions": rows})
+        return
+    table = Table("id", "party", "file", "state", "errors", "warnings", "submitted")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["party_id"],
+            r["filename"],
+            r["state"],
+            str(r["error_count"]),
+            str(r["warning_count"]),
+            r["submitted_at"][:19],
+        )
+    out.print(table)
+
+
+@submissions_app.command("show")
+def submissions_show(ctx: typer.Context, submission: int, as_json: JsonOpt = False) -> None:
+    """A submission's findings as recorded when it was submitted."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        data = submission_out(submission_service.get_submission(session, submission)).model_dump(mode="json")
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"Submission {data['id']} from {data['party_id']}: {data['state']}")
+    for f in data["findings"]:
+        out.print(f"  {f['code']} {f['severity']:<7} {f['sheet']} row {f['row']} {f['column']}: {f['message']}")

@@ -1,0 +1,85 @@
+"""The lifecycle's rules, pure: who must confirm, who may approve, what a removal needs.
+
+The services in `cpl.services` read the store, ask these functions, and write; each rule here takes
+plain values and either answers or raises the named `CplError` a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+
+from cpl.core import errors
+from cpl.core.domain import PartyRole, SubmissionType
+from formats.vocabulary import REMOVED_STATUSES, EntryStatus
+from cpl.core.submission import EntryRow
+
+#: A Panel decision's minutes reference, e.g. SECP_66_1503 (meeting 66, item 1503).
+PANEL_REFERENCE = re.compile(r"^SECP_\d+(_\d+)+$")
+
+
+class SubmissionState:
+    OPEN = "open"  # checked clean (warnings allowed), awaiting SECAS
+    HAS_ERRORS = "has_errors"  # cannot be approved; kept with its findings
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+DECIDED_STATES: frozenset[str] = frozenset({SubmissionState.APPROVED, SubmissionState.REJECTED})
+
+
+def state_after_check(error_count: int) -> str:
+    """A submission with any error finding is kept, but cannot be approved."""
+    return SubmissionState.HAS_ERRORS if error_count else SubmissionState.OPEN
+
+
+def require_undecided(submission_id: int | None, state: str, decided_by: str | None) -> None:
+    if state in DECIDED_STATES:
+        raise errors.SubmissionAlreadyDecidedError(f"Submission {submission_id} was already {state} by {decided_by}.")
+
+
+def suppliers_to_confirm(submitter: PartyRole | str, rows: Iterable[EntryRow]) -> frozenset[str]:
+    """Suppliers who must confirm a submission: those named on a manufacturer's firmware-update rows."""
+    if submitter != PartyRole.MANUFACTURER:
+        return frozenset()
+    return frozenset(
+        r.confirming_supplier
+        for r in rows
+        if r.submission_type is SubmissionType.FIRMWARE_UPDATE and r.confirming_supplier
+    )
+
+
+def require_confirmations(submission_id: int, needed: Collection[str], confirmed: Collection[str]) -> None:
+    """A manufacturer's firmware update waits for every supplier it names."""
+    missing = set(needed) - set(confirmed)
+    if missing:
+        raise errors.SupplierConfirmationMissingError(
+            f"Submission {submission_id} is a manufacturer's firmware update awaiting confirmation by "
+            f"{', '.join(sorted(missing))}."
+        )
+
+
+def panel_reference(text: str | None) -> str:
+    """The Panel decision's reference a removal records, refused unless it has the minutes' form."""
+    reference = (text or "").strip()
+    if not PANEL_REFERENCE.match(reference):
+        raise errors.PanelReferenceError(
+            f"A removal needs the Panel decision's minutes reference, like SECP_66_1503 (got {text!r})."
+        )
+    return reference
+
+
+def require_removal_status(status: EntryStatus) -> None:
+    if status not in REMOVED_STATUSES:
+        raise errors.EntryStatusError(f"{status} is not a removal; use Expired, Withdrawn or Cancelled.")
+
+
+def require_four_eyes(draft_id: int, prepared_by: str, approver: str) -> None:
+    """An extract is signed by a different SECAS user from the one who prepared it."""
+    if prepared_by == approver:
+        raise errors.FourEyesError(f"{approver} prepared draft {draft_id}; another SECAS user must approve it.")
+
+
+def next_sequence(previous_sequence: int | None) -> int:
+    """Extract sequences start at 1 and rise by one."""
+    return 1 if previous_sequence is None else previous_sequence + 1

@@ -1,0 +1,30 @@
+"""The authority's services: each function one unit of work on a session the caller commits.
+
+- `parties`: parties and their users, and who is acting.
+- `submissions`: check, submit, confirm, approve, reject.
+- `entries`: the list, removals, removal proposals, certificates (revocation, conditions).
+- `extracts`: prepare (one SECAS user), approve and sign (another), verify, the DCC's receipts.
+- `expiry`: the CPA expiry job.
+
+The rules they apply are `cpl.core`'s; these modules read the store, ask the rules, and write.
+`unit_of_work(settings)` opens the session a command or a request works in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlmodel import Session
+
+from cpl import mailer
+from cpl.config import Settings
+from cpl.store import session_scope
+
+
+@contextmanager
+def unit_of_work(settings: Settings) -> Iterator[Session]:
+    """One transaction on the configured database; notices it queues are delivered after it commits."""
+    with session_scope(settings.database_url) as session:
+        mailer.attach(session, settings.mail)
+        yield session

@@ -1,0 +1,204 @@
+"""The list: entries, their status history, Panel removals, removal proposals, certificates.
+
+Each function is one unit of work on a session the caller commits; it raises a named ``CplError``
+before writing anything when a rule refuses. Times arrive as parameters. What a removal needs
+is `cpl.core.lifecycle`'s rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlmodel import Session, col, select
+
+from cpl import audit
+from cpl.core import errors, lifecycle
+from cpl.core.domain import PartyRole, format_entry_id
+from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.services.parties import acting_user
+from cpl.store import (
+    Certificate,
+    Entry,
+    EntryStatusChange,
+    PanelDecision,
+    RemovalProposal,
+)
+from formats.vocabulary import AssuranceScheme, EntryStatus
+
+
+def record_status(session: Session, entry: Entry, reason: str, user_id: str, now: dt.datetime) -> None:
+    assert entry.id is not None
+    session.add(
+        EntryStatusChange(
+            entry_id=entry.id,
+            status=entry.status,
+            since=entry.status_since,
+            panel_reference=entry.panel_reference,
+            reason=reason,
+            recorded_by=user_id,
+            recorded_at=now,
+        )
+    )
+
+
+# --- the list and removals -------------------------------------------------------------------------
+
+
+def parse_entry_id(text: str) -> int:
+    match = re.fullmatch(r"(?:CPL-)?0*(\d+)", text.strip(), flags=re.IGNORECASE)
+    if match is None:
+        raise errors.UnknownEntryError(f"{text!r} is not an entry id like CPL-000123.")
+    return int(match.group(1))
+
+
+def get_entry(session: Session, entry_ref: str | int) -> Entry:
+    number = entry_ref if isinstance(entry_ref, int) else parse_entry_id(entry_ref)
+    entry = session.get(Entry, number)
+    if entry is None:
+        raise errors.UnknownEntryError(f"There is no CPL entry {format_entry_id(number)}.")
+    return entry
+
+
+def list_entries(session: Session, status: EntryStatus | None = None) -> list[Entry]:
+    query = select(Entry).order_by(col(Entry.id))
+    if status is not None:
+        query = query.where(Entry.status == status)
+    return list(session.exec(query).all())
+
+
+def history(session: Session, entry: Entry) -> list[EntryStatusChange]:
+    return list(
+        session.exec(
+            select(EntryStatusChange).where(EntryStatusChange.entry_id == entry.id).order_by(col(EntryStatusChange.id))
+        ).all()
+    )
+
+
+def remove(
+    session: Session,
+    entry_ref: str | int,
+    status: EntryStatus,
+    panel_reference: str,
+    user_id: str,
+    now: dt.datetime,
+    reason: str = "",
+) -> Entry:
+    """SECAS records the Panel's decision to remove an entry; no removal without the Panel reference."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    lifecycle.require_removal_status(status)
+    reference = lifecycle.panel_reference(panel_reference)
+    entry = get_entry(session, entry_ref)
+    if entry.status != EntryStatus.ACTIVE:
+        raise errors.EntryStatusError(f"{format_entry_id(entry.id or 0)} is already {entry.status}.")
+    if session.get(PanelDecision, reference) is None:
+        session.add(PanelDecision(reference=reference, recorded_by=user.user_id, recorded_at=now))
+    entry.status, entry.status_since, entry.panel_reference = status, now.date(), reference
+    session.add(entry)
+    record_status(session, entry, reason or f"removed by Panel decision {reference}", user.user_id, now)
+    for proposal in open_proposals(session, entry.id):
+        proposal.state, proposal.panel_reference, proposal.closed_at = "decided", reference, now
+        session.add(proposal)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="entry.remove",
+        subject=format_entry_id(entry.id or 0),
+        now=now,
+        details={"status": str(status), "panel_reference": reference, "reason": reason},
+    )
+    return entry
+
+
+def open_proposals(session: Session, entry_id: int | None = None) -> list[RemovalProposal]:
+    query = select(RemovalProposal).where(RemovalProposal.state == "open").order_by(col(RemovalProposal.id))
+    if entry_id is not None:
+        query = query.where(RemovalProposal.entry_id == entry_id)
+    return list(session.exec(query).all())
+
+
+def propose_removal(
+    session: Session, entry: Entry, reason: str, status: EntryStatus, by: str, now: dt.datetime
+) -> RemovalProposal | None:
+    """A removal for the Panel to decide; never a removal itself. One open proposal per entry and reason."""
+    assert entry.id is not None
+    for proposal in open_proposals(session, entry.id):
+        if proposal.reason == reason:
+            return None
+    proposal = RemovalProposal(
+        entry_id=entry.id, reason=reason, proposed_status=status, proposed_at=now, proposed_by=by
+    )
+    session.add(proposal)
+    return proposal
+
+
+def _certificate(session: Session, scheme: AssuranceScheme, number: str) -> Certificate:
+    cert = session.exec(select(Certificate).where(Certificate.scheme == scheme, Certificate.number == number)).first()
+    if cert is None:
+        raise errors.UnknownCertificateError(f"There is no {scheme} certificate {number!r} on record.")
+    return cert
+
+
+def entries_using(session: Session, scheme: AssuranceScheme, number: str) -> list[Entry]:
+    column = getattr(Entry, CERTIFICATE_FIELD[scheme])
+    return list(
+        session.exec(
+            select(Entry).where(column == number, Entry.status == EntryStatus.ACTIVE).order_by(col(Entry.id))
+        ).all()
+    )
+
+
+def revoke_certificate(
+    session: Session,
+    scheme: AssuranceScheme,
+    number: str,
+    reason: str,
+    user_id: str,
+    now: dt.datetime,
+) -> list[RemovalProposal]:
+    """Record a revocation; every Active entry relying on it becomes a removal proposal for the Panel."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    cert = _certificate(session, scheme, number)
+    if cert.revoked_at is not None:
+        raise errors.EntryStatusError(f"{scheme} certificate {number} was already revoked.")
+    cert.revoked_at, cert.revoked_reason = now, reason
+    session.add(cert)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="certificate.revoke",
+        subject=f"{scheme}:{number}",
+        now=now,
+        details={"reason": reason},
+    )
+    proposals = []
+    for entry in entries_using(session, scheme, number):
+        proposal = propose_removal(
+            session, entry, f"{scheme} certificate {number} revoked: {reason}", EntryStatus.WITHDRAWN, user.user_id, now
+        )
+        if proposal is not None:
+            proposals.append(proposal)
+    session.flush()
+    return proposals
+
+
+def record_conditions_met(
+    session: Session, number: str, user_id: str, now: dt.datetime, new_conditional_date: dt.date | None = None
+) -> Certificate:
+    """SECAS records that a conditional CPA certificate's conditions are met, or that its period was extended."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    cert = _certificate(session, AssuranceScheme.CPA, number)
+    if new_conditional_date is not None:
+        cert.conditional_date = new_conditional_date
+    else:
+        cert.conditions_met = True
+    session.add(cert)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="certificate.conditions",
+        subject=f"CPA:{number}",
+        now=now,
+        details={"conditions_met": cert.conditions_met, "conditional_date": cert.conditional_date},
+    )
+    return cert
+

@@ -1,0 +1,370 @@
+"""Submissions: check a workbook against every rule and the stored CPL, submit, confirm, approve, reject.
+
+Each function is one unit of work on a session the caller commits; it raises a named ``CplError``
+before writing anything when a rule refuses. Times arrive as parameters. Who must confirm and what
+a decided submission is are `cpl.core.lifecycle`'s rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from cpl import audit, mailer
+from cpl.core import errors, lifecycle
+from cpl.core.domain import EntryIdentity, PartyRole, format_entry_id
+from cpl.core.findings import Code, Finding, finding, has_errors
+from cpl.core.lifecycle import SubmissionState
+from cpl.core.rules import CheckContext, KnownCertificate, SignatureState, check_submission
+from cpl.core.specs import SpecRegistry
+from cpl.core.submission import EntryRow, ParsedSubmission, parse_submission
+from cpl.services.entries import record_status
+from cpl.services.parties import acting_user, party_of
+from cpl.store import (
+    Certificate,
+    Entry,
+    Party,
+    Submission,
+    SupplierConfirmation,
+)
+from cpl.workbook.reader import WorkbookUnreadable, read_workbook
+from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
+
+# --- checking --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: list[Finding]
+    parsed: ParsedSubmission | None
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.findings)
+
+
+def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
+    """Read a workbook safely and apply every rule; an unreadable file is a WB001 finding."""
+    try:
+        workbook = read_workbook(data)
+    except WorkbookUnreadable as unreadable:
+        return CheckResult([finding(Code.WB001, unreadable.reason)], None)
+    parsed = parse_submission(workbook)
+    return CheckResult(check_submission(parsed, context), parsed)
+
+
+def cpl_context(
+    session: Session,
+    *,
+    as_of: dt.date,
+    submitter: PartyRole,
+    registry: SpecRegistry,
+    signature: SignatureState = SignatureState.ABSENT,
+    signature_problem: str = "",
+) -> CheckContext:
+    """What the stored CPL contributes to a check: Active entries, certificates, suppliers."""
+    active = session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
+    identities = frozenset(_identity(e) for e in active)
+    certificates = {
+        (AssuranceScheme(c.scheme), c.number.casefold()): KnownCertificate(
+            scheme=AssuranceScheme(c.scheme),
+            number=c.number,
+            manufacturer_id=c.manufacturer_id,
+            model_id=c.model_id,
+            hardware_version=c.hardware_version,
+            firmware_versions=c.firmware_list,
+            expiry=c.expiry,
+            conditional_date=c.conditional_date,
+            conditions_met=c.conditions_met,
+            revoked=c.revoked_at is not None,
+        )
+        for c in session.exec(select(Certificate)).all()
+    }
+    suppliers = frozenset(session.exec(select(Party.party_id).where(Party.role == PartyRole.SUPPLIER)).all())
+    return CheckContext(
+        as_of=as_of,
+        submitter=submitter,
+        registry=registry,
+        signature=signature,
+        signature_problem=signature_problem,
+        active_entries=identities,
+        active_device_models=frozenset(i.device_model for i in identities),
+        known_certificates=certificates,
+        supplier_ids=suppliers,
+    )
+
+
+def _identity(entry: Entry) -> EntryIdentity:
+    return EntryIdentity(
+        PhysicalDeviceType(entry.physical_device_type),
+        entry.manufacturer_id,
+        entry.model_id,
+        entry.hardware_version,
+        entry.firmware_version,
+    )
+
+
+# --- submissions -----------------------------------------------------------------------------------
+
+
+def submit(
+    session: Session,
+    *,
+    user_id: str,
+    filename: str,
+    workbook: bytes,
+    signature: bytes | None,
+    registry: SpecRegistry,
+    signature_state: SignatureState,
+    signature_problem: str,
+    now: dt.datetime,
+) -> tuple[Submission, CheckResult]:
+    """Keep the workbook and signature verbatim with their findings, whatever those findings are."""
+    user, party = acting_user(session, user_id)
+    context = cpl_context(
+        session,
+        as_of=now.date(),
+        submitter=PartyRole(party.role),
+        registry=registry,
+        signature=signature_state,
+        signature_problem=signature_problem,
+    )
+    result = check_workbook(workbook, context)
+    errors_found = sum(1 for f in result.findings if f.is_error)
+    record = Submission(
+        party_id=party.party_id,
+        submitted_by=user.user_id,
+        submitted_at=now,
+        filename=filename,
+        workbook=workbook,
+        workbook_sha256=hashlib.sha256(workbook).hexdigest(),
+        signature=signature,
+        signature_sha256=hashlib.sha256(signature).hexdigest() if signature is not None else None,
+        checked_as_of=now.date(),
+        findings_json=json.dumps([f.as_dict() for f in result.findings]),
+        error_count=errors_found,
+        warning_count=len(result.findings) - errors_found,
+        state=lifecycle.state_after_check(errors_found),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.submit",
+        subject=f"submission:{record.id}",
+        now=now,
+        details={
+            "workbook_sha256": record.workbook_sha256,
+            "state": record.state,
+            "errors": errors_found,
+            "signed": signature is not None,
+        },
+    )
+    return record, result
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    record = session.get(Submission, submission_id)
+    if record is None:
+        raise errors.UnknownSubmissionError(f"There is no submission {submission_id}.")
+    return record
+
+
+def _reparse(record: Submission) -> ParsedSubmission:
+    return parse_submission(read_workbook(record.workbook))
+
+
+def suppliers_named(session: Session, record: Submission) -> frozenset[str]:
+    """Suppliers a submission names to confirm its firmware updates (none unless a manufacturer's)."""
+    submitter = party_of(session, record.party_id)
+    try:
+        rows = _reparse(record).entries
+    except WorkbookUnreadable:
+        return frozenset()
+    return lifecycle.suppliers_to_confirm(submitter.role, rows)
+
+
+def confirm(session: Session, submission_id: int, user_id: str, now: dt.datetime) -> SupplierConfirmation:
+    """A supplier confirms a manufacturer's firmware update that names it matches its maintenance plans."""
+    user, supplier = acting_user(session, user_id, PartyRole.SUPPLIER)
+    record = get_submission(session, submission_id)
+    lifecycle.require_undecided(record.id, record.state, record.decided_by)
+    if supplier.party_id not in suppliers_named(session, record):
+        raise errors.NotPermittedError(
+            f"Submission {submission_id} names no firmware update for {supplier.party_id} to confirm."
+        )
+    confirmation = SupplierConfirmation(
+        submission_id=submission_id, supplier_party_id=supplier.party_id, confirmed_by=user.user_id, confirmed_at=now
+    )
+    session.add(confirmation)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.confirm",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"supplier": supplier.party_id},
+    )
+    return confirmation
+
+
+def approve(
+    session: Session,
+    submission_id: int,
+    user_id: str,
+    registry: SpecRegistry,
+    now: dt.datetime,
+    signature_state: SignatureState,
+    signature_problem: str = "",
+) -> list[Entry]:
+    """SECAS adds a clean submission's entries to the CPL, re-checked against the CPL as it is now."""
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    record = get_submission(session, submission_id)
+    lifecycle.require_undecided(record.id, record.state, record.decided_by)
+    submitter = party_of(session, record.party_id)
+    context = cpl_context(
+        session,
+        as_of=now.date(),
+        submitter=PartyRole(submitter.role),
+        registry=registry,
+        signature=signature_state,
+        signature_problem=signature_problem,
+    )
+    result = check_workbook(record.workbook, context)
+    if result.has_errors or result.parsed is None:
+        first = next(f for f in result.findings if f.is_error)
+        raise errors.SubmissionHasErrorsError(
+            f"Submission {submission_id} has {sum(f.is_error for f in result.findings)} error finding(s) as of "
+            f"{now.date().isoformat()} and cannot be approved (first: {first.code} {first.message})"
+        )
+    parsed = result.parsed
+    confirmed = set(
+        session.exec(
+            select(SupplierConfirmation.supplier_party_id).where(SupplierConfirmation.submission_id == submission_id)
+        ).all()
+    )
+    lifecycle.require_confirmations(
+        submission_id, lifecycle.suppliers_to_confirm(submitter.role, parsed.entries), confirmed
+    )
+    _record_certificates(session, parsed, record)
+    entries = [_upsert_entry(session, row, record, user.user_id, now) for row in parsed.entries]
+    record.state, record.decided_by, record.decided_at = SubmissionState.APPROVED, user.user_id, now
+    session.add(record)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.approve",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"entries": [format_entry_id(e.id or 0) for e in entries]},
+    )
+    mailer.queue_submission_outcome(session, record, now, [format_entry_id(e.id or 0) for e in entries])  # issue 5
+    return entries
+
+
+def reject(session: Session, submission_id: int, user_id: str, note: str, now: dt.datetime) -> Submission:
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    record = get_submission(session, submission_id)
+    lifecycle.require_undecided(record.id, record.state, record.decided_by)
+    record.state, record.decided_by, record.decided_at = SubmissionState.REJECTED, user.user_id, now
+    record.decision_note = note
+    session.add(record)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.reject",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"note": note},
+    )
+    mailer.queue_submission_outcome(session, record, now)  # issue 5: the outcome, to the submitting party
+    return record
+
+
+def _record_certificates(session: Session, parsed: ParsedSubmission, record: Submission) -> None:
+    for c in parsed.certificates:
+        if c.scheme is None or c.certificate_number is None or c.issued is None:
+            continue
+        existing = session.exec(
+            select(Certificate).where(Certificate.scheme == c.scheme, Certificate.number == c.certificate_number)
+        ).first()
+        if existing is not None:
+            continue  # a reused certificate: the one on record stands
+        session.add(
+            Certificate(
+                scheme=c.scheme,
+                number=c.certificate_number,
+                manufacturer_id=c.manufacturer_id or "",
+                model_id=c.model_id or "",
+                hardware_version=c.hardware_version or "",
+                firmware_versions=",".join(c.firmware_versions or ()),
+                issued=c.issued,
+                expiry=c.expiry,
+                conditional_date=c.conditional_date,
+                submission_id=record.id,
+            )
+        )
+
+
+def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: str, now: dt.datetime) -> Entry:
+    identity = row.identity
+    assert identity is not None and row.submission_type is not None  # a clean row has both
+    entry = session.exec(
+        select(Entry).where(
+            Entry.physical_device_type == identity.physical_device_type,
+            Entry.manufacturer_id == identity.manufacturer_id,
+            Entry.model_id == identity.model_id,
+            Entry.hardware_version == identity.hardware_version,
+            Entry.firmware_version == identity.firmware_version,
+        )
+    ).first()
+    reason = "approved submission" if entry is None else "re-approved after removal"
+    if entry is None:
+        entry = Entry(
+            physical_device_type=identity.physical_device_type,
+            manufacturer_id=identity.manufacturer_id,
+            model_id=identity.model_id,
+            hardware_version=identity.hardware_version,
+            firmware_version=identity.firmware_version,
+            manufacturer="",
+            model="",
+            release_notes="",
+            technical_specification="",
+            submission_type=row.submission_type,
+            status=EntryStatus.ACTIVE,
+            status_since=now.date(),
+            submission_id=record.id or 0,
+            submitting_party_id=record.party_id,
+        )
+    for name in (
+        "manufacturer",
+        "model",
+        "release_notes",
+        "technical_specification",
+        "gbcs_version",
+        "zigbee_certificate",
+        "dlms_certificate",
+        "cpa_certificate",
+        "cpa_expiry",
+        "cpa_conditional_date",
+        "manufacturer_image_hash",
+        "manufacturer_image_creator",
+        "firmware_mapping_evidence",
+        "confirming_supplier",
+        "compliance_statement",
+    ):
+        setattr(entry, name, getattr(row, name))
+    entry.submission_type = row.submission_type
+    entry.submission_id = record.id or 0
+    entry.submitting_party_id = record.party_id
+    entry.status, entry.status_since, entry.panel_reference = EntryStatus.ACTIVE, now.date(), None
+    session.add(entry)
+    session.flush()
+    record_status(session, entry, reason, user_id, now)
+    return entry
+
+

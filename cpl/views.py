@@ -1,0 +1,531 @@
+"""One view per record: what the HTTP API returns and what the command line's ``--json`` prints.
+
+Each view is a pydantic model built from a stored record by one function (``entry_out``,
+``submission_out``, ...), so the API's OpenAPI document and the CLI's JSON are the same shapes.
+An entry's view is exactly what the extract publishes of it (``extract_entry``); the audit-only
+evidence (mapping evidence, confirming supplier, compliance statement) is never in a view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from cpl.core.domain import format_entry_id
+from cpl.core.extracts import ExtractChanges
+from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.store import (
+    ApiToken,
+    AuditEvent,
+    Certificate,
+    Entry,
+    EntryStatusChange,
+    ExtractDraft,
+    IssuedExtract,
+    Party,
+    Receipt,
+    RemovalProposal,
+    SentNotice,
+    Submission,
+    SupplierConfirmation,
+)
+from cpl.tokens import Principal
+from formats.extract import ExtractEntry
+from formats.vocabulary import AssuranceScheme
+
+# --- who ---------------------------------------------------------------------------------------
+
+
+class Me(BaseModel):
+    user_id: str
+    user_name: str
+    party_id: str
+    party_name: str
+    role: str
+
+
+def me(principal: Principal) -> Me:
+    return Me(
+        user_id=principal.user_id,
+        user_name=principal.user_name,
+        party_id=principal.party_id,
+        party_name=principal.party_name,
+        role=str(principal.role),
+    )
+
+
+# --- submissions -------------------------------------------------------------------------------
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    sheet: str | None
+    row: int | None
+    column: str | None
+    message: str
+
+
+class SubmissionSummary(BaseModel):
+    id: int
+    party_id: str
+    submitted_by: str
+    submitted_at: dt.datetime
+    filename: str
+    workbook_sha256: str
+    signed: bool
+    state: str = Field(description="open, has_errors, approved or rejected")
+    error_count: int
+    warning_count: int
+    checked_as_of: dt.date
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
+
+
+class SubmissionOut(SubmissionSummary):
+    findings: list[FindingOut]
+
+
+class SubmissionList(BaseModel):
+    submissions: list[SubmissionSummary]
+
+
+def submission_summary(record: Submission) -> SubmissionSummary:
+    assert record.id is not None
+    return SubmissionSummary(
+        id=record.id,
+        party_id=record.party_id,
+        submitted_by=record.submitted_by,
+        submitted_at=_utc(record.submitted_at),
+        filename=record.filename,
+        workbook_sha256=record.workbook_sha256,
+        signed=record.signature is not None,
+        state=record.state,
+        error_count=record.error_count,
+        warning_count=record.warning_count,
+        checked_as_of=record.checked_as_of,
+        decided_by=record.decided_by,
+        decided_at=_utc(record.decided_at) if record.decided_at else None,
+        decision_note=record.decision_note,
+    )
+
+
+def submission_out(record: Submission) -> SubmissionOut:
+    findings = [FindingOut.model_validate(f) for f in json.loads(record.findings_json)]
+    return SubmissionOut(**submission_summary(record).model_dump(), findings=findings)
+
+
+class ConfirmationOut(BaseModel):
+    submission_id: int
+    supplier_party_id: str
+    confirmed_by: str
+    confirmed_at: dt.datetime
+
+
+def confirmation_out(record: SupplierConfirmation) -> ConfirmationOut:
+    return ConfirmationOut(
+        submission_id=record.submission_id,
+        supplier_party_id=record.supplier_party_id,
+        confirmed_by=record.confirmed_by,
+        confirmed_at=_utc(record.confirmed_at),
+    )
+
+
+# --- entries -----------------------------------------------------------------------------------
+
+
+class CertificateNumbers(BaseModel):
+    zigbee: str | None
+    dlms: str | None
+    cpa: str | None
+
+
+class EntryOut(BaseModel):
+    entry_id: str
+    physical_device_type: str
+    manufacturer: str
+    manufacturer_id: str
+    model: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    technical_specification: str
+    gbcs_version: str | None
+    certificates: CertificateNumbers
+    cpa_expiry: dt.date | None
+    manufacturer_image_hash: str | None
+    status: str
+    status_since: dt.date
+    panel_reference: str | None
+
+
+def extract_entry(entry: Entry) -> ExtractEntry:
+    """What an extract publishes of an entry: never the audit-only evidence."""
+    return ExtractEntry(
+        entry_id=format_entry_id(entry.id or 0),
+        physical_device_type=entry.physical_device_type,
+        manufacturer=entry.manufacturer,
+        manufacturer_id=entry.manufacturer_id,
+        model=entry.model,
+        model_id=entry.model_id,
+        hardware_version=entry.hardware_version,
+        firmware_version=entry.firmware_version,
+        technical_specification=entry.technical_specification,
+        gbcs_version=entry.gbcs_version,
+        certificates={scheme.extract_key: getattr(entry, CERTIFICATE_FIELD[scheme]) for scheme in AssuranceScheme},
+        cpa_expiry=entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
+        manufacturer_image_hash=entry.manufacturer_image_hash,
+        status=entry.status,
+        status_since=entry.status_since.isoformat(),
+        panel_reference=entry.panel_reference,
+    )
+
+
+def entry_out(entry: Entry) -> EntryOut:
+    """An entry as the extract publishes it (``extract_entry``), as a view."""
+    return EntryOut.model_validate(extract_entry(entry).to_json())
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    since: dt.date
+    panel_reference: str | None
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class EntryWithHistoryOut(EntryOut):
+    history: list[StatusChangeOut]
+
+
+def status_change_out(change: EntryStatusChange) -> StatusChangeOut:
+    return StatusChangeOut(
+        status=change.status,
+        since=change.since,
+        panel_reference=change.panel_reference,
+        reason=change.reason,
+        recorded_by=change.recorded_by,
+        recorded_at=_utc(change.recorded_at),
+    )
+
+
+def entry_with_history_out(entry: Entry, history: list[EntryStatusChange]) -> EntryWithHistoryOut:
+    return EntryWithHistoryOut(**entry_out(entry).model_dump(), history=[status_change_out(h) for h in history])
+
+
+class PublishedCplOut(BaseModel):
+    """The published CPL as ``/api/v1/cpl.json`` carries it: the latest issued extract's entries."""
+
+    format: Literal["cpl-published"]
+    format_version: int
+    sequence: int
+    issued_at: dt.datetime
+    dcc_loaded: bool
+    dcc_loaded_at: dt.datetime | None
+    entry_count: int
+    entries: list[EntryOut]
+
+
+class ApprovalOut(BaseModel):
+    submission: SubmissionSummary
+    entries: list[EntryOut]
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+
+class CertificateOut(BaseModel):
+    scheme: str
+    number: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_versions: list[str]
+    issued: dt.date
+    expiry: dt.date | None
+    conditional_date: dt.date | None
+    conditions_met: bool
+    renewal_date: dt.date | None
+    revoked: bool
+    revoked_at: dt.datetime | None
+
+
+class CertificateList(BaseModel):
+    certificates: list[CertificateOut]
+
+
+def certificate_out(cert: Certificate) -> CertificateOut:
+    return CertificateOut(
+        scheme=cert.scheme,
+        number=cert.number,
+        manufacturer_id=cert.manufacturer_id,
+        model_id=cert.model_id,
+        hardware_version=cert.hardware_version,
+        firmware_versions=list(cert.firmware_list),
+        issued=cert.issued,
+        expiry=cert.expiry,
+        conditional_date=cert.conditional_date,
+        conditions_met=cert.conditions_met,
+        renewal_date=cert.renewal_date,
+        revoked=cert.revoked_at is not None,
+        revoked_at=_utc(cert.revoked_at) if cert.revoked_at else None,
+    )
+
+
+class ProposalOut(BaseModel):
+    id: int
+    entry_id: str
+    reason: str
+    proposed_status: str
+    proposed_at: dt.datetime
+
+
+class RevocationOut(BaseModel):
+    scheme: str
+    number: str
+    revoked_at: dt.datetime
+    proposals: list[ProposalOut] = Field(description="Removals the Panel must now decide")
+
+
+def proposal_out(proposal: RemovalProposal) -> ProposalOut:
+    assert proposal.id is not None
+    return ProposalOut(
+        id=proposal.id,
+        entry_id=format_entry_id(proposal.entry_id),
+        reason=proposal.reason,
+        proposed_status=proposal.proposed_status,
+        proposed_at=_utc(proposal.proposed_at),
+    )
+
+
+# --- extracts ----------------------------------------------------------------------------------
+
+
+class RemovedEntry(BaseModel):
+    entry_id: str
+    status: str
+    panel_reference: str | None
+
+
+class ChangesOut(BaseModel):
+    added: list[str]
+    removed: list[RemovedEntry]
+    restored: list[str]
+    changed: list[str]
+
+
+def changes_out(changes: ExtractChanges | dict[str, Any]) -> ChangesOut:
+    data = changes.as_dict() if isinstance(changes, ExtractChanges) else changes
+    return ChangesOut.model_validate(data)
+
+
+class DraftOut(BaseModel):
+    id: int
+    sequence: int
+    issued_at: dt.datetime
+    content_sha256: str
+    previous_sha256: str | None
+    prepared_by: str
+    prepared_at: dt.datetime
+    state: str = Field(description="draft, issued or superseded")
+    changes: ChangesOut
+
+
+def draft_out(draft: ExtractDraft) -> DraftOut:
+    assert draft.id is not None
+    return DraftOut(
+        id=draft.id,
+        sequence=draft.sequence,
+        issued_at=_utc(draft.issued_at),
+        content_sha256=draft.content_sha256,
+        previous_sha256=draft.previous_sha256,
+        prepared_by=draft.prepared_by,
+        prepared_at=_utc(draft.prepared_at),
+        state=draft.state,
+        changes=changes_out(json.loads(draft.changes_json)),
+    )
+
+
+class IssuedExtractOut(BaseModel):
+    sequence: int
+    issued_at: dt.datetime
+    content_sha256: str
+    previous_sha256: str | None
+    signer_subject: str
+    prepared_by: str
+    approved_by: str
+    approved_at: dt.datetime
+    dcc_loaded_at: dt.datetime | None
+
+
+class IssuedExtractList(BaseModel):
+    extracts: list[IssuedExtractOut]
+
+
+def issued_out(issued: IssuedExtract) -> IssuedExtractOut:
+    return IssuedExtractOut(
+        sequence=issued.sequence,
+        issued_at=_utc(issued.issued_at),
+        content_sha256=issued.content_sha256,
+        previous_sha256=issued.previous_sha256,
+        signer_subject=issued.signer_subject,
+        prepared_by=issued.prepared_by,
+        approved_by=issued.approved_by,
+        approved_at=_utc(issued.approved_at),
+        dcc_loaded_at=_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at else None,
+    )
+
+
+class ReceiptOut(BaseModel):
+    sequence: int
+    content_sha256: str
+    received_at: dt.datetime
+    applied_at: dt.datetime
+    imported_at: dt.datetime
+    devices_suspended: int
+    devices_restored: int
+
+
+def receipt_out(record: Receipt) -> ReceiptOut:
+    summary = json.loads(record.summary_json)
+    return ReceiptOut(
+        sequence=record.sequence,
+        content_sha256=record.content_sha256,
+        received_at=summary["received_at"],
+        applied_at=_utc(record.applied_at),
+        imported_at=_utc(record.imported_at),
+        devices_suspended=summary["devices_suspended"],
+        devices_restored=summary["devices_restored"],
+    )
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    previous_hash: str
+    event_hash: str
+
+
+class ChainBreakOut(BaseModel):
+    event_id: int
+    reason: str
+
+
+class AuditLogOut(BaseModel):
+    chain_intact: bool = Field(description="Whether every event's hash and link hold, over the whole log")
+    chain_break: ChainBreakOut | None
+    total: int
+    events: list[AuditEventOut]
+
+
+def audit_event_out(event: AuditEvent) -> AuditEventOut:
+    assert event.id is not None
+    return AuditEventOut(
+        id=event.id,
+        at=_utc(event.at),
+        actor=event.actor,
+        action=event.action,
+        subject=event.subject,
+        details=_details(event.details_json),
+        previous_hash=event.previous_hash,
+        event_hash=event.event_hash,
+    )
+
+
+# --- parties, tokens, notices ------------------------------------------------------------------
+
+
+class PartyOut(BaseModel):
+    party_id: str
+    name: str
+    role: str
+    email: str | None
+    users: list[str]
+
+
+def party_out(party: Party, users: list[str]) -> PartyOut:
+    return PartyOut(party_id=party.party_id, name=party.name, role=party.role, email=party.email, users=users)
+
+
+class TokenOut(BaseModel):
+    token_id: int
+    user: str
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def token_out(token: ApiToken) -> TokenOut:
+    assert token.id is not None
+    return TokenOut(
+        token_id=token.id,
+        user=token.user_id,
+        label=token.label,
+        created_at=_utc(token.created_at),
+        revoked_at=_utc(token.revoked_at) if token.revoked_at else None,
+    )
+
+
+class NoticeOut(BaseModel):
+    id: int
+    state: str = Field(description="queued, sending or sent")
+    kind: str
+    subject_ref: str
+    party: str
+    recipient: str
+    subject: str
+    queued_at: dt.datetime
+    sent_at: dt.datetime | None
+    transport: str | None
+    message_id: str
+    attempts: int
+    last_error: str | None
+
+
+def notice_out(notice: SentNotice) -> NoticeOut:
+    assert notice.id is not None
+    return NoticeOut(
+        id=notice.id,
+        state=notice.state,
+        kind=notice.kind,
+        subject_ref=notice.subject_ref,
+        party=notice.party_id,
+        recipient=notice.recipient,
+        subject=notice.subject,
+        queued_at=_utc(notice.queued_at),
+        sent_at=_utc(notice.sent_at) if notice.sent_at else None,
+        transport=notice.transport,
+        message_id=notice.message_id,
+        attempts=notice.attempts,
+        last_error=notice.last_error,
+    )
+
+
+def _details(text: str) -> dict[str, Any]:
+    """An event's details; a log someone edited by hand may hold text that is not a JSON object."""
+    try:
+        details = json.loads(text)
+    except ValueError:
+        return {"unreadable": text}
+    return details if isinstance(details, dict) else {"unreadable": text}
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+

@@ -1,0 +1,1 @@
+"""Submission workbooks as files: `reader` (the safe reader) and `template` (the writers)."""
