@@ -20,8 +20,10 @@ demo: $(STAMP)
 	@scripts/demo.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check cpl signing smi api tests bench
-	$(BIN)/mypy cpl signing smi api
+	$(BIN)/ruff check cpl formats signing smi api tests bench scripts
+	$(BIN)/ruff format --check cpl formats signing smi api tests bench scripts
+	$(BIN)/mypy cpl formats signing smi api
+	$(BIN)/lint-imports --no-cache
 
 test: $(STAMP) system-packages lint
 	$(BIN)/python -m pytest -n 2 tests

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from api.http import ApiError
 from cpl.core.domain import PartyRole
-from cpl.tokens import Principal, authenticate
+from cpl.services.tokens import Principal, authenticate
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -13,8 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.http import error_code, error_response, sentence
-from cpl import publication, tokens
+from cpl import publication
 from cpl.core import errors
+from cpl.services import tokens
 
 #: Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.CplError], int], ...] = (

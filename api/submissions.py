@@ -19,10 +19,10 @@ from api.schemas import MAX_ID, MAX_OFFSET, RejectionIn
 from api.uploads import read_upload, require_multipart, upload_name
 from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
+from cpl.services.tokens import Principal
 from cpl.signatures import check_submission_signature, stored_signature_state
 from cpl.specs_file import load_registry
 from cpl.store import Submission
-from cpl.tokens import Principal
 from cpl.views import (
     ApprovalOut,
     ConfirmationOut,

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from cpl.core.domain import format_entry_id
 from cpl.core.extracts import ExtractChanges
-from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.services.extracts import extract_entry
+from cpl.services.tokens import Principal
 from cpl.store import (
     ApiToken,
     AuditEvent,
@@ -32,9 +33,6 @@ from cpl.store import (
     Submission,
     SupplierConfirmation,
 )
-from cpl.tokens import Principal
-from formats.extract import ExtractEntry
-from formats.vocabulary import AssuranceScheme
 
 # --- who ---------------------------------------------------------------------------------------
 
@@ -161,28 +159,6 @@ class EntryOut(BaseModel):
     status: str
     status_since: dt.date
     panel_reference: str | None
-
-
-def extract_entry(entry: Entry) -> ExtractEntry:
-    """What an extract publishes of an entry: never the audit-only evidence."""
-    return ExtractEntry(
-        entry_id=format_entry_id(entry.id or 0),
-        physical_device_type=entry.physical_device_type,
-        manufacturer=entry.manufacturer,
-        manufacturer_id=entry.manufacturer_id,
-        model=entry.model,
-        model_id=entry.model_id,
-        hardware_version=entry.hardware_version,
-        firmware_version=entry.firmware_version,
-        technical_specification=entry.technical_specification,
-        gbcs_version=entry.gbcs_version,
-        certificates={scheme.extract_key: getattr(entry, CERTIFICATE_FIELD[scheme]) for scheme in AssuranceScheme},
-        cpa_expiry=entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
-        manufacturer_image_hash=entry.manufacturer_image_hash,
-        status=entry.status,
-        status_since=entry.status_since.isoformat(),
-        panel_reference=entry.panel_reference,
-    )
 
 
 def entry_out(entry: Entry) -> EntryOut:

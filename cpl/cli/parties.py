@@ -8,11 +8,10 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
-from cpl import tokens
 from cpl.cli.console import JsonOpt, dumped, emit_json, err, out, refusals, settings
 from cpl.core.domain import PartyRole
 from cpl.services import parties as party_service
-from cpl.services import unit_of_work
+from cpl.services import tokens, unit_of_work
 from cpl.store import Party, User, utcnow
 from cpl.views import party_out, token_out
 

@@ -11,8 +11,8 @@ from collections.abc import Collection, Iterable
 
 from cpl.core import errors
 from cpl.core.domain import PartyRole, SubmissionType
-from formats.vocabulary import REMOVED_STATUSES, EntryStatus
 from cpl.core.submission import EntryRow
+from formats.vocabulary import REMOVED_STATUSES, EntryStatus
 
 #: A Panel decision's minutes reference, e.g. SECP_66_1503 (meeting 66, item 1503).
 PANEL_REFERENCE = re.compile(r"^SECP_\d+(_\d+)+$")

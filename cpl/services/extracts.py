@@ -17,13 +17,13 @@ from sqlmodel import Session, col, select
 
 from cpl import audit, mailer
 from cpl.core import errors
-from cpl.core.domain import PartyRole
+from cpl.core.domain import PartyRole, format_entry_id
 from cpl.core.extracts import ExtractChanges, extract_changes, removed_without_panel_reference
 from cpl.core.lifecycle import next_sequence, require_four_eyes
+from cpl.core.schema import CERTIFICATE_FIELD
 from cpl.services.entries import list_entries
 from cpl.services.parties import acting_user
-from cpl.store import ExtractDraft, IssuedExtract, Receipt
-from cpl.views import extract_entry
+from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
 from formats.extract import (
     Extract,
     ExtractEntry,
@@ -32,12 +32,38 @@ from formats.extract import (
     sha256_hex,
 )
 from formats.receipt import ReceiptFormatError, parse_receipt
-from formats.vocabulary import EntryStatus
+from formats.vocabulary import AssuranceScheme, EntryStatus
 from signing.cms import VerifiedData, sign_data, verify_signed_data
 from signing.errors import SigningError
 from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING, DEV_POLICY_DCC_RECEIPT_SIGNING
 from signing.signers import Signer
 from signing.trust import TrustStore
+
+# --- what an extract publishes ------------------------------------------------------------------
+
+
+def extract_entry(entry: Entry) -> ExtractEntry:
+    """What an extract publishes of an entry: never the audit-only evidence."""
+    return ExtractEntry(
+        entry_id=format_entry_id(entry.id or 0),
+        physical_device_type=entry.physical_device_type,
+        manufacturer=entry.manufacturer,
+        manufacturer_id=entry.manufacturer_id,
+        model=entry.model,
+        model_id=entry.model_id,
+        hardware_version=entry.hardware_version,
+        firmware_version=entry.firmware_version,
+        technical_specification=entry.technical_specification,
+        gbcs_version=entry.gbcs_version,
+        certificates={scheme.extract_key: getattr(entry, CERTIFICATE_FIELD[scheme]) for scheme in AssuranceScheme},
+        cpa_expiry=entry.cpa_expiry.isoformat() if entry.cpa_expiry else None,
+        manufacturer_image_hash=entry.manufacturer_image_hash,
+        status=entry.status,
+        status_since=entry.status_since.isoformat(),
+        panel_reference=entry.panel_reference,
+    )
+
+
 
 # --- the lifecycle ---------------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from sqlmodel import Session, SQLModel
 
 from api.app import create_app
 from api.config import Settings
-from cpl import tokens
 from cpl.config import Settings as CplSettings
 from cpl.core.domain import PartyRole, SubmissionType
 from cpl.core.rules import SignatureState
@@ -36,6 +35,7 @@ from cpl.demo.samples import sample_row, sample_submission
 from cpl.services import extracts as extract_service
 from cpl.services import parties as party_service
 from cpl.services import submissions as submission_service
+from cpl.services import tokens
 from cpl.specs_file import load_registry
 from cpl.store import get_engine
 from cpl.workbook.template import write_submission

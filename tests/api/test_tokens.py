@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from api.app import create_app
-from cpl import tokens
 from cpl.core import errors
 from cpl.core.domain import PartyRole
 from cpl.services import parties as party_service
+from cpl.services import tokens
 from cpl.store import AuditEvent, get_engine
 from tests.api.conftest import ROOT, app_settings
 

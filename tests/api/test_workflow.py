@@ -11,12 +11,12 @@ import openpyxl
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from cpl import tokens
 from cpl.config import Settings as CplSettings
 from cpl.core.domain import PartyRole, SubmissionType
 from cpl.demo.samples import sample_row
 from cpl.services import extracts as extract_service
 from cpl.services import parties as party_service
+from cpl.services import tokens
 from cpl.store import session_scope
 from formats.extract import sha256_hex
 from formats.vocabulary import PhysicalDeviceType

@@ -1,0 +1,1 @@
+"""Demonstration and test data: sample rows and workbooks (`samples`), the demo's files (`workbooks`)."""
