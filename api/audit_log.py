@@ -35,9 +35,7 @@ def router() -> APIRouter:
         "/audit",
         tags=["audit"],
         summary="The hash-chained audit log",
-        description=(
-            "Events oldest first, a page at a time, and whether the whole chain verifies. SECAS users only."
-        ),
+        description=("Events oldest first, a page at a time, and whether the whole chain verifies. SECAS users only."),
         responses=error_responses(401, 403),
     )
     def audit_log(
@@ -50,9 +48,7 @@ def router() -> APIRouter:
             caller(session, credentials, PartyRole.SECAS)
             chain_break = audit.verify_chain(audit.all_events(session))
             total = session.exec(select(func.count()).select_from(AuditEvent)).one()
-            page = session.exec(
-                select(AuditEvent).order_by(col(AuditEvent.id)).offset(offset).limit(limit)
-            ).all()
+            page = session.exec(select(AuditEvent).order_by(col(AuditEvent.id)).offset(offset).limit(limit)).all()
             return AuditLogOut(
                 chain_intact=chain_break is None,
                 chain_break=None

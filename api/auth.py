@@ -45,7 +45,6 @@ def caller(session: Session, credentials: HTTPAuthorizationCredentials | None, *
         raise ApiError(
             403,
             "forbidden",
-            f"Only a {allowed} user may do this; {principal.user_id} acts for {principal.party_id} "
-            f"({principal.role}).",
+            f"Only a {allowed} user may do this; {principal.user_id} acts for {principal.party_id} ({principal.role}).",
         )
     return principal

@@ -18,9 +18,7 @@ from cpl.store import Certificate
 from cpl.views import CertificateList, EntryOut, RevocationOut, certificate_out, entry_out, proposal_out
 from formats.vocabulary import AssuranceScheme, EntryStatus
 
-EntryId = Annotated[
-    str, Path(pattern=r"^(?:[Cc][Pp][Ll]-)?[0-9]{1,9}$", description="The entry id, e.g. CPL-000123")
-]
+EntryId = Annotated[str, Path(pattern=r"^(?:[Cc][Pp][Ll]-)?[0-9]{1,9}$", description="The entry id, e.g. CPL-000123")]
 
 
 def router() -> APIRouter:
@@ -39,7 +37,12 @@ def router() -> APIRouter:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
             entry = entry_service.remove(
-                session, entry_id, EntryStatus(body.status), body.panel_reference, principal.user_id, now(),
+                session,
+                entry_id,
+                EntryStatus(body.status),
+                body.panel_reference,
+                principal.user_id,
+                now(),
                 body.reason,
             )
             return entry_out(entry)

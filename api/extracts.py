@@ -58,9 +58,7 @@ class SigningKit:
                     self._loaded = (load_signer(self.settings.signer_spec), self.settings.extract_trust())
                 except (SigningError, OSError) as problem:
                     reason = str(problem).strip().rstrip(".")
-                    raise ApiError(
-                        503, "signer_unavailable", f"The extract signer cannot be used: {reason}."
-                    ) from None
+                    raise ApiError(503, "signer_unavailable", f"The extract signer cannot be used: {reason}.") from None
             return self._loaded
 
 
@@ -142,8 +140,10 @@ def router(settings: Settings) -> APIRouter:
         description="The DER CMS SignedData exactly as issued. DCC and SECAS users.",
         response_class=Response,
         responses={
-            200: {"content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
-                  "description": "The signed extract"},
+            200: {
+                "content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The signed extract",
+            },
             **error_responses(401, 403, 404),
         },
     )

@@ -46,9 +46,7 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(
-    status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+def error_response(status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status_code, headers=dict(headers or {})
     )

@@ -51,5 +51,3 @@ class RevocationIn(BaseModel):
     scheme: AssuranceScheme
     number: CertificateNumber
     reason: Reason = "revoked by the scheme"
-
-

@@ -239,8 +239,10 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
             "refused extract is a 422 naming the rule, and the CPL in force stays as it was."
         ),
         dependencies=[Depends(require_multipart)],
-        responses={200: {"model": IngestOut, "description": "A harmless repeat"},
-                   **error_responses(400, 413, 415, 422)},
+        responses={
+            200: {"model": IngestOut, "description": "A harmless repeat"},
+            **error_responses(400, 413, 415, 422),
+        },
     )
     def receive_extract(
         extract: Annotated[UploadFile, File(description="The signed CPL extract (.p7m)")],
@@ -281,8 +283,10 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         summary="The signed receipt for an applied extract (.p7m), for the CPL authority",
         response_class=Response,
         responses={
-            200: {"content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
-                  "description": "The DCC's signed receipt"},
+            200: {
+                "content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The DCC's signed receipt",
+            },
             **error_responses(404),
         },
     )

@@ -44,7 +44,9 @@ def visible_submission(session: Session, principal: Principal, submission_id: in
     record = submission_service.get_submission(session, submission_id)
     if principal.role is PartyRole.SECAS or record.party_id == principal.party_id:
         return record
-    if principal.role is PartyRole.SUPPLIER and principal.party_id in submission_service.suppliers_named(session, record):
+    if principal.role is PartyRole.SUPPLIER and principal.party_id in submission_service.suppliers_named(
+        session, record
+    ):
         return record
     raise ApiError(403, "forbidden", f"Submission {submission_id} belongs to another party.")
 

@@ -21,8 +21,11 @@ def main(argv: list[str]) -> int:
             aim = "" if m.aim is None else f"  aim <= {m.aim:.1f}x {'ok' if m.ratio <= m.aim else 'MISSED'}"
             if m.aim is not None and m.ratio > m.aim:
                 failed_aims += 1
-            print(f"   {m.name:<48} {m.seconds:9.3f} s   {m.baseline_name:<40} {m.baseline_seconds:9.3f} s"
-                  f"   ratio {m.ratio:5.2f}x{aim}", flush=True)
+            print(
+                f"   {m.name:<48} {m.seconds:9.3f} s   {m.baseline_name:<40} {m.baseline_seconds:9.3f} s"
+                f"   ratio {m.ratio:5.2f}x{aim}",
+                flush=True,
+            )
     print(f"{failed_aims} aim(s) missed" if failed_aims else "all aims met")
     return 0
 

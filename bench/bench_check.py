@@ -39,5 +39,6 @@ def run() -> list[Measurement]:
     raw, cells = best_of(3, lambda: _raw_read(data))
     ours, result = best_of(3, lambda: check_workbook(data, context))
     assert cells > 0 and not result.has_errors, result.findings[:3]
-    return [Measurement(f"cpl check ({ROWS:,} rows, every rule)", ours,
-                        "raw python-calamine read, same file", raw, aim=2.0)]
+    return [
+        Measurement(f"cpl check ({ROWS:,} rows, every rule)", ours, "raw python-calamine read, same file", raw, aim=2.0)
+    ]

@@ -59,20 +59,43 @@ def _sizes() -> tuple[int, int]:
 def _models() -> list[ModelKey]:
     """2,000 Device Models spread over the seven CPL-controlled types and twenty manufacturers."""
     kinds = sorted(CPL_CONTROLLED_TYPES)
-    return [(kinds[i % len(kinds)].value, f"{0x1000 + (i % 20) * 0x111:04X}", f"{i:04X}", f"{0xA0 + i % 5:04X}",
-             f"{1 + i % 9:04X}") for i in range(MODELS)]
+    return [
+        (
+            kinds[i % len(kinds)].value,
+            f"{0x1000 + (i % 20) * 0x111:04X}",
+            f"{i:04X}",
+            f"{0xA0 + i % 5:04X}",
+            f"{1 + i % 9:04X}",
+        )
+        for i in range(MODELS)
+    ]
 
 
 def _extract(sequence: int, models: Sequence[ModelKey], withdrawn: frozenset[ModelKey]) -> Extract:
-    entries = tuple(ExtractEntry(
-        entry_id=f"CPL-{i:06d}", physical_device_type=k[0], manufacturer=f"Manufacturer {k[1]}",
-        manufacturer_id=k[1], model=f"Model {k[2]}", model_id=k[2], hardware_version=k[3], firmware_version=k[4],
-        technical_specification="SMETS2 v4.2", gbcs_version="v4.2",
-        certificates={"zigbee": f"ZB-{i}", "dlms": None, "cpa": f"CPA-{i}"}, cpa_expiry="2030-01-31",
-        manufacturer_image_hash=None, status="Withdrawn" if k in withdrawn else "Active", status_since="2026-11-01",
-        panel_reference="SECP_99_0101" if k in withdrawn else None) for i, k in enumerate(models))
-    return Extract(sequence=sequence, issued_at=_T0 + dt.timedelta(hours=sequence), previous_sha256=None,
-                   entries=entries)
+    entries = tuple(
+        ExtractEntry(
+            entry_id=f"CPL-{i:06d}",
+            physical_device_type=k[0],
+            manufacturer=f"Manufacturer {k[1]}",
+            manufacturer_id=k[1],
+            model=f"Model {k[2]}",
+            model_id=k[2],
+            hardware_version=k[3],
+            firmware_version=k[4],
+            technical_specification="SMETS2 v4.2",
+            gbcs_version="v4.2",
+            certificates={"zigbee": f"ZB-{i}", "dlms": None, "cpa": f"CPA-{i}"},
+            cpa_expiry="2030-01-31",
+            manufacturer_image_hash=None,
+            status="Withdrawn" if k in withdrawn else "Active",
+            status_since="2026-11-01",
+            panel_reference="SECP_99_0101" if k in withdrawn else None,
+        )
+        for i, k in enumerate(models)
+    )
+    return Extract(
+        sequence=sequence, issued_at=_T0 + dt.timedelta(hours=sequence), previous_sha256=None, entries=entries
+    )
 
 
 def _receipts(directory: Path) -> Any:
@@ -81,16 +104,20 @@ def _receipts(directory: Path) -> Any:
         return None
     from smi.signed import ReceiptSigner
 
-    spec = (f"pem:{keys / 'dcc-receipt-signer.pem'}:{keys / 'dcc-receipt-signer.key.pem'}:"
-            f"{keys / 'issuing-ca.pem'}")
+    spec = f"pem:{keys / 'dcc-receipt-signer.pem'}:{keys / 'dcc-receipt-signer.key.pem'}:{keys / 'issuing-ca.pem'}"
     return ReceiptSigner.from_spec(spec, directory / "receipts")
 
 
 # --- one backend ----------------------------------------------------------------------------
 
 
-def _measure(label: str, url: str, count: int, workdir: Path,
-             raw_insert: Callable[[list[tuple[int, str, int, str, str]], bool], float]) -> list[Measurement]:
+def _measure(
+    label: str,
+    url: str,
+    count: int,
+    workdir: Path,
+    raw_insert: Callable[[list[tuple[int, str, int, str, str]], bool], float],
+) -> list[Measurement]:
     store = Store(engine_for(url))
     store.create()
     inventory = Inventory(store, alerts_path=workdir / "alerts.jsonl", receipts=_receipts(workdir))
@@ -112,17 +139,26 @@ def _measure(label: str, url: str, count: int, workdir: Path,
     withdrawn = _withdrawn_models(store, models, refs, count)
     removed_refs = sorted(refs[k] for k in withdrawn)
     with store.begin() as conn:
-        affected = int(conn.execute(select(func.count()).select_from(devices).where(
-            devices.c.model_ref.in_(removed_refs), devices.c.status.in_(sorted(SUSPENDABLE_STATUSES)))).scalar_one())
+        affected = int(
+            conn.execute(
+                select(func.count())
+                .select_from(devices)
+                .where(devices.c.model_ref.in_(removed_refs), devices.c.status.in_(sorted(SUSPENDABLE_STATUSES)))
+            ).scalar_one()
+        )
     _say(f"{label}: {REMOVED} of {MODELS:,} models withdrawn cover {affected:,} Devices in suspendable statuses")
 
     ids = ",".join(str(r) for r in removed_refs)
     statuses = ",".join(f"'{s.value}'" for s in sorted(SUSPENDABLE_STATUSES))
-    raw_suspend_sql = (f"UPDATE devices SET status_before_suspension = status, status = 'Suspended' "
-                       f"WHERE model_ref IN ({ids}) AND status IN ({statuses})")
-    raw_restore_sql = (f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL "
-                       f"WHERE model_ref IN ({ids}) AND status = 'Suspended' "
-                       f"AND status_before_suspension IS NOT NULL")
+    raw_suspend_sql = (
+        f"UPDATE devices SET status_before_suspension = status, status = 'Suspended' "
+        f"WHERE model_ref IN ({ids}) AND status IN ({statuses})"
+    )
+    raw_restore_sql = (
+        f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL "
+        f"WHERE model_ref IN ({ids}) AND status = 'Suspended' "
+        f"AND status_before_suspension IS NOT NULL"
+    )
 
     def raw(sql: str) -> tuple[float, int]:
         begin = time.perf_counter()
@@ -142,8 +178,10 @@ def _measure(label: str, url: str, count: int, workdir: Path,
                     times[name].append(seconds)
                     _say(f"{label}: {name} {seconds:.2f} s")
                 continue
-            for name, extract in (("suspend", _extract(sequence, models, withdrawn)),
-                                  ("restore", _extract(sequence + 1, models, frozenset()))):
+            for name, extract in (
+                ("suspend", _extract(sequence, models, withdrawn)),
+                ("restore", _extract(sequence + 1, models, frozenset())),
+            ):
                 begin = time.perf_counter()
                 result = inventory.receive(extract.content(), received_at=_T0 + dt.timedelta(hours=extract.sequence))
                 seconds = time.perf_counter() - begin
@@ -156,23 +194,47 @@ def _measure(label: str, url: str, count: int, workdir: Path,
     store.dispose()
     where = f"{label} {count:,} Devices"
     return [
-        Measurement(f"{where}: apply withdrawal of {REMOVED}/{MODELS} models ({affected:,} suspended)",
-                    min(times["suspend"]), "raw single UPDATE of the same rows", min(times["raw suspend"]), 1.5),
-        Measurement(f"{where}: apply reinstatement ({affected:,} restored)", min(times["restore"]),
-                    "raw single UPDATE of the same rows", min(times["raw restore"]), 1.5),
-        Measurement(f"{where}: seed ({count / seeded:,.0f} Devices/s)", seeded,
-                    f"raw executemany, indexed table ({count / raw_indexed:,.0f}/s)", raw_indexed),
-        Measurement(f"{where}: seed ({count / seeded:,.0f} Devices/s)", seeded,
-                    f"raw executemany, bare table ({count / raw_bare:,.0f}/s)", raw_bare),
+        Measurement(
+            f"{where}: apply withdrawal of {REMOVED}/{MODELS} models ({affected:,} suspended)",
+            min(times["suspend"]),
+            "raw single UPDATE of the same rows",
+            min(times["raw suspend"]),
+            1.5,
+        ),
+        Measurement(
+            f"{where}: apply reinstatement ({affected:,} restored)",
+            min(times["restore"]),
+            "raw single UPDATE of the same rows",
+            min(times["raw restore"]),
+            1.5,
+        ),
+        Measurement(
+            f"{where}: seed ({count / seeded:,.0f} Devices/s)",
+            seeded,
+            f"raw executemany, indexed table ({count / raw_indexed:,.0f}/s)",
+            raw_indexed,
+        ),
+        Measurement(
+            f"{where}: seed ({count / seeded:,.0f} Devices/s)",
+            seeded,
+            f"raw executemany, bare table ({count / raw_bare:,.0f}/s)",
+            raw_bare,
+        ),
     ]
 
 
-def _withdrawn_models(store: Store, models: Sequence[ModelKey], refs: dict[ModelKey, int],
-                      count: int) -> frozenset[ModelKey]:
+def _withdrawn_models(
+    store: Store, models: Sequence[ModelKey], refs: dict[ModelKey, int], count: int
+) -> frozenset[ModelKey]:
     """50 models covering about 2.5% of the Devices in suspendable statuses (250,000 of 10,000,000)."""
     with store.begin() as conn:
-        per_ref: dict[int, int] = dict(conn.execute(select(devices.c.model_ref, func.count()).where(
-            devices.c.status.in_(sorted(SUSPENDABLE_STATUSES))).group_by(devices.c.model_ref)).all())
+        per_ref: dict[int, int] = dict(
+            conn.execute(
+                select(devices.c.model_ref, func.count())
+                .where(devices.c.status.in_(sorted(SUSPENDABLE_STATUSES)))
+                .group_by(devices.c.model_ref)
+            ).all()
+        )
     candidates = list(models)
     random.Random(SEED).shuffle(candidates)
     remaining = TARGET_SHARE * count
@@ -189,15 +251,20 @@ def _withdrawn_models(store: Store, models: Sequence[ModelKey], refs: dict[Model
 def _all_model_refs(store: Store) -> dict[ModelKey, int]:
     m = device_models.c
     with store.begin() as conn:
-        rows = conn.execute(select(m.id, m.physical_device_type, m.manufacturer_id, m.model_id, m.hardware_version,
-                                   m.firmware_version)).all()
+        rows = conn.execute(
+            select(m.id, m.physical_device_type, m.manufacturer_id, m.model_id, m.hardware_version, m.firmware_version)
+        ).all()
     return {(r[1], r[2], r[3], r[4], r[5]): int(r[0]) for r in rows}
 
 
-_RAW_DDL = ("CREATE TABLE devices (id INTEGER PRIMARY KEY, device_id VARCHAR(16) NOT NULL, model_ref INTEGER NOT NULL, "
-            "status VARCHAR(32) NOT NULL, status_since VARCHAR(20) NOT NULL, status_before_suspension VARCHAR(32))")
-_RAW_INDEXES = ("CREATE UNIQUE INDEX ux_devices_device_id ON devices (device_id)",
-                "CREATE INDEX ix_devices_model_status ON devices (model_ref, status)")
+_RAW_DDL = (
+    "CREATE TABLE devices (id INTEGER PRIMARY KEY, device_id VARCHAR(16) NOT NULL, model_ref INTEGER NOT NULL, "
+    "status VARCHAR(32) NOT NULL, status_since VARCHAR(20) NOT NULL, status_before_suspension VARCHAR(32))"
+)
+_RAW_INDEXES = (
+    "CREATE UNIQUE INDEX ux_devices_device_id ON devices (device_id)",
+    "CREATE INDEX ix_devices_model_status ON devices (model_ref, status)",
+)
 
 
 # --- SQLite ---------------------------------------------------------------------------------
@@ -215,8 +282,10 @@ def _sqlite(count: int, workdir: Path) -> list[Measurement]:
         start = time.perf_counter()
         conn.execute("BEGIN")
         for i in range(0, len(rows), 100_000):
-            conn.executemany("INSERT INTO devices (id, device_id, model_ref, status, status_since) "
-                             "VALUES (?, ?, ?, ?, ?)", rows[i:i + 100_000])
+            conn.executemany(
+                "INSERT INTO devices (id, device_id, model_ref, status, status_since) VALUES (?, ?, ?, ?, ?)",
+                rows[i : i + 100_000],
+            )
         conn.execute("COMMIT")
         seconds = time.perf_counter() - start
         conn.close()
@@ -257,8 +326,7 @@ def _postgresql(count: int, workdir: Path) -> list[Measurement]:
         def raw_insert(rows: list[tuple[int, str, int, str, str]], indexed: bool) -> float:
             name = f"raw_{'indexed' if indexed else 'bare'}"
             server.create_database(name)
-            with psycopg.connect(host=str(server.socket_dir), port=server.port, user=server.user,
-                                 dbname=name) as conn:
+            with psycopg.connect(host=str(server.socket_dir), port=server.port, user=server.user, dbname=name) as conn:
                 conn.execute(_RAW_DDL)
                 for ddl in _RAW_INDEXES if indexed else ():
                     conn.execute(ddl)
@@ -266,8 +334,11 @@ def _postgresql(count: int, workdir: Path) -> list[Measurement]:
                 start = time.perf_counter()
                 with conn.cursor() as cursor:
                     for i in range(0, len(rows), 100_000):
-                        cursor.executemany("INSERT INTO devices (id, device_id, model_ref, status, status_since) "
-                                           "VALUES (%s, %s, %s, %s, %s)", rows[i:i + 100_000])
+                        cursor.executemany(
+                            "INSERT INTO devices (id, device_id, model_ref, status, status_since) "
+                            "VALUES (%s, %s, %s, %s, %s)",
+                            rows[i : i + 100_000],
+                        )
                 conn.commit()
                 seconds = time.perf_counter() - start
             server.drop_database(name)

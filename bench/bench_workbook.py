@@ -44,5 +44,4 @@ def run() -> list[Measurement]:
         seconds, our_cells = best_of(1, lambda: _safe_read(data))
         ours = min(ours, seconds)
     assert our_cells > 0 and raw_cells > 0
-    return [Measurement(f"read_workbook (safe read, {ROWS:,} rows)", ours,
-                        "raw python-calamine read, same file", raw)]
+    return [Measurement(f"read_workbook (safe read, {ROWS:,} rows)", ours, "raw python-calamine read, same file", raw)]

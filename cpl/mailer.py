@@ -55,6 +55,7 @@ SMTP_TIMEOUT_SECONDS = 30.0
 #: A notice claimed for sending this long ago by a deliverer that never finished is retried.
 STALE_CLAIM = dt.timedelta(minutes=10)
 
+
 class NoticeState:
     QUEUED = "queued"
     SENDING = "sending"

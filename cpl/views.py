@@ -504,4 +504,3 @@ def _details(text: str) -> dict[str, Any]:
 def _utc(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; everything is stored in UTC."""
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-

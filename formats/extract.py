@@ -41,8 +41,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _refuse_floats(value: Any) -> None:
@@ -102,8 +101,13 @@ class ExtractEntry:
     @property
     def model_key(self) -> tuple[str, str, str, str, str]:
         """What a Device is matched on: type, manufacturer id, model id, hardware and firmware."""
-        return (self.physical_device_type, self.manufacturer_id, self.model_id, self.hardware_version,
-                self.firmware_version)
+        return (
+            self.physical_device_type,
+            self.manufacturer_id,
+            self.model_id,
+            self.hardware_version,
+            self.firmware_version,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,9 +183,21 @@ def _entry(item: Any, index: int) -> ExtractEntry:
     status = _require(item, "status", str, where)
     if status not in EXTRACT_STATUSES:
         raise ExtractFormatError(f"{where} has unknown status {status!r}")
-    text = {key: _require(item, key, str, where) for key in (
-        "entry_id", "physical_device_type", "manufacturer", "manufacturer_id", "model", "model_id",
-        "hardware_version", "firmware_version", "technical_specification", "status_since")}
+    text = {
+        key: _require(item, key, str, where)
+        for key in (
+            "entry_id",
+            "physical_device_type",
+            "manufacturer",
+            "manufacturer_id",
+            "model",
+            "model_id",
+            "hardware_version",
+            "firmware_version",
+            "technical_specification",
+            "status_since",
+        )
+    }
     return ExtractEntry(
         **text,
         gbcs_version=_optional_str(item, "gbcs_version", where),

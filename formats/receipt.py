@@ -69,12 +69,24 @@ class Receipt:
         return canonical_json(self.to_json())
 
 
-def build_receipt(*, sequence: int, extract_sha256: str, received_at: dt.datetime, applied_at: dt.datetime,
-                  devices_suspended: int, devices_restored: int) -> bytes:
+def build_receipt(
+    *,
+    sequence: int,
+    extract_sha256: str,
+    received_at: dt.datetime,
+    applied_at: dt.datetime,
+    devices_suspended: int,
+    devices_restored: int,
+) -> bytes:
     """The receipt content for an applied extract (validated, canonical)."""
-    return Receipt(sequence=sequence, extract_sha256=extract_sha256, received_at=received_at,
-                   applied_at=applied_at, devices_suspended=devices_suspended,
-                   devices_restored=devices_restored).content()
+    return Receipt(
+        sequence=sequence,
+        extract_sha256=extract_sha256,
+        received_at=received_at,
+        applied_at=applied_at,
+        devices_suspended=devices_suspended,
+        devices_restored=devices_restored,
+    ).content()
 
 
 def _integer(data: dict[str, Any], key: str) -> int:

@@ -108,8 +108,9 @@ class VerifiedData:
 # --- signing ---------------------------------------------------------------------------------
 
 
-def sign_data(content: bytes, signer: Signer, *, detached: bool = False,
-              signing_time: dt.datetime | None = None) -> bytes:
+def sign_data(
+    content: bytes, signer: Signer, *, detached: bool = False, signing_time: dt.datetime | None = None
+) -> bytes:
     """A DER ContentInfo / SignedData over ``content`` by ``signer``.
 
     eContentType id-data, digest SHA-256, signature ecdsa-with-SHA256 over the signed attributes
@@ -121,51 +122,64 @@ def sign_data(content: bytes, signer: Signer, *, detached: bool = False,
     public_key = certificate.public_key()
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not is_p256_key(public_key):
         raise UnsupportedSignerKeyError(
-            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed.")
+            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed."
+        )
     moment = dt.datetime.now(dt.UTC) if signing_time is None else signing_time
     if moment.tzinfo is None:
         raise ValueError("signing_time must be timezone-aware")
     moment = moment.astimezone(dt.UTC).replace(microsecond=0)
 
-    signed_attributes = asn1_cms.CMSAttributes([
-        asn1_cms.CMSAttribute({"type": _CONTENT_TYPE, "values": [_DATA]}),
-        asn1_cms.CMSAttribute({"type": _MESSAGE_DIGEST, "values": [hashlib.sha256(content).digest()]}),
-        asn1_cms.CMSAttribute({"type": _SIGNING_TIME, "values": [_cms_time(moment)]}),
-    ])
+    signed_attributes = asn1_cms.CMSAttributes(
+        [
+            asn1_cms.CMSAttribute({"type": _CONTENT_TYPE, "values": [_DATA]}),
+            asn1_cms.CMSAttribute({"type": _MESSAGE_DIGEST, "values": [hashlib.sha256(content).digest()]}),
+            asn1_cms.CMSAttribute({"type": _SIGNING_TIME, "values": [_cms_time(moment)]}),
+        ]
+    )
     to_be_signed = signed_attributes.dump()  # the SET OF, DER-sorted by asn1crypto
     signature = signer.sign(to_be_signed)
     try:  # never emit a file that does not verify (a token holding the wrong key, say)
         public_key.verify(signature, to_be_signed, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise SigningOperationError(
-            "the signer produced a signature that its own certificate does not verify.") from None
+            "the signer produced a signature that its own certificate does not verify."
+        ) from None
 
     signer_certificate = _asn1_certificate(certificate)
-    signer_info = asn1_cms.SignerInfo({
-        "version": "v1",
-        "sid": asn1_cms.SignerIdentifier({
-            "issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber({
-                "issuer": signer_certificate.issuer,
-                "serial_number": signer_certificate.serial_number,
-            }),
-        }),
-        "digest_algorithm": algos.DigestAlgorithm({"algorithm": _DIGEST}),
-        "signed_attrs": signed_attributes,
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": _SIGNATURE}),
-        "signature": signature,
-    })
+    signer_info = asn1_cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": asn1_cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
+                        {
+                            "issuer": signer_certificate.issuer,
+                            "serial_number": signer_certificate.serial_number,
+                        }
+                    ),
+                }
+            ),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": _DIGEST}),
+            "signed_attrs": signed_attributes,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": _SIGNATURE}),
+            "signature": signature,
+        }
+    )
     # SignedData version 1 (RFC 5652 5.1): issuerAndSerialNumber, id-data, no other certificate
     # types. asn1crypto reads a version 1 encapContentInfo with the (identically encoded)
     # PKCS#7 ContentInfo structure, so that is what it is built with.
     encapsulated = asn1_cms.ContentInfo(
-        {"content_type": _DATA} if detached else {"content_type": _DATA, "content": core.OctetString(content)})
-    signed_data = asn1_cms.SignedData({
-        "version": "v1",
-        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": _DIGEST})],
-        "encap_content_info": encapsulated,
-        "certificates": [signer_certificate, *(_asn1_certificate(c) for c in signer.chain)],
-        "signer_infos": [signer_info],
-    })
+        {"content_type": _DATA} if detached else {"content_type": _DATA, "content": core.OctetString(content)}
+    )
+    signed_data = asn1_cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": _DIGEST})],
+            "encap_content_info": encapsulated,
+            "certificates": [signer_certificate, *(_asn1_certificate(c) for c in signer.chain)],
+            "signer_infos": [signer_info],
+        }
+    )
     return bytes(asn1_cms.ContentInfo({"content_type": _SIGNED_DATA, "content": signed_data}).dump())
 
 
@@ -181,9 +195,14 @@ def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
 # --- verifying -------------------------------------------------------------------------------
 
 
-def verify_signed_data(der: bytes, trust: TrustStore, *, detached_content: bytes | None = None,
-                       required_policy: str | None = None,
-                       now: dt.datetime | None = None) -> VerifiedData:
+def verify_signed_data(
+    der: bytes,
+    trust: TrustStore,
+    *,
+    detached_content: bytes | None = None,
+    required_policy: str | None = None,
+    now: dt.datetime | None = None,
+) -> VerifiedData:
     """Verify a DER CMS SignedData strictly, or raise the `VerificationError` naming the rule.
 
     ``detached_content`` is the content of a detached signature (and must be None for an
@@ -197,8 +216,7 @@ def verify_signed_data(der: bytes, trust: TrustStore, *, detached_content: bytes
     parsed = _parse(bytes(der))
 
     if parsed.content is not None and detached_content is not None:
-        raise ExtraContentError(
-            "the file encapsulates its content, so no separate content may be given to verify it.")
+        raise ExtraContentError("the file encapsulates its content, so no separate content may be given to verify it.")
     if parsed.content is None and detached_content is None:
         raise MissingContentError("the file is a detached signature and its content was not given.")
     content = parsed.content if parsed.content is not None else bytes(detached_content or b"")
@@ -213,20 +231,22 @@ def verify_signed_data(der: bytes, trust: TrustStore, *, detached_content: bytes
         public_key.verify(signer.signature, signed_attributes_der, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise BadSignatureError(
-            "the signature does not verify over the signed attributes with the signer's key.") from None
+            "the signature does not verify over the signed attributes with the signer's key."
+        ) from None
 
     if now is not None and signing_time > now + SIGNING_TIME_SKEW:
         raise SigningTimeInFutureError(
-            f"the signing-time {signing_time.isoformat()} is later than the verifier's clock "
-            f"{now.isoformat()} allows.")
+            f"the signing-time {signing_time.isoformat()} is later than the verifier's clock {now.isoformat()} allows."
+        )
     _check_signer_valid_at(signer_certificate, signing_time)
     intermediates = [c for c in parsed.certificates if c != signer_certificate]
     path = _build_chain(signer_certificate, intermediates, trust, signing_time)
     _check_key_usage(signer_certificate)
     if required_policy is not None:
         _check_policy(signer_certificate, path, required_policy)
-    return VerifiedData(content=content, signer_certificate=signer_certificate, chain=tuple(path),
-                        signing_time=signing_time)
+    return VerifiedData(
+        content=content, signer_certificate=signer_certificate, chain=tuple(path), signing_time=signing_time
+    )
 
 
 @dataclass(frozen=True)
@@ -273,12 +293,13 @@ def _parse(der: bytes) -> _ParsedSignedData:
     except Exception:  # any parser failure here means "not CMS", or CMS cut short
         if _SIGNED_DATA_OID_DER in der[:_OID_SEARCH_WINDOW]:
             raise MalformedCmsError(
-                "the file starts as a CMS SignedData but its structure is cut short or broken.") from None
+                "the file starts as a CMS SignedData but its structure is cut short or broken."
+            ) from None
         raise NotCmsError("the data is not a CMS ContentInfo.") from None
     if consumed != len(der):
         raise UnsignedContentError(
-            f"the file carries {len(der) - consumed} bytes after the signed structure that no "
-            "signature covers.")
+            f"the file carries {len(der) - consumed} bytes after the signed structure that no signature covers."
+        )
     if content_type != _SIGNED_DATA:
         raise UnexpectedContentTypeError(f"the CMS content is {content_type}, not SignedData.")
 
@@ -289,7 +310,8 @@ def _parse(der: bytes) -> _ParsedSignedData:
         version = signed_data["version"].native
         digest_algorithms = tuple(
             (algorithm["algorithm"].native, algorithm["parameters"].native is None)
-            for algorithm in signed_data["digest_algorithms"])
+            for algorithm in signed_data["digest_algorithms"]
+        )
         encapsulated = signed_data["encap_content_info"]
         econtent_type = encapsulated["content_type"].native
     if econtent_type != _DATA:
@@ -312,8 +334,7 @@ def _parse(der: bytes) -> _ParsedSignedData:
     if not signer_infos:
         raise NoSignerError("the SignedData carries no signer.")
     if len(signer_infos) > 1:
-        raise MultipleSignersError(
-            f"the SignedData carries {len(signer_infos)} signers; exactly one is allowed.")
+        raise MultipleSignersError(f"the SignedData carries {len(signer_infos)} signers; exactly one is allowed.")
     with _reading("SignerInfo"):
         signer = _read_signer_info(signer_infos[0])
     # RFC 5652 5.1 and 5.3: SignerInfo version 1 names its signer by issuer and serial number,
@@ -324,15 +345,17 @@ def _parse(der: bytes) -> _ParsedSignedData:
         raise MalformedCmsError(f"the SignedData version {version} is not the one RFC 5652 requires.")
     with _reading("certificate set"):
         choices = signed_data["certificates"]
-        certificate_ders = [] if isinstance(choices, core.Void) else [
-            choice.chosen.dump() for choice in choices if choice.name == "certificate"]
+        certificate_ders = (
+            []
+            if isinstance(choices, core.Void)
+            else [choice.chosen.dump() for choice in choices if choice.name == "certificate"]
+        )
     certificates = []
     for certificate_der in certificate_ders:
         try:
             certificates.append(x509.load_der_x509_certificate(certificate_der))
         except (ValueError, x509.InvalidVersion):
-            raise MalformedCmsError("a certificate in the file is not a well-formed X.509 certificate.") \
-                from None
+            raise MalformedCmsError("a certificate in the file is not a well-formed X.509 certificate.") from None
     return _ParsedSignedData(digest_algorithms, content, tuple(certificates), signer)
 
 
@@ -341,7 +364,7 @@ def _count_elements(encoded: bytes | None) -> int:
     count, rest = 0, encoded or b""
     while rest:
         _, _, _, header, body, trailer = asn1_parser.parse(rest)
-        rest = rest[len(header) + len(body) + len(trailer):]
+        rest = rest[len(header) + len(body) + len(trailer) :]
         count += 1
     return count
 
@@ -360,8 +383,7 @@ def _read_signer_info(signer_info: asn1_cms.SignerInfo) -> _SignerInfo:
     if not isinstance(signed_attributes, core.Void):
         # RFC 5652 5.4: the signature covers the attributes encoded as a SET OF, not as [0].
         signed_der = bytes(signed_attributes.untag().dump())
-        attributes = tuple((attribute["type"].native, tuple(attribute["values"]))
-                           for attribute in signed_attributes)
+        attributes = tuple((attribute["type"].native, tuple(attribute["values"])) for attribute in signed_attributes)
     return _SignerInfo(
         version=signer_info["version"].native,
         issuer_der=issuer_der,
@@ -380,14 +402,15 @@ def _read_signer_info(signer_info: asn1_cms.SignerInfo) -> _SignerInfo:
 def _check_algorithms(digest_algorithms: Sequence[tuple[str, bool]], signer: _SignerInfo) -> None:
     for name, parameters_absent in digest_algorithms:
         if name != _DIGEST or not parameters_absent:
-            raise UnsupportedAlgorithmError(
-                f"the SignedData lists digest algorithm {name}; only SHA-256 is allowed.")
+            raise UnsupportedAlgorithmError(f"the SignedData lists digest algorithm {name}; only SHA-256 is allowed.")
     if signer.digest_algorithm != _DIGEST or not signer.digest_parameters_absent:
         raise UnsupportedAlgorithmError(
-            f"the signer's digest algorithm is {signer.digest_algorithm}; only SHA-256 is allowed.")
+            f"the signer's digest algorithm is {signer.digest_algorithm}; only SHA-256 is allowed."
+        )
     if signer.signature_algorithm != _SIGNATURE or not signer.signature_parameters_absent:
         raise UnsupportedAlgorithmError(
-            f"the signature algorithm is {signer.signature_algorithm}; only ecdsa-with-SHA256 is allowed.")
+            f"the signature algorithm is {signer.signature_algorithm}; only ecdsa-with-SHA256 is allowed."
+        )
 
 
 def _single_value(signer: _SignerInfo, name: str, label: str) -> Any:
@@ -403,46 +426,52 @@ def _check_signed_attributes(signer: _SignerInfo, content: bytes) -> tuple[dt.da
     """Check content-type and message-digest; return the signing-time and what the signature covers."""
     if signer.signed_attributes_der is None:
         raise MissingSignedAttributeError(
-            "the signer carries no signed attributes; content-type, message-digest and "
-            "signing-time are required.")
+            "the signer carries no signed attributes; content-type, message-digest and signing-time are required."
+        )
     with _reading("signed attributes"):
         content_type = _single_value(signer, _CONTENT_TYPE, "content-type").native
         message_digest = bytes(_single_value(signer, _MESSAGE_DIGEST, "message-digest").native)
         signing_time = _single_value(signer, _SIGNING_TIME, "signing-time").chosen.native
         protections = [values for name, values in signer.attributes if name == _ALGORITHM_PROTECTION]
-        protected = [(p["digest_algorithm"]["algorithm"].native,
-                      p["signature_algorithm"]["algorithm"].native if p["signature_algorithm"].native
-                      else None) for values in protections for p in values]
+        protected = [
+            (
+                p["digest_algorithm"]["algorithm"].native,
+                p["signature_algorithm"]["algorithm"].native if p["signature_algorithm"].native else None,
+            )
+            for values in protections
+            for p in values
+        ]
     if content_type != _DATA:
         raise ContentTypeAttributeMismatchError(
-            f"the content-type signed attribute is {content_type}, but the content is id-data.")
+            f"the content-type signed attribute is {content_type}, but the content is id-data."
+        )
     if not hmac.compare_digest(message_digest, hashlib.sha256(content).digest()):
-        raise MessageDigestMismatchError(
-            "the message-digest signed attribute is not the SHA-256 of the content.")
+        raise MessageDigestMismatchError("the message-digest signed attribute is not the SHA-256 of the content.")
     for digest, signature in protected:  # RFC 6211: when present it must name our algorithms
         if digest != _DIGEST or signature not in (_SIGNATURE, None):
             raise UnsupportedAlgorithmError(
-                "the CMS algorithm protection attribute names an algorithm other than "
-                "SHA-256 and ecdsa-with-SHA256.")
+                "the CMS algorithm protection attribute names an algorithm other than SHA-256 and ecdsa-with-SHA256."
+            )
     if not isinstance(signing_time, dt.datetime) or signing_time.tzinfo is None:
         raise MalformedCmsError("the signing-time signed attribute is not a UTC time.")
     return signing_time.astimezone(dt.UTC), signer.signed_attributes_der
 
 
-def _find_signer_certificate(signer: _SignerInfo,
-                             certificates: Sequence[x509.Certificate]) -> x509.Certificate:
+def _find_signer_certificate(signer: _SignerInfo, certificates: Sequence[x509.Certificate]) -> x509.Certificate:
     matches: list[x509.Certificate] = []
     for certificate in certificates:
         if signer.issuer_der is not None:
-            if (certificate.serial_number == signer.serial_number
-                    and _same_name(certificate.issuer.public_bytes(), signer.issuer_der)):
+            if certificate.serial_number == signer.serial_number and _same_name(
+                certificate.issuer.public_bytes(), signer.issuer_der
+            ):
                 matches.append(certificate)
         elif _subject_key_identifier(certificate) == signer.subject_key_identifier:
             matches.append(certificate)
     distinct = {c.fingerprint(hashes.SHA256()): c for c in matches}
     if not distinct:
         raise SignerCertificateNotFoundError(
-            "the certificate named by the signer identifier is not among the file's certificates.")
+            "the certificate named by the signer identifier is not among the file's certificates."
+        )
     if len(distinct) > 1:
         raise MalformedCmsError("more than one certificate in the file matches the signer identifier.")
     return next(iter(distinct.values()))
@@ -470,10 +499,12 @@ def _load_public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey
         public_key = certificate.public_key()
     except (ValueError, CryptographyUnsupportedAlgorithm):
         raise UnsupportedAlgorithmError(
-            "the signer certificate's key is of an unsupported type; only NIST P-256 is allowed.") from None
+            "the signer certificate's key is of an unsupported type; only NIST P-256 is allowed."
+        ) from None
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not is_p256_key(public_key):
         raise UnsupportedAlgorithmError(
-            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed.")
+            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed."
+        )
     return public_key
 
 
@@ -481,11 +512,13 @@ def _check_signer_valid_at(certificate: x509.Certificate, moment: dt.datetime) -
     if moment < certificate.not_valid_before_utc:
         raise SignerNotValidAtSigningTimeError(
             f"the signer certificate was not yet valid at the signing time {moment.isoformat()} "
-            f"(valid from {certificate.not_valid_before_utc.isoformat()}).")
+            f"(valid from {certificate.not_valid_before_utc.isoformat()})."
+        )
     if moment > certificate.not_valid_after_utc:
         raise SignerNotValidAtSigningTimeError(
             f"the signer certificate had expired at the signing time {moment.isoformat()} "
-            f"(valid until {certificate.not_valid_after_utc.isoformat()}).")
+            f"(valid until {certificate.not_valid_after_utc.isoformat()})."
+        )
 
 
 def _chain_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
@@ -495,38 +528,50 @@ def _chain_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
     are named (KeyUsageError, SignerRoleError) rather than a generic chain failure.
     """
     ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(
-        x509.CertificatePolicies, Criticality.AGNOSTIC, None)
-    ee_policy = (ExtensionPolicy.webpki_defaults_ee()
-                 .may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
-                 .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
-                 .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
-                 .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, None))
+        x509.CertificatePolicies, Criticality.AGNOSTIC, None
+    )
+    ee_policy = (
+        ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, None)
+    )
     return ca_policy, ee_policy
 
 
 _CA_POLICY, _EE_POLICY = _chain_policies()
 
 
-def _build_chain(signer: x509.Certificate, intermediates: list[x509.Certificate], trust: TrustStore,
-                 moment: dt.datetime) -> list[x509.Certificate]:
-    verifier = (PolicyBuilder().store(trust.store).time(moment).max_chain_depth(MAX_CHAIN_DEPTH)
-                .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
-                .build_client_verifier())
+def _build_chain(
+    signer: x509.Certificate, intermediates: list[x509.Certificate], trust: TrustStore, moment: dt.datetime
+) -> list[x509.Certificate]:
+    verifier = (
+        PolicyBuilder()
+        .store(trust.store)
+        .time(moment)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+        .build_client_verifier()
+    )
     try:
         path = verifier.verify(signer, intermediates).chain
     except x509.verification.VerificationError as error:
         raise UntrustedSignerError(
             f"the signer certificate {describe_certificate(signer)} does not chain to a configured "
-            f"trust anchor valid at the signing time ({_reason(error)}).") from None
+            f"trust anchor valid at the signing time ({_reason(error)})."
+        ) from None
     above = list(path[1:])
     for certificate in path[:-1]:  # the anchor is configured, not checked against the profile
         if certificate.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
             raise UnsupportedAlgorithmError(
-                f"certificate {describe_certificate(certificate)} is not signed with ecdsa-with-SHA256.")
+                f"certificate {describe_certificate(certificate)} is not signed with ecdsa-with-SHA256."
+            )
     for certificate in above[:-1]:
         if not is_p256_key(certificate.public_key()):
             raise UnsupportedAlgorithmError(
-                f"CA certificate {describe_certificate(certificate)} does not hold a NIST P-256 key.")
+                f"CA certificate {describe_certificate(certificate)} does not hold a NIST P-256 key."
+            )
     return above
 
 
@@ -539,8 +584,7 @@ def _check_key_usage(certificate: x509.Certificate) -> None:
     try:
         extension = certificate.extensions.get_extension_for_class(x509.KeyUsage)
     except x509.ExtensionNotFound:
-        raise KeyUsageError("the signer certificate has no keyUsage extension; "
-                            "digitalSignature is required.") from None
+        raise KeyUsageError("the signer certificate has no keyUsage extension; digitalSignature is required.") from None
     if not extension.value.digital_signature:
         raise KeyUsageError("the signer certificate's keyUsage does not include digitalSignature.")
     if not extension.critical:
@@ -550,9 +594,7 @@ def _check_key_usage(certificate: x509.Certificate) -> None:
 def _check_policy(signer: x509.Certificate, above: Sequence[x509.Certificate], policy: str) -> None:
     role = DEV_POLICY_PURPOSES.get(policy, f"policy {policy}")
     if policy not in certificate_policies(signer):
-        raise SignerRoleError(
-            f"the signer certificate does not carry the certificate policy for {role}.")
+        raise SignerRoleError(f"the signer certificate does not carry the certificate policy for {role}.")
     for ca in above[:-1]:  # issuing CAs (not the anchor) must be allowed to issue for it
         if not certificate_policies(ca) & {policy, _ANY_POLICY}:
-            raise SignerRoleError(
-                f"the issuing CA {describe_certificate(ca)} is not authorised for {role}.")
+            raise SignerRoleError(f"the issuing CA {describe_certificate(ca)} is not authorised for {role}.")

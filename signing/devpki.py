@@ -104,8 +104,7 @@ def issue_certificate(
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length if is_ca else None),
-                       critical=True)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length if is_ca else None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=digital_signature and not is_ca,
@@ -121,8 +120,7 @@ def issue_certificate(
             critical=True,
         )
         .add_extension(
-            x509.CertificatePolicies(
-                [x509.PolicyInformation(x509.ObjectIdentifier(oid), None) for oid in policies]),
+            x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(oid), None) for oid in policies]),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier(ski), critical=False)
@@ -130,48 +128,90 @@ def issue_certificate(
     if issuer is not None:
         issuer_ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier(key_identifier=issuer_ski.value.digest,
-                                        authority_cert_issuer=None, authority_cert_serial_number=None),
+            x509.AuthorityKeyIdentifier(
+                key_identifier=issuer_ski.value.digest, authority_cert_issuer=None, authority_cert_serial_number=None
+            ),
             critical=False,
         )
     return builder.sign(signing_key, hashes.SHA256())
 
 
-def make_root(name: str, common_name: str, organisation: str, *, now: dt.datetime,
-              key: ec.EllipticCurvePrivateKey | None = None,
-              validity: dt.timedelta = ROOT_VALIDITY) -> Credential:
+def make_root(
+    name: str,
+    common_name: str,
+    organisation: str,
+    *,
+    now: dt.datetime,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    validity: dt.timedelta = ROOT_VALIDITY,
+) -> Credential:
     key = key if key is not None else new_p256_key()
     certificate = issue_certificate(
-        subject=subject_name(common_name, organisation), public_key=key.public_key(), issuer=None,
-        signing_key=key, is_ca=True, policies=ALL_DEV_POLICIES, not_before=now - BACKDATE,
-        not_after=now - BACKDATE + validity, path_length=1)
+        subject=subject_name(common_name, organisation),
+        public_key=key.public_key(),
+        issuer=None,
+        signing_key=key,
+        is_ca=True,
+        policies=ALL_DEV_POLICIES,
+        not_before=now - BACKDATE,
+        not_after=now - BACKDATE + validity,
+        path_length=1,
+    )
     return Credential(name, certificate, key)
 
 
-def make_issuing_ca(name: str, common_name: str, organisation: str, issuer: Credential, *,
-                    now: dt.datetime, key: ec.EllipticCurvePrivateKey | None = None,
-                    validity: dt.timedelta = CA_VALIDITY) -> Credential:
+def make_issuing_ca(
+    name: str,
+    common_name: str,
+    organisation: str,
+    issuer: Credential,
+    *,
+    now: dt.datetime,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    validity: dt.timedelta = CA_VALIDITY,
+) -> Credential:
     key = key if key is not None else new_p256_key()
     certificate = issue_certificate(
-        subject=subject_name(common_name, organisation), public_key=key.public_key(), issuer=issuer,
-        signing_key=issuer.private_key, is_ca=True, policies=ALL_DEV_POLICIES,
-        not_before=now - BACKDATE, not_after=now - BACKDATE + validity, path_length=0)
+        subject=subject_name(common_name, organisation),
+        public_key=key.public_key(),
+        issuer=issuer,
+        signing_key=issuer.private_key,
+        is_ca=True,
+        policies=ALL_DEV_POLICIES,
+        not_before=now - BACKDATE,
+        not_after=now - BACKDATE + validity,
+        path_length=0,
+    )
     return Credential(name, certificate, key)
 
 
-def make_end_entity(name: str, party: str, organisation: str, issuer: Credential, *,
-                    policies: Sequence[str], now: dt.datetime,
-                    key: CertificateIssuerPrivateKeyTypes | None = None,
-                    not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
-                    digital_signature: bool = True) -> Credential:
+def make_end_entity(
+    name: str,
+    party: str,
+    organisation: str,
+    issuer: Credential,
+    *,
+    policies: Sequence[str],
+    now: dt.datetime,
+    key: CertificateIssuerPrivateKeyTypes | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+    digital_signature: bool = True,
+) -> Credential:
     """A signer: CN = the party id, O = its organisation, OU = the credential's name."""
     key = key if key is not None else new_p256_key()
     start = not_before if not_before is not None else now - BACKDATE
     certificate = issue_certificate(
-        subject=subject_name(party, organisation, unit=name), public_key=key.public_key(),
-        issuer=issuer, signing_key=issuer.private_key, is_ca=False, policies=policies,
-        not_before=start, not_after=not_after if not_after is not None else start + END_ENTITY_VALIDITY,
-        digital_signature=digital_signature)
+        subject=subject_name(party, organisation, unit=name),
+        public_key=key.public_key(),
+        issuer=issuer,
+        signing_key=issuer.private_key,
+        is_ca=False,
+        policies=policies,
+        not_before=start,
+        not_after=not_after if not_after is not None else start + END_ENTITY_VALIDITY,
+        digital_signature=digital_signature,
+    )
     return Credential(name, certificate, key)
 
 
@@ -199,18 +239,54 @@ DEV_ISSUING_CAS: Final = (
     ("issuing-ca-2", "CPL Development Issuing CA 2", "root-ca-2", "issues the signer under root-ca-2"),
 )
 DEV_SIGNERS: Final = (
-    DevSigner("secas-signer-1", "secas", "SECAS", DEV_POLICY_CPL_EXTRACT_SIGNING, "issuing-ca",
-              "signs CPL extracts (the default signer)"),
-    DevSigner("secas-signer-2", "secas", "SECAS", DEV_POLICY_CPL_EXTRACT_SIGNING, "issuing-ca",
-              "signs CPL extracts (the next key, for key-rotation tests)"),
-    DevSigner("dcc-receipt-signer", "dcc", "DCC", DEV_POLICY_DCC_RECEIPT_SIGNING, "issuing-ca",
-              "signs the DCC's receipts for applied extracts"),
-    DevSigner("manufacturer-acme-meters", "acme-meters", "Acme Meters", DEV_POLICY_SUBMISSION_SIGNING,
-              "issuing-ca", "signs submission workbooks for manufacturer acme-meters"),
-    DevSigner("manufacturer-northwind", "northwind", "Northwind", DEV_POLICY_SUBMISSION_SIGNING,
-              "issuing-ca", "signs submission workbooks for manufacturer northwind"),
-    DevSigner("secas-signer-3-newroot", "secas", "SECAS", DEV_POLICY_CPL_EXTRACT_SIGNING,
-              "issuing-ca-2", "signs CPL extracts under root-ca-2 (root-rollover tests)"),
+    DevSigner(
+        "secas-signer-1",
+        "secas",
+        "SECAS",
+        DEV_POLICY_CPL_EXTRACT_SIGNING,
+        "issuing-ca",
+        "signs CPL extracts (the default signer)",
+    ),
+    DevSigner(
+        "secas-signer-2",
+        "secas",
+        "SECAS",
+        DEV_POLICY_CPL_EXTRACT_SIGNING,
+        "issuing-ca",
+        "signs CPL extracts (the next key, for key-rotation tests)",
+    ),
+    DevSigner(
+        "dcc-receipt-signer",
+        "dcc",
+        "DCC",
+        DEV_POLICY_DCC_RECEIPT_SIGNING,
+        "issuing-ca",
+        "signs the DCC's receipts for applied extracts",
+    ),
+    DevSigner(
+        "manufacturer-acme-meters",
+        "acme-meters",
+        "Acme Meters",
+        DEV_POLICY_SUBMISSION_SIGNING,
+        "issuing-ca",
+        "signs submission workbooks for manufacturer acme-meters",
+    ),
+    DevSigner(
+        "manufacturer-northwind",
+        "northwind",
+        "Northwind",
+        DEV_POLICY_SUBMISSION_SIGNING,
+        "issuing-ca",
+        "signs submission workbooks for manufacturer northwind",
+    ),
+    DevSigner(
+        "secas-signer-3-newroot",
+        "secas",
+        "SECAS",
+        DEV_POLICY_CPL_EXTRACT_SIGNING,
+        "issuing-ca-2",
+        "signs CPL extracts under root-ca-2 (root-rollover tests)",
+    ),
 )
 PKI_ORGANISATION: Final = "CPL Development PKI" + DEV_ORGANISATION_SUFFIX
 
@@ -222,12 +298,16 @@ def generate_dev_pki(now: dt.datetime | None = None) -> dict[str, Credential]:
     for name, common_name, _ in DEV_ROOTS:
         credentials[name] = make_root(name, common_name, PKI_ORGANISATION, now=now)
     for name, common_name, root, _ in DEV_ISSUING_CAS:
-        credentials[name] = make_issuing_ca(name, common_name, PKI_ORGANISATION, credentials[root],
-                                            now=now)
+        credentials[name] = make_issuing_ca(name, common_name, PKI_ORGANISATION, credentials[root], now=now)
     for signer in DEV_SIGNERS:
         credentials[signer.name] = make_end_entity(
-            signer.name, signer.party, signer.organisation + DEV_ORGANISATION_SUFFIX,
-            credentials[signer.issuer], policies=(signer.policy,), now=now)
+            signer.name,
+            signer.party,
+            signer.organisation + DEV_ORGANISATION_SUFFIX,
+            credentials[signer.issuer],
+            policies=(signer.policy,),
+            now=now,
+        )
     return credentials
 
 
@@ -235,11 +315,10 @@ def certificate_pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def private_key_pem(key: CertificateIssuerPrivateKeyTypes,
-                    passphrase: bytes | None = None) -> bytes:
+def private_key_pem(key: CertificateIssuerPrivateKeyTypes, passphrase: bytes | None = None) -> bytes:
     encryption: serialization.KeySerializationEncryption = (
-        serialization.NoEncryption() if passphrase is None
-        else serialization.BestAvailableEncryption(passphrase))
+        serialization.NoEncryption() if passphrase is None else serialization.BestAvailableEncryption(passphrase)
+    )
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
@@ -254,47 +333,54 @@ def write_credential(credential: Credential, directory: Path) -> tuple[Path, Pat
 
 def readme_text() -> str:
     rows = [f"| `{name}.pem`, `{name}.key.pem` | root CA: {purpose} |" for name, _, purpose in DEV_ROOTS]
-    rows += [f"| `{name}.pem`, `{name}.key.pem` | issuing CA under `{root}`: {purpose} |"
-             for name, _, root, purpose in DEV_ISSUING_CAS]
-    rows += [f"| `{s.name}.pem`, `{s.name}.key.pem` | party `{s.party}`, issued by `{s.issuer}`, "
-             f"policy {DEV_POLICY_PURPOSES[s.policy]}: {s.purpose} |" for s in DEV_SIGNERS]
+    rows += [
+        f"| `{name}.pem`, `{name}.key.pem` | issuing CA under `{root}`: {purpose} |"
+        for name, _, root, purpose in DEV_ISSUING_CAS
+    ]
+    rows += [
+        f"| `{s.name}.pem`, `{s.name}.key.pem` | party `{s.party}`, issued by `{s.issuer}`, "
+        f"policy {DEV_POLICY_PURPOSES[s.policy]}: {s.purpose} |"
+        for s in DEV_SIGNERS
+    ]
     policies = [f"| `{oid}` | {purpose} |" for oid, purpose in DEV_POLICY_PURPOSES.items()]
-    return "\n".join([
-        "# DEVELOPMENT-ONLY CREDENTIALS — NEVER USE IN PRODUCTION",
-        "",
-        "**Every private key in this folder is public: it is committed to the repository, unencrypted.**",
-        "These credentials exist so that the demo and the tests run with no configuration. Nothing",
-        "signed with them proves anything. A real deployment uses IKI credentials issued to SECAS,",
-        "held in an HSM (`pkcs11:` signer specs, see `signing/signers.py`), and real trust anchors.",
-        "",
-        "Generated by `python -m signing.devpki keys-dev` (or `make keys-dev`), which replaces every",
-        "key and certificate here; the file names stay the same. Certificates are valid for 10 years",
-        "(end entities), 15 (issuing CAs) and 20 (roots) from the day they were generated.",
-        "",
-        "Profile (GBCS / IKI style, DOMAIN.md rule 7): NIST P-256 keys, ecdsa-with-SHA256, X.509 v3;",
-        "keyUsage critical (digitalSignature for signers, keyCertSign + cRLSign for CAs);",
-        "basicConstraints critical; certificatePolicies critical; 8-octet subject and authority key",
-        "identifiers (RFC 5280 section 4.2.1.2 method 2). Signers' subject: CN = the party id,",
-        "O = the organisation, OU = the credential's name.",
-        "",
-        "| files | purpose |",
-        "|---|---|",
-        *rows,
-        "",
-        "Development certificate policies (UUID arc 2.25, constants in `signing/profile.py`; CAs carry",
-        "all three, each signer only its own):",
-        "",
-        "| policy OID | meaning |",
-        "|---|---|",
-        *policies,
-        "",
-        "Signer specs for `signing.signers.load_signer`, e.g. the default extract signer:",
-        "`pem:keys-dev/secas-signer-1.pem:keys-dev/secas-signer-1.key.pem:keys-dev/issuing-ca.pem`.",
-        "Verifiers trust `keys-dev/root-ca.pem` by default.",
-        "",
-        "Key rotation and root rollover: see `signing/ROTATION.md`.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# DEVELOPMENT-ONLY CREDENTIALS — NEVER USE IN PRODUCTION",
+            "",
+            "**Every private key in this folder is public: it is committed to the repository, unencrypted.**",
+            "These credentials exist so that the demo and the tests run with no configuration. Nothing",
+            "signed with them proves anything. A real deployment uses IKI credentials issued to SECAS,",
+            "held in an HSM (`pkcs11:` signer specs, see `signing/signers.py`), and real trust anchors.",
+            "",
+            "Generated by `python -m signing.devpki keys-dev` (or `make keys-dev`), which replaces every",
+            "key and certificate here; the file names stay the same. Certificates are valid for 10 years",
+            "(end entities), 15 (issuing CAs) and 20 (roots) from the day they were generated.",
+            "",
+            "Profile (GBCS / IKI style, DOMAIN.md rule 7): NIST P-256 keys, ecdsa-with-SHA256, X.509 v3;",
+            "keyUsage critical (digitalSignature for signers, keyCertSign + cRLSign for CAs);",
+            "basicConstraints critical; certificatePolicies critical; 8-octet subject and authority key",
+            "identifiers (RFC 5280 section 4.2.1.2 method 2). Signers' subject: CN = the party id,",
+            "O = the organisation, OU = the credential's name.",
+            "",
+            "| files | purpose |",
+            "|---|---|",
+            *rows,
+            "",
+            "Development certificate policies (UUID arc 2.25, constants in `signing/profile.py`; CAs carry",
+            "all three, each signer only its own):",
+            "",
+            "| policy OID | meaning |",
+            "|---|---|",
+            *policies,
+            "",
+            "Signer specs for `signing.signers.load_signer`, e.g. the default extract signer:",
+            "`pem:keys-dev/secas-signer-1.pem:keys-dev/secas-signer-1.key.pem:keys-dev/issuing-ca.pem`.",
+            "Verifiers trust `keys-dev/root-ca.pem` by default.",
+            "",
+            "Key rotation and root rollover: see `signing/ROTATION.md`.",
+            "",
+        ]
+    )
 
 
 def write_dev_pki(directory: Path, now: dt.datetime | None = None) -> list[Path]:

@@ -44,7 +44,8 @@ PASSPHRASE_ENV: Final = "CPL_SIGNER_PASSPHRASE"
 PKCS11_PIN_ENV: Final = "CPL_PKCS11_PIN"
 #: DEVELOPMENT ONLY: the default CPL extract signer, relative to the working directory.
 DEV_EXTRACT_SIGNER_SPEC: Final = (
-    "pem:keys-dev/secas-signer-1.pem:keys-dev/secas-signer-1.key.pem:keys-dev/issuing-ca.pem")
+    "pem:keys-dev/secas-signer-1.pem:keys-dev/secas-signer-1.key.pem:keys-dev/issuing-ca.pem"
+)
 
 
 class Signer(Protocol):
@@ -80,7 +81,8 @@ def load_certificate(path: str | Path) -> x509.Certificate:
     certificates = load_certificates(path)
     if len(certificates) != 1:
         raise SignerConfigurationError(
-            f"{path} must hold exactly one certificate, the signer's; it holds {len(certificates)}.")
+            f"{path} must hold exactly one certificate, the signer's; it holds {len(certificates)}."
+        )
     return certificates[0]
 
 
@@ -88,7 +90,8 @@ def _require_p256_certificate(certificate: x509.Certificate) -> ec.EllipticCurve
     public_key = certificate.public_key()
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not is_p256_key(public_key):
         raise UnsupportedSignerKeyError(
-            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed.")
+            f"the signer certificate holds {describe_key(public_key)}; only NIST P-256 is allowed."
+        )
     return public_key
 
 
@@ -103,15 +106,20 @@ class PemKeySigner:
     def __post_init__(self) -> None:
         if not is_p256_key(self.private_key):
             raise UnsupportedSignerKeyError(
-                f"the signing key is {describe_key(self.private_key)}; only NIST P-256 is allowed.")
+                f"the signing key is {describe_key(self.private_key)}; only NIST P-256 is allowed."
+            )
         public_key = _require_p256_certificate(self.certificate)
         if public_key != self.private_key.public_key():
             raise UnsupportedSignerKeyError("the signing key does not match the signer certificate.")
 
     @classmethod
-    def from_files(cls, cert_pem: str | Path, key_pem: str | Path,
-                   chain: Sequence[str | Path] = (),
-                   passphrase_env: str = PASSPHRASE_ENV) -> PemKeySigner:
+    def from_files(
+        cls,
+        cert_pem: str | Path,
+        key_pem: str | Path,
+        chain: Sequence[str | Path] = (),
+        passphrase_env: str = PASSPHRASE_ENV,
+    ) -> PemKeySigner:
         """Load a signer from its certificate, key and chain files.
 
         An encrypted key takes its passphrase from the environment variable ``passphrase_env``.
@@ -121,7 +129,8 @@ class PemKeySigner:
         key = _load_private_key(Path(key_pem), passphrase_env)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise UnsupportedSignerKeyError(
-                f"the signing key in {key_pem} is {describe_key(key)}; only NIST P-256 is allowed.")
+                f"the signing key in {key_pem} is {describe_key(key)}; only NIST P-256 is allowed."
+            )
         return cls(certificate=certificate, private_key=key, chain=intermediates)
 
     def sign(self, data: bytes) -> bytes:
@@ -143,12 +152,12 @@ def _load_private_key(path: Path, passphrase_env: str) -> Any:
     if not passphrase:
         raise SignerPassphraseError(
             f"the key {path} is encrypted and the environment variable {passphrase_env} "
-            "that should hold its passphrase is not set.")
+            "that should hold its passphrase is not set."
+        )
     try:
         return serialization.load_pem_private_key(data, password=passphrase.encode("utf-8"))
     except (TypeError, ValueError):
-        raise SignerPassphraseError(
-            f"the passphrase in {passphrase_env} does not decrypt the key {path}.") from None
+        raise SignerPassphraseError(f"the passphrase in {passphrase_env} does not decrypt the key {path}.") from None
 
 
 @dataclass
@@ -184,8 +193,15 @@ class Pkcs11Signer:
     gives it back.
     """
 
-    def __init__(self, module_path: str, token_label: str, key_label: str, pin: str,
-                 certificate: x509.Certificate, chain: Sequence[x509.Certificate] = ()) -> None:
+    def __init__(
+        self,
+        module_path: str,
+        token_label: str,
+        key_label: str,
+        pin: str,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> None:
         import pkcs11  # an optional, native dependency: only PKCS#11 users load it
 
         self._public_key = _require_p256_certificate(certificate)
@@ -199,16 +215,19 @@ class Pkcs11Signer:
         self._login = self._log_in(module_path, token_label, pin)
         try:
             with self._login.lock:
-                key = self._login.session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY,
-                                                  key_type=pkcs11.KeyType.EC, label=key_label)
+                key = self._login.session.get_key(
+                    object_class=pkcs11.ObjectClass.PRIVATE_KEY, key_type=pkcs11.KeyType.EC, label=key_label
+                )
         except pkcs11.NoSuchKey:
             self.close()
             raise SignerConfigurationError(
-                f"the {self._where} holds no EC private key labelled {key_label!r}.") from None
+                f"the {self._where} holds no EC private key labelled {key_label!r}."
+            ) from None
         except pkcs11.MultipleObjectsReturned:
             self.close()
             raise SignerConfigurationError(
-                f"the {self._where} holds more than one EC private key labelled {key_label!r}.") from None
+                f"the {self._where} holds more than one EC private key labelled {key_label!r}."
+            ) from None
         if not isinstance(key, pkcs11.SignMixin):
             self.close()
             raise SignerConfigurationError(f"the key {key_label!r} on the {self._where} cannot sign.")
@@ -224,31 +243,30 @@ class Pkcs11Signer:
             if login is not None:
                 if not hmac.compare_digest(login.pin_digest, digest):
                     raise SignerConfigurationError(
-                        f"the PIN for the {self._where} differs from the one this process logged in with.")
+                        f"the PIN for the {self._where} differs from the one this process logged in with."
+                    )
                 login.users += 1
                 return login
             try:
                 library = pkcs11.lib(module_path)
             except pkcs11.PKCS11Error as error:
-                raise SignerConfigurationError(
-                    f"cannot load the PKCS#11 module {module_path} ({error}).") from None
+                raise SignerConfigurationError(f"cannot load the PKCS#11 module {module_path} ({error}).") from None
             try:
                 session = library.get_token(token_label=token_label).open(user_pin=pin)
             except pkcs11.NoSuchToken:
                 raise SignerConfigurationError(f"no {self._where} is present in {module_path}.") from None
             except pkcs11.MultipleTokensReturned:
-                raise SignerConfigurationError(
-                    f"more than one {self._where} is present in {module_path}.") from None
+                raise SignerConfigurationError(f"more than one {self._where} is present in {module_path}.") from None
             except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange):
                 raise SignerConfigurationError(f"the PIN for the {self._where} is not accepted.") from None
             except pkcs11.PinLocked:
                 raise SignerConfigurationError(f"the user PIN of the {self._where} is locked.") from None
             except pkcs11.UserAlreadyLoggedIn:
                 raise SignerConfigurationError(
-                    f"the {self._where} is already logged in by another part of this process.") from None
+                    f"the {self._where} is already logged in by another part of this process."
+                ) from None
             except pkcs11.PKCS11Error as error:
-                raise SignerConfigurationError(
-                    f"cannot open a session on the {self._where} ({error!r}).") from None
+                raise SignerConfigurationError(f"cannot open a session on the {self._where} ({error!r}).") from None
             login = _LOGINS[self._login_key] = _TokenLogin(session, digest, users=1)
             return login
 
@@ -261,8 +279,8 @@ class Pkcs11Signer:
         except (InvalidSignature, SigningOperationError):
             self.close()
             raise UnsupportedSignerKeyError(
-                "the key on the PKCS#11 token does not match the signer certificate, "
-                "or is not a NIST P-256 key.") from None
+                "the key on the PKCS#11 token does not match the signer certificate, or is not a NIST P-256 key."
+            ) from None
 
     @property
     def certificate(self) -> x509.Certificate:
@@ -285,8 +303,7 @@ class Pkcs11Signer:
         except pkcs11.PKCS11Error as error:
             raise SigningOperationError(f"the {self._where} refused to sign ({error!r}).") from None
         if len(raw) != 2 * P256_SCALAR_OCTETS:
-            raise SigningOperationError(
-                f"the {self._where} returned a {len(raw)}-octet signature; P-256 gives 64.")
+            raise SigningOperationError(f"the {self._where} returned a {len(raw)}-octet signature; P-256 gives 64.")
         r = int.from_bytes(raw[:P256_SCALAR_OCTETS], "big")
         s = int.from_bytes(raw[P256_SCALAR_OCTETS:], "big")
         return encode_dss_signature(r, s)
@@ -317,22 +334,21 @@ def load_signer(spec: str) -> Signer:
     parts = rest.split(":") if rest else []
     if scheme == "pem":
         if len(parts) not in (2, 3) or not all(parts):
-            raise SignerConfigurationError(
-                "a PEM signer is configured as pem:CERT.pem:KEY.pem[:CHAIN.pem].")
+            raise SignerConfigurationError("a PEM signer is configured as pem:CERT.pem:KEY.pem[:CHAIN.pem].")
         return PemKeySigner.from_files(parts[0], parts[1], chain=parts[2:])
     if scheme == "pkcs11":
         if len(parts) not in (4, 5) or not all(parts):
             raise SignerConfigurationError(
-                "a PKCS#11 signer is configured as "
-                "pkcs11:MODULE_PATH:TOKEN_LABEL:KEY_LABEL:CERT.pem[:CHAIN.pem].")
+                "a PKCS#11 signer is configured as pkcs11:MODULE_PATH:TOKEN_LABEL:KEY_LABEL:CERT.pem[:CHAIN.pem]."
+            )
         module_path, token_label, key_label, cert_path = parts[:4]
         pin = os.environ.get(PKCS11_PIN_ENV)
         if not pin:
             raise SignerConfigurationError(
-                f"a PKCS#11 signer needs the token's user PIN in the environment variable {PKCS11_PIN_ENV}.")
+                f"a PKCS#11 signer needs the token's user PIN in the environment variable {PKCS11_PIN_ENV}."
+            )
         if not Path(module_path).is_file():
             raise SignerConfigurationError(f"the PKCS#11 module {module_path} does not exist.")
         chain = tuple(c for path in parts[4:] for c in load_certificates(path))
         return Pkcs11Signer(module_path, token_label, key_label, pin, load_certificate(cert_path), chain)
-    raise SignerConfigurationError(
-        f"unknown signer kind {scheme!r}: a signer spec starts with 'pem:' or 'pkcs11:'.")
+    raise SignerConfigurationError(f"unknown signer kind {scheme!r}: a signer spec starts with 'pem:' or 'pkcs11:'.")

@@ -78,5 +78,4 @@ def _require_ca(certificate: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         constraints = None
     if constraints is None or not constraints.ca:
-        raise TrustConfigurationError(
-            f"trust anchor {describe_certificate(certificate)} is not a CA certificate.")
+        raise TrustConfigurationError(f"trust anchor {describe_certificate(certificate)} is not a CA certificate.")

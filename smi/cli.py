@@ -118,7 +118,8 @@ def _inventory(settings: Settings, *, with_receipts: bool) -> Inventory:
         store = Store.open(settings.database_url)
     except OperationalError as error:
         raise ConfigurationError(
-            f"The inventory database cannot be opened ({_first_line(error.orig or error)}).") from None
+            f"The inventory database cannot be opened ({_first_line(error.orig or error)})."
+        ) from None
     return Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)
 
 
@@ -142,8 +143,10 @@ def _applied_json(applied: AppliedExtract) -> dict[str, Any]:
 
 def _say_applied(applied: AppliedExtract) -> None:
     window = "within 24 hours" if applied.in_time else "OVERDUE (more than 24 hours after receipt)"
-    out.print(f"Applied extract {applied.sequence} at {_iso(applied.applied_at)}, {window}: "
-              f"{applied.devices_suspended} Devices suspended, {applied.devices_restored} restored.")
+    out.print(
+        f"Applied extract {applied.sequence} at {_iso(applied.applied_at)}, {window}: "
+        f"{applied.devices_suspended} Devices suspended, {applied.devices_restored} restored."
+    )
     if applied.receipt_path is not None:
         out.print(f"Receipt written to {applied.receipt_path}.")
 
@@ -154,11 +157,13 @@ def _say_applied(applied: AppliedExtract) -> None:
 @commands.command()
 def ingest(
     file: Annotated[Path, typer.Argument(metavar="FILE.p7m", help="The signed CPL extract.")],
-    received_at: Annotated[str | None, typer.Option("--received-at", metavar="ISO-TIME",
-                                                    help="When the DCC received it (default: now).")] = None,
+    received_at: Annotated[
+        str | None, typer.Option("--received-at", metavar="ISO-TIME", help="When the DCC received it (default: now).")
+    ] = None,
     defer: Annotated[bool, typer.Option("--defer", help="Queue it; `smi apply-due` applies it later.")] = False,
-    receipt_out: Annotated[Path | None, typer.Option("--receipt-out", metavar="PATH",
-                                                     help="Where to write the signed receipt.")] = None,
+    receipt_out: Annotated[
+        Path | None, typer.Option("--receipt-out", metavar="PATH", help="Where to write the signed receipt.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify a signed extract and apply it (or queue it with --defer); a refused one changes nothing."""
@@ -174,18 +179,21 @@ def ingest(
 
 def _report_ingest(result: IngestResult, as_json: bool) -> None:
     if as_json:
-        _print_json({
-            "result": result.outcome,
-            "sequence": result.sequence,
-            "content_sha256": result.content_sha256,
-            "received_at": _iso(result.received_at),
-            "deadline": _iso(result.deadline),
-            "applied": [_applied_json(a) for a in result.applied],
-        })
+        _print_json(
+            {
+                "result": result.outcome,
+                "sequence": result.sequence,
+                "content_sha256": result.content_sha256,
+                "received_at": _iso(result.received_at),
+                "deadline": _iso(result.deadline),
+                "applied": [_applied_json(a) for a in result.applied],
+            }
+        )
         return
     if result.outcome == "repeat":
-        out.print(f"Extract {result.sequence} was received before with the same content: a harmless repeat, "
-                  "nothing changed.")
+        out.print(
+            f"Extract {result.sequence} was received before with the same content: a harmless repeat, nothing changed."
+        )
         return
     if result.outcome == "queued":
         out.print(f"Extract {result.sequence} verified and queued; it must be applied by {_iso(result.deadline)}.")
@@ -196,8 +204,9 @@ def _report_ingest(result: IngestResult, as_json: bool) -> None:
 
 @commands.command("apply-due")
 def apply_due(
-    now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME", help="The time now (default: the clock).")]
-    = None,
+    now: Annotated[
+        str | None, typer.Option("--now", metavar="ISO-TIME", help="The time now (default: the clock).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Apply the queued extracts received by now, oldest first."""
@@ -216,8 +225,10 @@ def apply_due(
 
 @commands.command()
 def report(
-    now: Annotated[str | None, typer.Option("--now", metavar="ISO-TIME",
-                                            help="The time overdue is judged at (default: the clock).")] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", metavar="ISO-TIME", help="The time overdue is judged at (default: the clock)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Each extract received (applied within 24 hours or overdue, its effect) and the inventory by status."""
@@ -246,25 +257,28 @@ def _report_json(result: Report) -> dict[str, Any]:
         "active_models": result.active_models,
         "devices": result.device_count,
         "devices_by_status": result.devices_by_status,
-        "extracts": [{
-            "sequence": r.sequence,
-            "state": r.state,
-            "content_sha256": r.content_sha256,
-            "file_sha256": r.file_sha256,
-            "issued_at": _iso(r.issued_at),
-            "signer": r.signer,
-            "received_at": _iso(r.received_at),
-            "deadline": _iso(r.deadline),
-            "applied_at": _iso(r.applied_at),
-            "within_24_hours": None if r.applied_at is None else rules.applied_in_time(r.received_at, r.applied_at),
-            "overdue": r.state != REFUSED and rules.overdue(r.received_at, r.applied_at, result.now),
-            "window": _window(r, result.now),
-            "devices_suspended": r.devices_suspended,
-            "devices_restored": r.devices_restored,
-            "refusal_rule": r.refusal_rule,
-            "refusal_reason": r.refusal_reason,
-            "receipt": r.receipt_path,
-        } for r in result.extracts],
+        "extracts": [
+            {
+                "sequence": r.sequence,
+                "state": r.state,
+                "content_sha256": r.content_sha256,
+                "file_sha256": r.file_sha256,
+                "issued_at": _iso(r.issued_at),
+                "signer": r.signer,
+                "received_at": _iso(r.received_at),
+                "deadline": _iso(r.deadline),
+                "applied_at": _iso(r.applied_at),
+                "within_24_hours": None if r.applied_at is None else rules.applied_in_time(r.received_at, r.applied_at),
+                "overdue": r.state != REFUSED and rules.overdue(r.received_at, r.applied_at, result.now),
+                "window": _window(r, result.now),
+                "devices_suspended": r.devices_suspended,
+                "devices_restored": r.devices_restored,
+                "refusal_rule": r.refusal_rule,
+                "refusal_reason": r.refusal_reason,
+                "receipt": r.receipt_path,
+            }
+            for r in result.extracts
+        ],
     }
 
 
@@ -273,14 +287,21 @@ def _print_report(result: Report) -> None:
     out.print(f"CPL in force: {in_force} ({result.active_models} Active Device Models).")
     table = Table(title="Extracts received", title_justify="left")
     for heading in ("sequence", "received", "deadline", "applied", "window", "suspended", "restored"):
-        table.add_column(heading, justify="right" if heading in ("sequence", "suspended", "restored") else "left",
-                         no_wrap=True)
+        table.add_column(
+            heading, justify="right" if heading in ("sequence", "suspended", "restored") else "left", no_wrap=True
+        )
     refusals = []
     for r in result.extracts:
         sequence = "?" if r.sequence is None else str(r.sequence)
-        table.add_row(sequence, _iso(r.received_at), _iso(r.deadline), _iso(r.applied_at) or "-",
-                      _window(r, result.now), "-" if r.devices_suspended is None else f"{r.devices_suspended:,}",
-                      "-" if r.devices_restored is None else f"{r.devices_restored:,}")
+        table.add_row(
+            sequence,
+            _iso(r.received_at),
+            _iso(r.deadline),
+            _iso(r.applied_at) or "-",
+            _window(r, result.now),
+            "-" if r.devices_suspended is None else f"{r.devices_suspended:,}",
+            "-" if r.devices_restored is None else f"{r.devices_restored:,}",
+        )
         if r.refusal_reason:
             refusals.append(f"  {sequence} received {_iso(r.received_at)}: {r.refusal_reason}")
     if not result.extracts:
@@ -303,30 +324,48 @@ def _print_report(result: Report) -> None:
 
 
 @commands.command()
-def device(device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID.")],
-           as_json: JsonOption = False) -> None:
+def device(
+    device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID.")],
+    as_json: JsonOption = False,
+) -> None:
     """One Device: its model, SMI Status, the status a CPL suspension replaced, and its history."""
     with _outcome(as_json):
         view = _inventory(Settings.from_environment(), with_receipts=False).device(device_id)
         d = view.device
         payload = {
-            "device_id": d.device_id, "physical_device_type": d.physical_device_type,
-            "manufacturer_id": d.manufacturer_id, "model_id": d.model_id, "hardware_version": d.hardware_version,
-            "firmware_version": d.firmware_version, "status": d.status, "status_since": _iso(d.status_since),
+            "device_id": d.device_id,
+            "physical_device_type": d.physical_device_type,
+            "manufacturer_id": d.manufacturer_id,
+            "model_id": d.model_id,
+            "hardware_version": d.hardware_version,
+            "firmware_version": d.firmware_version,
+            "status": d.status,
+            "status_since": _iso(d.status_since),
             "status_before_suspension": d.status_before_suspension,
             "cpl_controlled": rules.is_cpl_controlled(d.physical_device_type),
             "cpl": {"active": d.model_active, "entry_id": d.cpl_entry_id, "status": d.cpl_status},
-            "history": [{"status": h.status, "since": _iso(h.since), "until": _iso(h.until),
-                         "new_status": h.new_status, "extract_sequence": h.extract_sequence, "alert": h.alert}
-                        for h in view.history],
+            "history": [
+                {
+                    "status": h.status,
+                    "since": _iso(h.since),
+                    "until": _iso(h.until),
+                    "new_status": h.new_status,
+                    "extract_sequence": h.extract_sequence,
+                    "alert": h.alert,
+                }
+                for h in view.history
+            ],
         }
         if as_json:
             _print_json(payload)
             return
-        out.print(f"Device {d.device_id}: {d.physical_device_type}, manufacturer {d.manufacturer_id}, "
-                  f"model {d.model_id}, hardware {d.hardware_version}, firmware {d.firmware_version}.")
-        suspended = f" (was {d.status_before_suspension} before the CPL suspended it)" \
-            if d.status_before_suspension else ""
+        out.print(
+            f"Device {d.device_id}: {d.physical_device_type}, manufacturer {d.manufacturer_id}, "
+            f"model {d.model_id}, hardware {d.hardware_version}, firmware {d.firmware_version}."
+        )
+        suspended = (
+            f" (was {d.status_before_suspension} before the CPL suspended it)" if d.status_before_suspension else ""
+        )
         out.print(f"SMI Status {d.status} since {_iso(d.status_since)}{suspended}.")
         if not rules.is_cpl_controlled(d.physical_device_type):
             out.print("Not CPL-controlled.")
@@ -355,10 +394,16 @@ def add_device(
     """Enter a Device; refused unless its model and firmware are Active on the CPL in force."""
     with _outcome(as_json):
         inventory = _inventory(Settings.from_environment(), with_receipts=False)
-        added = inventory.add_device(device_id, physical_device_type=device_type, manufacturer_id=manufacturer_id,
-                                     model_id=model_id, hardware_version=hardware_version,
-                                     firmware_version=firmware_version, status=rules.smi_status(status),
-                                     at=_time(at, "--at"))
+        added = inventory.add_device(
+            device_id,
+            physical_device_type=device_type,
+            manufacturer_id=manufacturer_id,
+            model_id=model_id,
+            hardware_version=hardware_version,
+            firmware_version=firmware_version,
+            status=rules.smi_status(status),
+            at=_time(at, "--at"),
+        )
         if as_json:
             _print_json({"result": "added", "device_id": added.device_id, "status": added.status})
         else:
@@ -377,8 +422,13 @@ def update_firmware(
         inventory = _inventory(Settings.from_environment(), with_receipts=False)
         updated, changed = inventory.update_firmware(device_id, version, at=_time(at, "--at"))
         if as_json:
-            _print_json({"result": "updated" if changed else "unchanged", "device_id": updated.device_id,
-                         "firmware_version": updated.firmware_version})
+            _print_json(
+                {
+                    "result": "updated" if changed else "unchanged",
+                    "device_id": updated.device_id,
+                    "firmware_version": updated.firmware_version,
+                }
+            )
         elif changed:
             out.print(f"Device {updated.device_id} now runs firmware {updated.firmware_version}.")
         else:
@@ -391,11 +441,13 @@ def update_firmware(
 @commands.command()
 def seed(
     devices: Annotated[int, typer.Option("--devices", min=1, help="How many Devices to create.")],
-    from_extract: Annotated[Path, typer.Option("--from-extract", metavar="FILE.p7m",
-                                               help="The signed extract whose Active models to use.")],
+    from_extract: Annotated[
+        Path, typer.Option("--from-extract", metavar="FILE.p7m", help="The signed extract whose Active models to use.")
+    ],
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed, for a repeatable inventory.")] = 1,
-    at: Annotated[str | None, typer.Option("--at", metavar="ISO-TIME",
-                                           help="The time now, for receipt and status dates.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="ISO-TIME", help="The time now, for receipt and status dates.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Bulk-load a realistic inventory over an extract's Active models (ingesting it first if needed)."""
@@ -405,23 +457,37 @@ def seed(
         file_bytes = _read(from_extract, "extract file")
         trust = trust_anchors(settings.trust_anchors)
         inventory = _inventory(settings, with_receipts=True)
-        columns = (TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                   TimeRemainingColumn())
+        columns = (
+            TextColumn("Seeding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=err, transient=as_json, disable=as_json) as progress:
             task = progress.add_task("seed", total=devices)
-            ingested, result = inventory.seed_signed(file_bytes, trust, devices, seed=seed_value, at=moment,
-                                                     progress=lambda n: progress.advance(task, n))
+            ingested, result = inventory.seed_signed(
+                file_bytes, trust, devices, seed=seed_value, at=moment, progress=lambda n: progress.advance(task, n)
+            )
         by_status = inventory.report(moment).devices_by_status
         if as_json:
-            _print_json({"result": "seeded", "devices": result.devices, "over_extract": result.sequence,
-                         "applied": [] if ingested is None else [_applied_json(a) for a in ingested.applied],
-                         "devices_by_status": by_status})
+            _print_json(
+                {
+                    "result": "seeded",
+                    "devices": result.devices,
+                    "over_extract": result.sequence,
+                    "applied": [] if ingested is None else [_applied_json(a) for a in ingested.applied],
+                    "devices_by_status": by_status,
+                }
+            )
             return
         if ingested is not None:
             for applied in ingested.applied:
                 _say_applied(applied)
-        out.print(f"Seeded {result.devices:,} Devices over the Active models of extract {result.sequence}; "
-                  f"the inventory holds {sum(by_status.values()):,}.")
+        out.print(
+            f"Seeded {result.devices:,} Devices over the Active models of extract {result.sequence}; "
+            f"the inventory holds {sum(by_status.values()):,}."
+        )
 
 
 def build_app() -> typer.Typer:

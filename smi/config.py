@@ -18,8 +18,9 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/smi.db"
 DEFAULT_TRUST_ANCHORS = "keys-dev/root-ca.pem"
-DEFAULT_RECEIPT_SIGNER = ("pem:keys-dev/dcc-receipt-signer.pem:keys-dev/dcc-receipt-signer.key.pem:"
-                          "keys-dev/issuing-ca.pem")
+DEFAULT_RECEIPT_SIGNER = (
+    "pem:keys-dev/dcc-receipt-signer.pem:keys-dev/dcc-receipt-signer.key.pem:keys-dev/issuing-ca.pem"
+)
 DEFAULT_ALERTS_PATH = "var/smi-alerts.jsonl"
 DEFAULT_RECEIPTS_DIR = "var/receipts"
 

@@ -53,11 +53,11 @@ _S = SmiStatus
 
 #: Statuses in which a Device whose model and firmware leave the CPL is Suspended.
 SUSPENDABLE_STATUSES: frozenset[SmiStatus] = frozenset(
-    {_S.PENDING, _S.WHITELISTED, _S.INSTALLED_NOT_COMMISSIONED, _S.COMMISSIONED})
+    {_S.PENDING, _S.WHITELISTED, _S.INSTALLED_NOT_COMMISSIONED, _S.COMMISSIONED}
+)
 
 #: Statuses the CPL never changes.
-UNTOUCHED_STATUSES: frozenset[SmiStatus] = frozenset(
-    {_S.DECOMMISSIONED, _S.WITHDRAWN, _S.RECOVERY, _S.RECOVERED})
+UNTOUCHED_STATUSES: frozenset[SmiStatus] = frozenset({_S.DECOMMISSIONED, _S.WITHDRAWN, _S.RECOVERY, _S.RECOVERED})
 
 #: Statuses a Device may enter the inventory in (Suspended is only ever the CPL's doing).
 ADMISSIBLE_STATUSES: frozenset[SmiStatus] = frozenset(SmiStatus) - {_S.SUSPENDED}
@@ -116,8 +116,9 @@ def smi_status(text: str) -> SmiStatus:
     raise UnusableInputError(f"{text!r} is not an SMI Status.")
 
 
-def model_key(physical_device_type: str, manufacturer_id: str, model_id: str, hardware_version: str,
-              firmware_version: str) -> ModelKey:
+def model_key(
+    physical_device_type: str, manufacturer_id: str, model_id: str, hardware_version: str, firmware_version: str
+) -> ModelKey:
     return (physical_device_type, manufacturer_id, model_id, hardware_version, firmware_version)
 
 
@@ -147,8 +148,9 @@ def cpl_change(previously_active: Collection[ModelKey], now_active: Collection[M
     return CplChange(suspend=before - after, restore=after - before)
 
 
-def status_after_cpl(physical_device_type: str, status: SmiStatus, status_before_suspension: SmiStatus | None,
-                     model_active: bool) -> tuple[SmiStatus, SmiStatus | None]:
+def status_after_cpl(
+    physical_device_type: str, status: SmiStatus, status_before_suspension: SmiStatus | None, model_active: bool
+) -> tuple[SmiStatus, SmiStatus | None]:
     """One Device's (status, status before suspension) once a CPL is in force: the rule per Device.
 
     The store applies the same rule to millions of Devices at once with set-based SQL; this is
@@ -202,8 +204,14 @@ def unexplained_removals(in_force: Iterable[ExtractEntry], candidate: Iterable[E
     return unexplained
 
 
-def judge_extract(candidate: Extract, content_sha256: str, *, received_at: dt.datetime,
-                  latest: AcceptedExtract | None, accepted_sha256: Mapping[int, str]) -> Verdict:
+def judge_extract(
+    candidate: Extract,
+    content_sha256: str,
+    *,
+    received_at: dt.datetime,
+    latest: AcceptedExtract | None,
+    accepted_sha256: Mapping[int, str],
+) -> Verdict:
     """Apply the DCC's acceptance rules (CONTRACT.md section 2) to an extract whose signature verified.
 
     ``latest`` is the last extract accepted (the CPL in force, or the last one queued behind it);
@@ -215,25 +223,28 @@ def judge_extract(candidate: Extract, content_sha256: str, *, received_at: dt.da
     if known is not None:
         if known == content_sha256:
             return Verdict.REPEAT
-        raise ExtractEquivocationError(
-            f"Extract sequence {candidate.sequence} was accepted before with other content.")
+        raise ExtractEquivocationError(f"Extract sequence {candidate.sequence} was accepted before with other content.")
     if latest is not None and candidate.sequence < latest.sequence:
         raise ExtractRollbackError(
-            f"Extract sequence {candidate.sequence} is below the last accepted sequence {latest.sequence}.")
+            f"Extract sequence {candidate.sequence} is below the last accepted sequence {latest.sequence}."
+        )
     if latest is not None:
         unexplained = unexplained_removals(latest.extract.entries, candidate.entries)
         if unexplained:
             shown = ", ".join(unexplained[:5]) + (f" and {len(unexplained) - 5} more" if len(unexplained) > 5 else "")
             raise UnexplainedRemovalError(
-                f"Extract sequence {candidate.sequence} removes {shown} without a Panel reference.")
+                f"Extract sequence {candidate.sequence} removes {shown} without a Panel reference."
+            )
     if candidate.issued_at > received_at + CLOCK_SKEW:
         raise FutureDatedExtractError(
             f"Extract sequence {candidate.sequence} was issued at {_show(candidate.issued_at)}, "
-            f"after it was received at {_show(received_at)}.")
+            f"after it was received at {_show(received_at)}."
+        )
     if latest is not None and candidate.issued_at < latest.extract.issued_at:
         raise ExtractOutOfOrderError(
             f"Extract sequence {candidate.sequence} was issued at {_show(candidate.issued_at)}, before "
-            f"sequence {latest.sequence} ({_show(latest.extract.issued_at)}).")
+            f"sequence {latest.sequence} ({_show(latest.extract.issued_at)})."
+        )
     return Verdict.NEW
 
 

@@ -30,8 +30,14 @@ _S = SmiStatus
 PREMISES_MIX: tuple[tuple[float, Mapping[PhysicalDeviceType, int]], ...] = (
     (1.00, {_T.COMMUNICATIONS_HUB: 1}),
     (0.97, {_T.IHD: 1}),
-    (1.00, {_T.SINGLE_ELEMENT_ELECTRICITY_METER: 90, _T.TWIN_ELEMENT_ELECTRICITY_METER: 7,
-            _T.POLYPHASE_ELECTRICITY_METER: 3}),
+    (
+        1.00,
+        {
+            _T.SINGLE_ELEMENT_ELECTRICITY_METER: 90,
+            _T.TWIN_ELEMENT_ELECTRICITY_METER: 7,
+            _T.POLYPHASE_ELECTRICITY_METER: 3,
+        },
+    ),
     (0.75, {_T.GAS_SMART_METER: 1}),
     (0.25, {_T.PPMID: 1}),
     (0.02, {_T.HCALCS: 1}),
@@ -79,8 +85,15 @@ def uncontrolled_models(extract: Extract, *, seed: int) -> list[ModelKey]:
     models: list[ModelKey] = []
     for kind in (_T.IHD, _T.TYPE_2_DEVICE_OTHER):
         for _ in range(UNCONTROLLED_MODELS_PER_TYPE):
-            models.append((kind.value, rng.choice(manufacturers), f"{rng.randrange(1 << 16):04X}",
-                           f"{rng.randrange(1 << 16):04X}", f"{rng.randrange(1 << 16):04X}"))
+            models.append(
+                (
+                    kind.value,
+                    rng.choice(manufacturers),
+                    f"{rng.randrange(1 << 16):04X}",
+                    f"{rng.randrange(1 << 16):04X}",
+                    f"{rng.randrange(1 << 16):04X}",
+                )
+            )
     return sorted(set(models))
 
 
@@ -106,8 +119,9 @@ def plan(model_refs: Mapping[ModelKey, int]) -> SeedPlan:
     return SeedPlan(models_by_type=by_type)
 
 
-def device_rows(seed_plan: SeedPlan, count: int, *, first_row_id: int, seed: int,
-                at: dt.datetime) -> Iterator[tuple[int, str, int, str, str]]:
+def device_rows(
+    seed_plan: SeedPlan, count: int, *, first_row_id: int, seed: int, at: dt.datetime
+) -> Iterator[tuple[int, str, int, str, str]]:
     """``count`` Devices as (row id, Device ID, model_ref, SMI Status, status since), premises by premises."""
     rng = random.Random(seed)
     slots = []
@@ -121,8 +135,10 @@ def device_rows(seed_plan: SeedPlan, count: int, *, first_row_id: int, seed: int
     statuses = list(STATUS_MIX)
     status_cumulative = list(itertools.accumulate(STATUS_MIX.values()))
     status_total = status_cumulative[-1]
-    days = [format_timestamp(at - dt.timedelta(days=d, seconds=s))
-            for d, s in zip(range(STATUS_AGE.days), itertools.cycle(range(0, 86400, 3607)), strict=False)]
+    days = [
+        format_timestamp(at - dt.timedelta(days=d, seconds=s))
+        for d, s in zip(range(STATUS_AGE.days), itertools.cycle(range(0, 86400, 3607)), strict=False)
+    ]
     random_ = rng.random
     choice = rng.choice
     bisect_right = bisect.bisect_right
@@ -134,8 +150,11 @@ def device_rows(seed_plan: SeedPlan, count: int, *, first_row_id: int, seed: int
         for probability, model_lists, cumulative in slots:
             if probability < 1.0 and random_() >= probability:
                 continue
-            models = model_lists[0] if len(model_lists) == 1 else model_lists[
-                bisect_right(cumulative, random_() * cumulative[-1])]
+            models = (
+                model_lists[0]
+                if len(model_lists) == 1
+                else model_lists[bisect_right(cumulative, random_() * cumulative[-1])]
+            )
             ref, prefix = choice(models)
             yield (row_id, prefix + f"{(row_id * _SERIAL_MULTIPLIER) & _SERIAL_MASK:010X}", ref, status, since)
             row_id += 1

@@ -128,20 +128,44 @@ class Inventory:
 
     # --- extracts -----------------------------------------------------------------------
 
-    def refuse(self, error: ExtractRefusedError, *, file_bytes: bytes, received_at: dt.datetime,
-               content: bytes | None = None, extract: Extract | None = None, signer: str | None = None) -> None:
+    def refuse(
+        self,
+        error: ExtractRefusedError,
+        *,
+        file_bytes: bytes,
+        received_at: dt.datetime,
+        content: bytes | None = None,
+        extract: Extract | None = None,
+        signer: str | None = None,
+    ) -> None:
         """Record a refused extract and why; nothing else changes."""
         with self.store.begin() as conn:
             self.store.record_extract(
-                conn, file_sha256=sha256_hex(file_bytes), file_bytes=file_bytes, received_at=received_at,
-                deadline=rules.deadline(received_at), state=REFUSED,
+                conn,
+                file_sha256=sha256_hex(file_bytes),
+                file_bytes=file_bytes,
+                received_at=received_at,
+                deadline=rules.deadline(received_at),
+                state=REFUSED,
                 sequence=None if extract is None else extract.sequence,
-                content_sha256=None if content is None else sha256_hex(content), content=content,
-                issued_at=None if extract is None else extract.issued_at, signer=signer,
-                refusal_rule=error.rule, refusal_reason=str(error))
+                content_sha256=None if content is None else sha256_hex(content),
+                content=content,
+                issued_at=None if extract is None else extract.issued_at,
+                signer=signer,
+                refusal_rule=error.rule,
+                refusal_reason=str(error),
+            )
 
-    def receive(self, content: bytes, *, received_at: dt.datetime, file_bytes: bytes | None = None,
-                signer: str | None = None, defer: bool = False, receipt_out: Path | None = None) -> IngestResult:
+    def receive(
+        self,
+        content: bytes,
+        *,
+        received_at: dt.datetime,
+        file_bytes: bytes | None = None,
+        signer: str | None = None,
+        defer: bool = False,
+        receipt_out: Path | None = None,
+    ) -> IngestResult:
         """Judge an extract whose signature verified; queue it, and unless ``defer`` apply what is due.
 
         A refusal is recorded and raised; the CPL in force and the inventory stay as they were.
@@ -158,26 +182,40 @@ class Inventory:
         try:
             with self.store.begin() as conn:
                 verdict = rules.judge_extract(
-                    extract, content_sha256, received_at=received_at, latest=self._latest_accepted(conn),
-                    accepted_sha256=_one(extract.sequence, self.store.accepted_sha256(conn, extract.sequence)))
+                    extract,
+                    content_sha256,
+                    received_at=received_at,
+                    latest=self._latest_accepted(conn),
+                    accepted_sha256=_one(extract.sequence, self.store.accepted_sha256(conn, extract.sequence)),
+                )
                 if verdict is Verdict.REPEAT:
                     return IngestResult("repeat", extract.sequence, content_sha256, received_at, None)
                 self.store.record_extract(
-                    conn, file_sha256=sha256_hex(original), file_bytes=original, received_at=received_at,
-                    deadline=rules.deadline(received_at), state=QUEUED, sequence=extract.sequence,
-                    content_sha256=content_sha256, content=content, issued_at=extract.issued_at, signer=signer)
+                    conn,
+                    file_sha256=sha256_hex(original),
+                    file_bytes=original,
+                    received_at=received_at,
+                    deadline=rules.deadline(received_at),
+                    state=QUEUED,
+                    sequence=extract.sequence,
+                    content_sha256=content_sha256,
+                    content=content,
+                    issued_at=extract.issued_at,
+                    signer=signer,
+                )
         except ExtractRefusedError as refusal:
-            self.refuse(refusal, file_bytes=original, received_at=received_at, content=content, extract=extract,
-                        signer=signer)
+            self.refuse(
+                refusal, file_bytes=original, received_at=received_at, content=content, extract=extract, signer=signer
+            )
             raise
         if defer:
-            return IngestResult("queued", extract.sequence, content_sha256, received_at,
-                                rules.deadline(received_at))
+            return IngestResult("queued", extract.sequence, content_sha256, received_at, rules.deadline(received_at))
         applied = self.apply_due(received_at, receipt_out={extract.sequence: receipt_out} if receipt_out else None)
         # Still queued if an earlier extract waits for a later time (its --received-at was after this one's).
         outcome = "applied" if any(a.sequence == extract.sequence for a in applied) else "queued"
-        return IngestResult(outcome, extract.sequence, content_sha256, received_at, rules.deadline(received_at),
-                            tuple(applied))
+        return IngestResult(
+            outcome, extract.sequence, content_sha256, received_at, rules.deadline(received_at), tuple(applied)
+        )
 
     def apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None = None) -> list[AppliedExtract]:
         """Apply every queued extract received by ``now``, oldest first, each in one transaction."""
@@ -192,26 +230,37 @@ class Inventory:
             applied.append(self._apply(record, extract, now, (receipt_out or {}).get(extract.sequence)))
         return applied
 
-    def _apply(self, record: ExtractRecord, extract: Extract, now: dt.datetime,
-               receipt_out: Path | None) -> AppliedExtract:
+    def _apply(
+        self, record: ExtractRecord, extract: Extract, now: dt.datetime, receipt_out: Path | None
+    ) -> AppliedExtract:
         with self.store.begin() as conn:
             change = rules.cpl_change(self.store.active_model_keys(conn), extract.active_model_keys())
-            counts = self.store.apply_extract(conn, record_id=record.id, extract=extract, change=change,
-                                              applied_at=now)
+            counts = self.store.apply_extract(conn, record_id=record.id, extract=extract, change=change, applied_at=now)
         self._write_alerts(extract.sequence)
         content_sha256 = str(record.content_sha256)
         receipt_path = None
         if self.receipts is not None:
-            receipt = Receipt(sequence=extract.sequence, extract_sha256=content_sha256,
-                              received_at=record.received_at, applied_at=now,
-                              devices_suspended=counts.devices_suspended, devices_restored=counts.devices_restored)
+            receipt = Receipt(
+                sequence=extract.sequence,
+                extract_sha256=content_sha256,
+                received_at=record.received_at,
+                applied_at=now,
+                devices_suspended=counts.devices_suspended,
+                devices_restored=counts.devices_restored,
+            )
             receipt_path = self.receipts(receipt, receipt_out)
             with self.store.begin() as conn:
                 self.store.set_receipt_path(conn, record.id, str(receipt_path))
-        return AppliedExtract(sequence=extract.sequence, content_sha256=content_sha256,
-                              received_at=record.received_at, deadline=record.deadline, applied_at=now,
-                              devices_suspended=counts.devices_suspended,
-                              devices_restored=counts.devices_restored, receipt_path=receipt_path)
+        return AppliedExtract(
+            sequence=extract.sequence,
+            content_sha256=content_sha256,
+            received_at=record.received_at,
+            deadline=record.deadline,
+            applied_at=now,
+            devices_suspended=counts.devices_suspended,
+            devices_restored=counts.devices_restored,
+            receipt_path=receipt_path,
+        )
 
     def _write_alerts(self, sequence: int) -> None:
         if self.alerts_path is None:
@@ -228,8 +277,15 @@ class Inventory:
         sequence, content_sha256, content = latest
         return AcceptedExtract(sequence=sequence, content_sha256=content_sha256, extract=self._parse(content))
 
-    def ingest_signed(self, file_bytes: bytes, trust: TrustStore, *, received_at: dt.datetime, defer: bool = False,
-                      receipt_out: Path | None = None) -> IngestResult:
+    def ingest_signed(
+        self,
+        file_bytes: bytes,
+        trust: TrustStore,
+        *,
+        received_at: dt.datetime,
+        defer: bool = False,
+        receipt_out: Path | None = None,
+    ) -> IngestResult:
         """Verify a signed extract file and receive its content; a bad signature is recorded and raised."""
         received_at = _second(received_at)
         try:
@@ -237,8 +293,14 @@ class Inventory:
         except ExtractSignatureError as refusal:
             self.refuse(refusal, file_bytes=file_bytes, received_at=received_at)
             raise
-        return self.receive(verified.content, received_at=received_at, file_bytes=file_bytes,
-                            signer=verified.signer, defer=defer, receipt_out=receipt_out)
+        return self.receive(
+            verified.content,
+            received_at=received_at,
+            file_bytes=file_bytes,
+            signer=verified.signer,
+            defer=defer,
+            receipt_out=receipt_out,
+        )
 
     def cpl_in_force(self) -> Extract | None:
         with self.store.begin() as conn:
@@ -247,25 +309,37 @@ class Inventory:
 
     # --- devices ------------------------------------------------------------------------
 
-    def add_device(self, device_id: str, *, physical_device_type: str, manufacturer_id: str, model_id: str,
-                   hardware_version: str, firmware_version: str, status: SmiStatus = SmiStatus.COMMISSIONED,
-                   at: dt.datetime) -> DeviceRecord:
+    def add_device(
+        self,
+        device_id: str,
+        *,
+        physical_device_type: str,
+        manufacturer_id: str,
+        model_id: str,
+        hardware_version: str,
+        firmware_version: str,
+        status: SmiStatus = SmiStatus.COMMISSIONED,
+        at: dt.datetime,
+    ) -> DeviceRecord:
         """Enter a Device, refused unless its model and firmware are Active on the CPL in force."""
         device_type = rules.physical_device_type(physical_device_type)
-        key = rules.model_key(device_type.value, rules.hex_field("manufacturer id", manufacturer_id),
-                              rules.hex_field("model id", model_id),
-                              rules.hex_field("hardware version", hardware_version),
-                              rules.hex_field("firmware version", firmware_version))
+        key = rules.model_key(
+            device_type.value,
+            rules.hex_field("manufacturer id", manufacturer_id),
+            rules.hex_field("model id", model_id),
+            rules.hex_field("hardware version", hardware_version),
+            rules.hex_field("firmware version", firmware_version),
+        )
         identifier = rules.device_id(device_id)
         if status not in rules.ADMISSIBLE_STATUSES:
             raise UnusableInputError(f"A Device cannot enter the inventory {status.value}; only the CPL suspends.")
         with self.store.begin() as conn:
             if not rules.may_enter(device_type, key, self.store.active_model_keys(conn)):
                 raise ModelNotActiveError(
-                    f"Device {identifier} is refused: {_describe(key)} is not Active on the CPL in force.")
+                    f"Device {identifier} is refused: {_describe(key)} is not Active on the CPL in force."
+                )
             ref = self.store.model_refs(conn, [key])[key]
-            self.store.insert_device(conn, device_id=identifier, model_ref=ref, status=status.value,
-                                     since=_second(at))
+            self.store.insert_device(conn, device_id=identifier, model_ref=ref, status=status.value, since=_second(at))
             record = self.store.device(conn, identifier)
         assert record is not None
         return record
@@ -286,12 +360,14 @@ class Inventory:
             if device.status == SmiStatus.SUSPENDED:
                 raise DeviceSuspendedError(
                     f"Device {identifier} is Suspended, so the DCC sends it no firmware; it keeps "
-                    f"firmware {device.firmware_version}.")
+                    f"firmware {device.firmware_version}."
+                )
             key = (*device.model_key[:4], firmware)
             if not rules.may_enter(device.physical_device_type, key, self.store.active_model_keys(conn)):
                 raise FirmwareNotActiveError(
                     f"Firmware {firmware} is refused for Device {identifier}: {_describe(key)} is not Active "
-                    f"on the CPL in force; it keeps firmware {device.firmware_version}.")
+                    f"on the CPL in force; it keeps firmware {device.firmware_version}."
+                )
             ref = self.store.model_refs(conn, [key])[key]
             self.store.set_model(conn, identifier, ref)
             updated = self.store.device(conn, identifier)
@@ -314,13 +390,26 @@ class Inventory:
             by_status = rules.statuses_by_name(self.store.count_by_status(conn).items())
             in_force = self.store.cpl_in_force(conn)
             active = len(self.store.active_model_keys(conn))
-        return Report(now=now, extracts=records, devices_by_status=by_status,
-                      cpl_sequence=None if in_force is None else in_force[0], active_models=active)
+        return Report(
+            now=now,
+            extracts=records,
+            devices_by_status=by_status,
+            cpl_sequence=None if in_force is None else in_force[0],
+            active_models=active,
+        )
 
     # --- seeding ------------------------------------------------------------------------
 
-    def seed_signed(self, file_bytes: bytes, trust: TrustStore, devices: int, *, seed: int, at: dt.datetime,
-                    progress: Callable[[int], None] = lambda n: None) -> tuple[IngestResult | None, SeedResult]:
+    def seed_signed(
+        self,
+        file_bytes: bytes,
+        trust: TrustStore,
+        devices: int,
+        *,
+        seed: int,
+        at: dt.datetime,
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> tuple[IngestResult | None, SeedResult]:
         """Seed over a signed extract, receiving (and applying) it first unless it is the CPL in force."""
         at = _second(at)
         verified = verify_extract_file(file_bytes, trust, received_at=at)
@@ -334,8 +423,15 @@ class Inventory:
             raise ExtractFormatRefusedError(f"The extract's content is refused: {error}.") from None
         return ingested, self.seed(extract, devices, seed=seed, at=at, progress=progress)
 
-    def seed(self, extract: Extract, devices: int, *, seed: int, at: dt.datetime,
-             progress: Callable[[int], None] = lambda n: None) -> SeedResult:
+    def seed(
+        self,
+        extract: Extract,
+        devices: int,
+        *,
+        seed: int,
+        at: dt.datetime,
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> SeedResult:
         """Bulk-load ``devices`` Devices over the Active models of ``extract``, the CPL in force."""
         controlled = seedable_models(extract)
         with self.store.begin() as conn:
@@ -343,7 +439,8 @@ class Inventory:
             if in_force is None or in_force[1] != extract.content():
                 raise SeedExtractNotInForceError(
                     f"Extract sequence {extract.sequence} is not the CPL in force, so the inventory cannot be "
-                    f"seeded over its models.")
+                    f"seeded over its models."
+                )
             refs = self.store.model_refs(conn, controlled + uncontrolled_models(extract, seed=seed))
             first = self.store.max_device_ref(conn) + 1
             existing = self.store.device_count(conn)
@@ -365,4 +462,3 @@ def _one(sequence: int, sha: str | None) -> dict[int, str]:
 def _describe(key: rules.ModelKey) -> str:
     kind, manufacturer, model, hardware, firmware = key
     return f"{kind} {manufacturer}/{model} hardware {hardware} firmware {firmware}"
-

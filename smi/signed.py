@@ -44,8 +44,11 @@ def verify_extract_file(file_bytes: bytes, trust: TrustStore, *, received_at: dt
         verified = verify_signed_data(file_bytes, trust, required_policy=EXTRACT_SIGNING_POLICY, now=received_at)
     except VerificationError as error:
         raise ExtractSignatureError(f"The extract's signature is refused: {_clause(error)}.") from None
-    return VerifiedExtractFile(content=verified.content, signer=verified.signer_certificate.subject.rfc4514_string(),
-                               signing_time=verified.signing_time)
+    return VerifiedExtractFile(
+        content=verified.content,
+        signer=verified.signer_certificate.subject.rfc4514_string(),
+        signing_time=verified.signing_time,
+    )
 
 
 class ReceiptSigner:

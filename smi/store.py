@@ -80,8 +80,14 @@ device_models = Table(
     Column("active", Boolean, nullable=False),
     Column("entry_id", String(64), nullable=True),
     Column("cpl_status", String(16), nullable=True),
-    UniqueConstraint("physical_device_type", "manufacturer_id", "model_id", "hardware_version",
-                     "firmware_version", name="uq_device_models_key"),
+    UniqueConstraint(
+        "physical_device_type",
+        "manufacturer_id",
+        "model_id",
+        "hardware_version",
+        "firmware_version",
+        name="uq_device_models_key",
+    ),
 )
 
 #: Every Device: its EUI-64, its model (type, manufacturer, model, hardware, firmware) and SMI Status.
@@ -144,8 +150,13 @@ extracts = Table(
     Column("history_last_id", Integer, nullable=True),
 )
 # At most one accepted extract per sequence: the database backs the equivocation rule.
-Index("ux_extracts_accepted_sequence", extracts.c.sequence, unique=True,
-      sqlite_where=extracts.c.state != "refused", postgresql_where=extracts.c.state != "refused")
+Index(
+    "ux_extracts_accepted_sequence",
+    extracts.c.sequence,
+    unique=True,
+    sqlite_where=extracts.c.state != "refused",
+    postgresql_where=extracts.c.state != "refused",
+)
 
 QUEUED, APPLIED, REFUSED = "queued", "applied", "refused"
 
@@ -207,8 +218,13 @@ class DeviceRecord:
 
     @property
     def model_key(self) -> ModelKey:
-        return (self.physical_device_type, self.manufacturer_id, self.model_id, self.hardware_version,
-                self.firmware_version)
+        return (
+            self.physical_device_type,
+            self.manufacturer_id,
+            self.model_id,
+            self.hardware_version,
+            self.firmware_version,
+        )
 
 
 @dataclass(frozen=True)
@@ -289,41 +305,76 @@ class Store:
 
     # --- extracts -----------------------------------------------------------------------
 
-    def record_extract(self, conn: Connection, *, file_sha256: str, file_bytes: bytes, received_at: dt.datetime,
-                       deadline: dt.datetime, state: str, sequence: int | None = None,
-                       content_sha256: str | None = None, content: bytes | None = None,
-                       issued_at: dt.datetime | None = None, signer: str | None = None,
-                       refusal_rule: str | None = None, refusal_reason: str | None = None) -> int:
-        result = conn.execute(insert(extracts).values(
-            sequence=sequence, content_sha256=content_sha256, file_sha256=file_sha256, file_bytes=file_bytes,
-            content=content, issued_at=None if issued_at is None else stamp(issued_at), signer=signer,
-            received_at=stamp(received_at), deadline=stamp(deadline), state=state, refusal_rule=refusal_rule,
-            refusal_reason=refusal_reason).returning(extracts.c.id))
+    def record_extract(
+        self,
+        conn: Connection,
+        *,
+        file_sha256: str,
+        file_bytes: bytes,
+        received_at: dt.datetime,
+        deadline: dt.datetime,
+        state: str,
+        sequence: int | None = None,
+        content_sha256: str | None = None,
+        content: bytes | None = None,
+        issued_at: dt.datetime | None = None,
+        signer: str | None = None,
+        refusal_rule: str | None = None,
+        refusal_reason: str | None = None,
+    ) -> int:
+        result = conn.execute(
+            insert(extracts)
+            .values(
+                sequence=sequence,
+                content_sha256=content_sha256,
+                file_sha256=file_sha256,
+                file_bytes=file_bytes,
+                content=content,
+                issued_at=None if issued_at is None else stamp(issued_at),
+                signer=signer,
+                received_at=stamp(received_at),
+                deadline=stamp(deadline),
+                state=state,
+                refusal_rule=refusal_rule,
+                refusal_reason=refusal_reason,
+            )
+            .returning(extracts.c.id)
+        )
         return int(result.scalar_one())
 
     def accepted_sha256(self, conn: Connection, sequence: int) -> str | None:
-        value = conn.execute(select(extracts.c.content_sha256).where(
-            extracts.c.sequence == sequence, extracts.c.state != REFUSED)).scalar_one_or_none()
+        value = conn.execute(
+            select(extracts.c.content_sha256).where(extracts.c.sequence == sequence, extracts.c.state != REFUSED)
+        ).scalar_one_or_none()
         return None if value is None else str(value)
 
     def latest_accepted_content(self, conn: Connection) -> tuple[int, str, bytes] | None:
         """Sequence, content SHA-256 and content of the last extract accepted (applied or queued)."""
-        row = conn.execute(select(extracts.c.sequence, extracts.c.content_sha256, extracts.c.content)
-                           .where(extracts.c.state != REFUSED)
-                           .order_by(extracts.c.sequence.desc()).limit(1)).one_or_none()
+        row = conn.execute(
+            select(extracts.c.sequence, extracts.c.content_sha256, extracts.c.content)
+            .where(extracts.c.state != REFUSED)
+            .order_by(extracts.c.sequence.desc())
+            .limit(1)
+        ).one_or_none()
         return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]))
 
     def cpl_in_force(self, conn: Connection) -> tuple[int, bytes] | None:
         """Sequence and content of the last extract applied."""
-        row = conn.execute(select(extracts.c.sequence, extracts.c.content)
-                           .where(extracts.c.state == APPLIED)
-                           .order_by(extracts.c.sequence.desc()).limit(1)).one_or_none()
+        row = conn.execute(
+            select(extracts.c.sequence, extracts.c.content)
+            .where(extracts.c.state == APPLIED)
+            .order_by(extracts.c.sequence.desc())
+            .limit(1)
+        ).one_or_none()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
     def queued(self, conn: Connection) -> list[tuple[ExtractRecord, bytes]]:
         """Extracts waiting to be applied, oldest first, with their content."""
-        rows = conn.execute(select(*_record_columns(), extracts.c.content).where(extracts.c.state == QUEUED)
-                            .order_by(extracts.c.sequence)).all()
+        rows = conn.execute(
+            select(*_record_columns(), extracts.c.content)
+            .where(extracts.c.state == QUEUED)
+            .order_by(extracts.c.sequence)
+        ).all()
         return [(_extract_record(row._mapping), bytes(row._mapping["content"])) for row in rows]
 
     def extract_record(self, conn: Connection, record_id: int) -> ExtractRecord:
@@ -349,10 +400,21 @@ class Store:
         known = {k: ref for k, ref in self._all_model_refs(conn).items() if k in wanted}
         missing = sorted(wanted - set(known))
         if missing:
-            conn.execute(insert(device_models), [
-                {"physical_device_type": k[0], "manufacturer_id": k[1], "model_id": k[2],
-                 "hardware_version": k[3], "firmware_version": k[4], "cpl_controlled": is_cpl_controlled(k[0]),
-                 "active": False} for k in missing])
+            conn.execute(
+                insert(device_models),
+                [
+                    {
+                        "physical_device_type": k[0],
+                        "manufacturer_id": k[1],
+                        "model_id": k[2],
+                        "hardware_version": k[3],
+                        "firmware_version": k[4],
+                        "cpl_controlled": is_cpl_controlled(k[0]),
+                        "active": False,
+                    }
+                    for k in missing
+                ],
+            )
             known = {k: ref for k, ref in self._all_model_refs(conn).items() if k in wanted}
         return known
 
@@ -363,8 +425,9 @@ class Store:
 
     # --- applying an extract ------------------------------------------------------------
 
-    def apply_extract(self, conn: Connection, *, record_id: int, extract: Extract, change: CplChange,
-                      applied_at: dt.datetime) -> AppliedCounts:
+    def apply_extract(
+        self, conn: Connection, *, record_id: int, extract: Extract, change: CplChange, applied_at: dt.datetime
+    ) -> AppliedCounts:
         """Bring the inventory in line with ``extract``; run inside the caller's one transaction.
 
         Suspends the Devices of ``change.suspend`` that are in a suspendable status, remembering
@@ -377,26 +440,56 @@ class Store:
         self.checkpoint("device-models")
         # Only the models whose standing on the CPL changes are written (a few, usually, of thousands).
         m = device_models.c
-        standing = {int(r[0]): (bool(r[1]), r[2], r[3]) for r in conn.execute(
-            select(m.id, m.active, m.entry_id, m.cpl_status).where(m.cpl_status.is_not(None))).all()}
+        standing = {
+            int(r[0]): (bool(r[1]), r[2], r[3])
+            for r in conn.execute(
+                select(m.id, m.active, m.entry_id, m.cpl_status).where(m.cpl_status.is_not(None))
+            ).all()
+        }
         wanted = {refs[k]: listed for k, listed in listing.items()}
         wanted.update({ref: (False, None, None) for ref in standing if ref not in wanted})
-        changes = [{"ref": ref, "is_active": active, "entry": entry, "listed_status": status}
-                   for ref, (active, entry, status) in sorted(wanted.items())
-                   if standing.get(ref, (False, None, None)) != (active, entry, status)]
+        changes = [
+            {"ref": ref, "is_active": active, "entry": entry, "listed_status": status}
+            for ref, (active, entry, status) in sorted(wanted.items())
+            if standing.get(ref, (False, None, None)) != (active, entry, status)
+        ]
         if changes:
-            conn.execute(update(device_models).where(m.id == bindparam("ref"))
-                         .values(active=bindparam("is_active"), entry_id=bindparam("entry"),
-                                 cpl_status=bindparam("listed_status")), changes)
+            conn.execute(
+                update(device_models)
+                .where(m.id == bindparam("ref"))
+                .values(
+                    active=bindparam("is_active"), entry_id=bindparam("entry"), cpl_status=bindparam("listed_status")
+                ),
+                changes,
+            )
         self.checkpoint("cpl")
         history_after_id = self._last_history_id(conn)
-        suspended = self._change_status(conn, [refs[k] for k in sorted(change.suspend)], at=at,
-                                        sequence=extract.sequence, alert=Alert.DEVICE_SUSPENDED)
-        restored = self._change_status(conn, [refs[k] for k in sorted(change.restore)], at=at,
-                                       sequence=extract.sequence, alert=Alert.DEVICE_RESTORED)
-        conn.execute(update(extracts).where(extracts.c.id == record_id).values(
-            state=APPLIED, applied_at=at, devices_suspended=suspended, devices_restored=restored,
-            history_after_id=history_after_id, history_last_id=self._last_history_id(conn)))
+        suspended = self._change_status(
+            conn,
+            [refs[k] for k in sorted(change.suspend)],
+            at=at,
+            sequence=extract.sequence,
+            alert=Alert.DEVICE_SUSPENDED,
+        )
+        restored = self._change_status(
+            conn,
+            [refs[k] for k in sorted(change.restore)],
+            at=at,
+            sequence=extract.sequence,
+            alert=Alert.DEVICE_RESTORED,
+        )
+        conn.execute(
+            update(extracts)
+            .where(extracts.c.id == record_id)
+            .values(
+                state=APPLIED,
+                applied_at=at,
+                devices_suspended=suspended,
+                devices_restored=restored,
+                history_after_id=history_after_id,
+                history_last_id=self._last_history_id(conn),
+            )
+        )
         self.checkpoint("recorded")
         return AppliedCounts(devices_suspended=suspended, devices_restored=restored)
 
@@ -404,27 +497,45 @@ class Store:
     def _last_history_id(conn: Connection) -> int:
         return int(conn.execute(select(func.coalesce(func.max(status_history.c.id), 0))).scalar_one())
 
-    def _change_status(self, conn: Connection, model_refs: Sequence[int], *, at: str, sequence: int,
-                       alert: Alert) -> int:
+    def _change_status(
+        self, conn: Connection, model_refs: Sequence[int], *, at: str, sequence: int, alert: Alert
+    ) -> int:
         """One INSERT ... SELECT of the history rows, then one UPDATE, per chunk of model refs."""
         changed = 0
         d = devices.c
         for start in range(0, len(model_refs), _CHUNK):
-            chunk = list(model_refs[start:start + _CHUNK])
+            chunk = list(model_refs[start : start + _CHUNK])
             if alert is Alert.DEVICE_SUSPENDED:
                 where = and_(d.model_ref.in_(chunk), d.status.in_(sorted(SUSPENDABLE_STATUSES)))
                 new_status: Any = literal(SmiStatus.SUSPENDED.value, String)
-                values: dict[str, Any] = {"status_before_suspension": d.status, "status": SmiStatus.SUSPENDED.value,
-                                          "status_since": at}
+                values: dict[str, Any] = {
+                    "status_before_suspension": d.status,
+                    "status": SmiStatus.SUSPENDED.value,
+                    "status_since": at,
+                }
             else:
-                where = and_(d.model_ref.in_(chunk), d.status == SmiStatus.SUSPENDED.value,
-                             d.status_before_suspension.is_not(None))
+                where = and_(
+                    d.model_ref.in_(chunk),
+                    d.status == SmiStatus.SUSPENDED.value,
+                    d.status_before_suspension.is_not(None),
+                )
                 new_status = d.status_before_suspension
                 values = {"status": d.status_before_suspension, "status_before_suspension": None, "status_since": at}
-            conn.execute(insert(status_history).from_select(
-                ["device_ref", "device_id", "status", "since", "until", "new_status", "extract_sequence", "alert"],
-                select(d.id, d.device_id, d.status, d.status_since, literal(at, String), new_status,
-                       literal(sequence, Integer), literal(alert.value, String)).where(where)))
+            conn.execute(
+                insert(status_history).from_select(
+                    ["device_ref", "device_id", "status", "since", "until", "new_status", "extract_sequence", "alert"],
+                    select(
+                        d.id,
+                        d.device_id,
+                        d.status,
+                        d.status_since,
+                        literal(at, String),
+                        new_status,
+                        literal(sequence, Integer),
+                        literal(alert.value, String),
+                    ).where(where),
+                )
+            )
             self.checkpoint(f"{alert.value}-history")
             changed += conn.execute(update(devices).where(where).values(**values)).rowcount
             self.checkpoint(alert.value)
@@ -437,16 +548,33 @@ class Store:
         or a fixed-format time, so no JSON escaping is ever needed, and Python only passes lines on.
         """
         h = status_history.c
-        line = (literal('{"alert":"', String) + h.alert + literal('","device_id":"', String) + h.device_id
-                + literal('","extract_sequence":', String) + cast(h.extract_sequence, String)
-                + literal(',"previous_status":"', String) + h.status + literal('","raised_at":"', String) + h.until
-                + literal('","status":"', String) + h.new_status + literal('"}', String))
-        span = conn.execute(select(extracts.c.history_after_id, extracts.c.history_last_id).where(
-            extracts.c.sequence == sequence, extracts.c.state == APPLIED)).one_or_none()
+        line = (
+            literal('{"alert":"', String)
+            + h.alert
+            + literal('","device_id":"', String)
+            + h.device_id
+            + literal('","extract_sequence":', String)
+            + cast(h.extract_sequence, String)
+            + literal(',"previous_status":"', String)
+            + h.status
+            + literal('","raised_at":"', String)
+            + h.until
+            + literal('","status":"', String)
+            + h.new_status
+            + literal('"}', String)
+        )
+        span = conn.execute(
+            select(extracts.c.history_after_id, extracts.c.history_last_id).where(
+                extracts.c.sequence == sequence, extracts.c.state == APPLIED
+            )
+        ).one_or_none()
         if span is None or span[0] is None:
             return
-        query = (select(line).where(h.id > span[0], h.id <= span[1], h.extract_sequence == sequence,
-                                    h.alert.is_not(None)).order_by(h.id))
+        query = (
+            select(line)
+            .where(h.id > span[0], h.id <= span[1], h.extract_sequence == sequence, h.alert.is_not(None))
+            .order_by(h.id)
+        )
         # Straight through the driver: a quarter of a million lines should not pay for result rows.
         compiled = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -461,36 +589,66 @@ class Store:
 
     def device(self, conn: Connection, device_id: str) -> DeviceRecord | None:
         m = device_models.c
-        row = conn.execute(select(devices.c.device_id, *_model_key_columns(), devices.c.status,
-                                  devices.c.status_since, devices.c.status_before_suspension, m.active,
-                                  m.entry_id, m.cpl_status)
-                           .join(device_models, device_models.c.id == devices.c.model_ref)
-                           .where(devices.c.device_id == device_id)).one_or_none()
+        row = conn.execute(
+            select(
+                devices.c.device_id,
+                *_model_key_columns(),
+                devices.c.status,
+                devices.c.status_since,
+                devices.c.status_before_suspension,
+                m.active,
+                m.entry_id,
+                m.cpl_status,
+            )
+            .join(device_models, device_models.c.id == devices.c.model_ref)
+            .where(devices.c.device_id == device_id)
+        ).one_or_none()
         if row is None:
             return None
         return DeviceRecord(
-            device_id=row.device_id, physical_device_type=row.physical_device_type,
-            manufacturer_id=row.manufacturer_id, model_id=row.model_id, hardware_version=row.hardware_version,
-            firmware_version=row.firmware_version, status=row.status, status_since=unstamp(row.status_since),
-            status_before_suspension=row.status_before_suspension, model_active=bool(row.active),
-            cpl_entry_id=row.entry_id, cpl_status=row.cpl_status)
+            device_id=row.device_id,
+            physical_device_type=row.physical_device_type,
+            manufacturer_id=row.manufacturer_id,
+            model_id=row.model_id,
+            hardware_version=row.hardware_version,
+            firmware_version=row.firmware_version,
+            status=row.status,
+            status_since=unstamp(row.status_since),
+            status_before_suspension=row.status_before_suspension,
+            model_active=bool(row.active),
+            cpl_entry_id=row.entry_id,
+            cpl_status=row.cpl_status,
+        )
 
     def history(self, conn: Connection, device_id: str) -> list[StatusChange]:
         h = status_history.c
-        rows = conn.execute(select(h.status, h.since, h.until, h.new_status, h.extract_sequence, h.alert)
-                            .join(devices, devices.c.id == h.device_ref)
-                            .where(devices.c.device_id == device_id).order_by(h.id)).all()
-        return [StatusChange(status=r.status, since=unstamp(r.since), until=unstamp(r.until),
-                             new_status=r.new_status, extract_sequence=r.extract_sequence, alert=r.alert)
-                for r in rows]
+        rows = conn.execute(
+            select(h.status, h.since, h.until, h.new_status, h.extract_sequence, h.alert)
+            .join(devices, devices.c.id == h.device_ref)
+            .where(devices.c.device_id == device_id)
+            .order_by(h.id)
+        ).all()
+        return [
+            StatusChange(
+                status=r.status,
+                since=unstamp(r.since),
+                until=unstamp(r.until),
+                new_status=r.new_status,
+                extract_sequence=r.extract_sequence,
+                alert=r.alert,
+            )
+            for r in rows
+        ]
 
-    def insert_device(self, conn: Connection, *, device_id: str, model_ref: int, status: str,
-                      since: dt.datetime) -> None:
+    def insert_device(
+        self, conn: Connection, *, device_id: str, model_ref: int, status: str, since: dt.datetime
+    ) -> None:
         exists = conn.execute(select(devices.c.id).where(devices.c.device_id == device_id)).first()
         if exists is not None:
             raise DeviceExistsError(f"Device {device_id} is already in the inventory.")
-        conn.execute(insert(devices).values(device_id=device_id, model_ref=model_ref, status=status,
-                                            status_since=stamp(since)))
+        conn.execute(
+            insert(devices).values(device_id=device_id, model_ref=model_ref, status=status, status_since=stamp(since))
+        )
 
     def set_model(self, conn: Connection, device_id: str, model_ref: int) -> None:
         conn.execute(update(devices).where(devices.c.device_id == device_id).values(model_ref=model_ref))
@@ -507,8 +665,14 @@ class Store:
 
     # --- bulk loading -------------------------------------------------------------------
 
-    def bulk_load_devices(self, rows: Iterable[Sequence[Any]], *, rebuild_indexes: bool,
-                          progress: Callable[[int], None] = lambda n: None, batch: int = 100_000) -> int:
+    def bulk_load_devices(
+        self,
+        rows: Iterable[Sequence[Any]],
+        *,
+        rebuild_indexes: bool,
+        progress: Callable[[int], None] = lambda n: None,
+        batch: int = 100_000,
+    ) -> int:
         """Load (id, device_id, model_ref, status, status_since) rows in one transaction, the fastest way.
 
         SQLite: executemany in big batches with synchronous=NORMAL (the database is already WAL).
@@ -531,11 +695,16 @@ class Store:
                         for index in _DEVICE_INDEXES:
                             index.create(conn)
                     if self.backend == "postgresql":
-                        conn.execute(text("SELECT setval(pg_get_serial_sequence('devices', 'id'), "
-                                          "(SELECT coalesce(max(id), 1) FROM devices))"))
+                        conn.execute(
+                            text(
+                                "SELECT setval(pg_get_serial_sequence('devices', 'id'), "
+                                "(SELECT coalesce(max(id), 1) FROM devices))"
+                            )
+                        )
             except IntegrityError:
-                raise SeedCollisionError("Seeded Device IDs collide with Devices already in the inventory; "
-                                         "nothing was loaded.") from None
+                raise SeedCollisionError(
+                    "Seeded Device IDs collide with Devices already in the inventory; nothing was loaded."
+                ) from None
             finally:
                 if self.backend == "sqlite":
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
@@ -547,8 +716,9 @@ class Store:
         return loaded
 
     @staticmethod
-    def _executemany_rows(conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None],
-                          batch: int) -> int:
+    def _executemany_rows(
+        conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None], batch: int
+    ) -> int:
         sql = "INSERT INTO devices (id, device_id, model_ref, status, status_since) VALUES (?, ?, ?, ?, ?)"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         loaded = 0
@@ -560,8 +730,7 @@ class Store:
         return loaded
 
     @staticmethod
-    def _copy_rows(conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None],
-                   batch: int) -> int:
+    def _copy_rows(conn: Connection, rows: Iterable[Sequence[Any]], progress: Callable[[int], None], batch: int) -> int:
         raw = conn.connection.driver_connection
         loaded = 0
         with raw.cursor() as cursor:  # type: ignore[union-attr]
@@ -618,10 +787,19 @@ def _extract_record(row: RowMapping) -> ExtractRecord:
 
     received_at = unstamp(row["received_at"])
     return ExtractRecord(
-        id=int(row["id"]), sequence=row["sequence"], content_sha256=row["content_sha256"],
-        file_sha256=row["file_sha256"], issued_at=moment(row["issued_at"]), signer=row["signer"],
-        received_at=received_at, deadline=unstamp(row["deadline"]), state=row["state"],
-        applied_at=moment(row["applied_at"]), refusal_rule=row["refusal_rule"],
-        refusal_reason=row["refusal_reason"], devices_suspended=row["devices_suspended"],
-        devices_restored=row["devices_restored"], receipt_path=row["receipt_path"])
-
+        id=int(row["id"]),
+        sequence=row["sequence"],
+        content_sha256=row["content_sha256"],
+        file_sha256=row["file_sha256"],
+        issued_at=moment(row["issued_at"]),
+        signer=row["signer"],
+        received_at=received_at,
+        deadline=unstamp(row["deadline"]),
+        state=row["state"],
+        applied_at=moment(row["applied_at"]),
+        refusal_rule=row["refusal_rule"],
+        refusal_reason=row["refusal_reason"],
+        devices_suspended=row["devices_suspended"],
+        devices_restored=row["devices_restored"],
+        receipt_path=row["receipt_path"],
+    )

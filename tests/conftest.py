@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 #: Settings for a throw-away test server: durability off, it only has to be fast.
-_SERVER_SETTINGS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                    "-c max_connections=200 -c shared_buffers=128MB")
+_SERVER_SETTINGS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB"
+)
 
 
 def postgres_bindir() -> Path | None:
@@ -33,8 +34,10 @@ def postgres_bindir() -> Path | None:
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     return Path(candidates[-1]).parent if candidates else None
 
 
@@ -56,16 +59,18 @@ class PostgresServer:
         import psycopg
 
         database = name or f"test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(host=str(self.socket_dir), port=self.port, user=self.user, dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{database}"')  # our own generated name, not user input
         return self.url(database)
 
     def drop_database(self, name: str) -> None:
         import psycopg
 
-        with psycopg.connect(host=str(self.socket_dir), port=self.port, user=self.user, dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -94,8 +99,10 @@ def running_postgres(settings: str = _SERVER_SETTINGS) -> Iterator[PostgresServe
     """
     bindir = postgres_bindir()
     if bindir is None:
-        raise PostgresUnavailable("PostgreSQL is not installed (no initdb found on PATH or under "
-                                  "/usr/lib/postgresql); run `make system-packages`.")
+        raise PostgresUnavailable(
+            "PostgreSQL is not installed (no initdb found on PATH or under "
+            "/usr/lib/postgresql); run `make system-packages`."
+        )
     base = Path(tempfile.mkdtemp(prefix="test-postgres-"))
     data, sockets, log = base / "data", base / "sockets", base / "server.log"
     sockets.mkdir()
@@ -103,16 +110,37 @@ def running_postgres(settings: str = _SERVER_SETTINGS) -> Iterator[PostgresServe
         shutil.chown(base, "postgres", "postgres")
         shutil.chown(sockets, "postgres", "postgres")
     try:
-        subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                     "--no-sync", "-E", "UTF8", "--locale=C"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         port = 0
         for _attempt in range(5):  # another worker may take the free port first: try another
             port = _free_port()
             options = f"-k {sockets} -p {port} -c listen_addresses=127.0.0.1 {settings}"
-            started = subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
-                                                   options, "-w", "-t", "60", "start"]),
-                                     capture_output=True, text=True, timeout=90)
+            started = subprocess.run(
+                _as_postgres(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+                ),
+                capture_output=True,
+                text=True,
+                timeout=90,
+            )
             if started.returncode == 0:
                 break
         else:
@@ -121,8 +149,11 @@ def running_postgres(settings: str = _SERVER_SETTINGS) -> Iterator[PostgresServe
         try:
             yield PostgresServer(socket_dir=sockets, port=port)
         finally:
-            subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                                         "stop"]), capture_output=True, timeout=60)
+            subprocess.run(
+                _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                capture_output=True,
+                timeout=60,
+            )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -130,8 +161,10 @@ def running_postgres(settings: str = _SERVER_SETTINGS) -> Iterator[PostgresServe
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     if postgres_bindir() is None:
-        pytest.skip("PostgreSQL is not installed (no initdb found on PATH or under /usr/lib/postgresql); "
-                    "run `make system-packages` to run the PostgreSQL tests.")
+        pytest.skip(
+            "PostgreSQL is not installed (no initdb found on PATH or under /usr/lib/postgresql); "
+            "run `make system-packages` to run the PostgreSQL tests."
+        )
     try:
         with running_postgres() as server:
             yield server

@@ -65,8 +65,13 @@ _EMPTY_SHARED_STRINGS = (
 def sheet_xml(rows: bytes, *, prolog: bytes = b"") -> bytes:
     """A worksheet part holding ``rows`` (the inside of sheetData), with an optional prolog (a DTD)."""
     return (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + prolog
-        + b'<worksheet xmlns="' + MAIN_NAMESPACE + b'"><sheetData>' + rows + b"</sheetData></worksheet>"
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + prolog
+        + b'<worksheet xmlns="'
+        + MAIN_NAMESPACE
+        + b'"><sheetData>'
+        + rows
+        + b"</sheetData></worksheet>"
     )
 
 
@@ -74,9 +79,7 @@ def inline_cell(reference: str, text: str) -> bytes:
     return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
 
 
-def workbook_parts(
-    sheet: bytes | None = None, *, shared_strings: bytes = _EMPTY_SHARED_STRINGS
-) -> dict[str, bytes]:
+def workbook_parts(sheet: bytes | None = None, *, shared_strings: bytes = _EMPTY_SHARED_STRINGS) -> dict[str, bytes]:
     """The parts of a valid one-sheet workbook; the sheet defaults to a header and one row."""
     if sheet is None:
         sheet = sheet_xml(
@@ -136,13 +139,39 @@ def raw_zip(members: Iterable[RawMember]) -> bytes:
         name = member.name.encode()
         offset = len(body)
         body += struct.pack(
-            "<4sHHHHHIIIHH", b"PK\x03\x04", 20, member.flags, member.method, 0, 0x21,
-            member.crc, len(member.payload), member.declared_size, len(name), 0,
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            member.flags,
+            member.method,
+            0,
+            0x21,
+            member.crc,
+            len(member.payload),
+            member.declared_size,
+            len(name),
+            0,
         )
         body += name + member.payload
         directory += struct.pack(
-            "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, member.flags, member.method, 0, 0x21,
-            member.crc, len(member.payload), member.declared_size, len(name), 0, 0, 0, 0, 0, offset,
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            20,
+            20,
+            member.flags,
+            member.method,
+            0,
+            0x21,
+            member.crc,
+            len(member.payload),
+            member.declared_size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
         )
         directory += name
         count += 1
@@ -243,10 +272,11 @@ def million_row_sheet(rows: int = 1_000_000) -> bytes:
 
 def far_apart_cells() -> bytes:
     """Two values, at A1 and XFD1048576: a few bytes that calamine would lay out as 17 billion cells."""
-    return workbook(sheet_xml(
-        b'<row r="1">' + inline_cell("A1", "x") + b"</row>"
-        b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
-    ))
+    return workbook(
+        sheet_xml(
+            b'<row r="1">' + inline_cell("A1", "x") + b'</row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+        )
+    )
 
 
 def very_wide_row() -> bytes:

@@ -15,16 +15,32 @@ ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 #: Modules whose functions must be pure: the authority's core, the shared formats, the DCC's rules.
-PURE = sorted([*ROOT.joinpath("cpl", "core").glob("*.py"), *ROOT.joinpath("formats").glob("*.py"), ROOT / "smi" / "rules.py"])
+PURE = sorted(
+    [*ROOT.joinpath("cpl", "core").glob("*.py"), *ROOT.joinpath("formats").glob("*.py"), ROOT / "smi" / "rules.py"]
+)
 
 #: Calls that reach the world outside: a clock, the environment, files, processes.
-IMPURE_CALLS = {"now", "today", "utcnow", "time", "monotonic", "open", "getenv", "read_text", "read_bytes",
-                "write_text", "write_bytes", "system", "popen"}
+IMPURE_CALLS = {
+    "now",
+    "today",
+    "utcnow",
+    "time",
+    "monotonic",
+    "open",
+    "getenv",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "system",
+    "popen",
+}
 
 
 def _run_lint_imports(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", str(config)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", str(config)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def _ini_value(value: object) -> str:
@@ -60,8 +76,13 @@ def test_every_import_contract_is_kept(tmp_path: Path) -> None:
 def test_a_broken_contract_fails_the_lint_and_names_the_import(
     tmp_path: Path, source: str, forbidden: str, why: str
 ) -> None:
-    extra = {"id": "broken-on-purpose", "name": f"{source} never imports {forbidden}", "type": "forbidden",
-             "source_modules": [source], "forbidden_modules": [forbidden]}
+    extra = {
+        "id": "broken-on-purpose",
+        "name": f"{source} never imports {forbidden}",
+        "type": "forbidden",
+        "source_modules": [source],
+        "forbidden_modules": [forbidden],
+    }
     result = _run_lint_imports(_contracts_config(tmp_path, [extra]))
     assert result.returncode == 1, why
     assert f"{source} never imports {forbidden} BROKEN" in result.stdout.replace("\n", " ")

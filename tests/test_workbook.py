@@ -213,7 +213,7 @@ def test_extra_columns_follow_the_schema_columns_with_their_values() -> None:
 
 def test_text_that_starts_with_an_equals_sign_is_written_as_text_not_a_formula() -> None:
     entry = dict(sample_submission(1).entries[0])
-    entry["release_notes"] = "=HYPERLINK(\"http://example.invalid\")"
+    entry["release_notes"] = '=HYPERLINK("http://example.invalid")'
     sheet = sheet_named(read_workbook(submission_bytes([entry], [])), ENTRY_SHEET)
     assert sheet.formula_cells == frozenset()
     assert sheet.rows[0][1][8] == entry["release_notes"]
@@ -223,11 +223,15 @@ def test_text_that_starts_with_an_equals_sign_is_written_as_text_not_a_formula()
 
 
 def test_row_numbers_are_spreadsheet_rows_when_the_data_starts_below_and_right_of_a1() -> None:
-    sheet = only_sheet(workbook(sheet_xml(
-        b'<row r="1">' + inline_cell("B1", "Model") + inline_cell("C1", "Model ID") + b"</row>"
-        b'<row r="4"><c r="C4"><v>7</v></c></row>'
-        b'<row r="6">' + inline_cell("B6", "G4") + b"</row>"
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(
+                b'<row r="1">' + inline_cell("B1", "Model") + inline_cell("C1", "Model ID") + b"</row>"
+                b'<row r="4"><c r="C4"><v>7</v></c></row>'
+                b'<row r="6">' + inline_cell("B6", "G4") + b"</row>"
+            )
+        )
+    )
     assert sheet.header == ("", "Model", "Model ID")
     assert sheet.rows == ((4, (None, None, 7.0)), (6, (None, "G4", None)))
 
@@ -239,19 +243,27 @@ def test_a_sheet_whose_first_value_is_below_row_one_has_an_empty_header() -> Non
 
 
 def test_empty_rows_are_dropped_and_empty_cells_are_none() -> None:
-    sheet = only_sheet(workbook(sheet_xml(
-        b'<row r="1">' + inline_cell("A1", "a") + inline_cell("B1", "b") + b"</row>"
-        b'<row r="2"><c r="A2" s="1"/></row>'
-        b'<row r="3">' + inline_cell("B3", "x") + b"</row>"
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(
+                b'<row r="1">' + inline_cell("A1", "a") + inline_cell("B1", "b") + b"</row>"
+                b'<row r="2"><c r="A2" s="1"/></row>'
+                b'<row r="3">' + inline_cell("B3", "x") + b"</row>"
+            )
+        )
+    )
     assert sheet.rows == ((3, (None, "x")),)
 
 
 def test_header_cells_are_stripped_text_and_trailing_empty_headers_are_dropped() -> None:
-    sheet = only_sheet(workbook(sheet_xml(
-        b'<row r="1">' + inline_cell("A1", "  Manufacturer ID ") + b'<c r="B1"><v>2024</v></c></row>'
-        b'<row r="2"><c r="D2"><v>1</v></c></row>'
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(
+                b'<row r="1">' + inline_cell("A1", "  Manufacturer ID ") + b'<c r="B1"><v>2024</v></c></row>'
+                b'<row r="2"><c r="D2"><v>1</v></c></row>'
+            )
+        )
+    )
     assert sheet.header == ("Manufacturer ID", "2024")
 
 
@@ -275,7 +287,7 @@ def test_formula_cells_are_located_and_never_evaluated() -> None:
     cells = openpyxl.Workbook()
     sheet = cells.active
     sheet.append(["Manufacturer ID", "Model ID"])
-    sheet.append(["106C", "=UPPER(\"4a31\")"])
+    sheet.append(["106C", '=UPPER("4a31")'])
     sheet["D6"] = "=1+2"
     buffer = io.BytesIO()
     cells.save(buffer)
@@ -296,47 +308,62 @@ def test_formula_cells_are_located_the_same_when_the_sheet_must_be_parsed() -> N
 
 
 def test_cells_without_references_are_placed_as_calamine_places_them() -> None:
-    sheet = only_sheet(workbook(sheet_xml(
-        b'<row><c t="inlineStr"><is><t>x</t></is></c><c><v>2</v></c></row>'
-        b"<row><c><v>3</v></c></row>"
-        b'<row r="5"><c><f>1+1</f><v>2</v></c><c r="D5"><v>4</v></c><c><v>5</v></c></row>'
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(
+                b'<row><c t="inlineStr"><is><t>x</t></is></c><c><v>2</v></c></row>'
+                b"<row><c><v>3</v></c></row>"
+                b'<row r="5"><c><f>1+1</f><v>2</v></c><c r="D5"><v>4</v></c><c><v>5</v></c></row>'
+            )
+        )
+    )
     assert sheet.header == ("x", "2")
     assert sheet.rows == ((2, (3.0, None, None, None, None)), (5, (2.0, None, None, 4.0, 5.0)))
     assert sheet.formula_cells == frozenset({(5, 0)})
 
 
 def test_a_sheet_under_a_namespace_prefix_is_read_with_its_formulas() -> None:
-    sheet = only_sheet(workbook(
-        b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        b'<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
-        b'<x:row r="2"><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>'
-    ))
+    sheet = only_sheet(
+        workbook(
+            b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
+            b'<x:row r="2"><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+        )
+    )
     assert sheet.rows == ((2, (None, 2.0)),)
     assert sheet.formula_cells == frozenset({(2, 1)})
 
 
 def test_validation_ranges_in_the_excel_2010_extension_are_not_formula_cells() -> None:
-    sheet = only_sheet(workbook(sheet_xml(b'<row r="1"><c r="A1"><v>1</v></c></row>').replace(
-        b"</worksheet>",
-        b'<extLst><ext xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
-        b"<xm:f>Lists!$A$2:$A$10</xm:f></ext></extLst></worksheet>",
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(b'<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+                b"</worksheet>",
+                b'<extLst><ext xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+                b"<xm:f>Lists!$A$2:$A$10</xm:f></ext></extLst></worksheet>",
+            )
+        )
+    )
     assert sheet.formula_cells == frozenset()
 
 
 def test_an_empty_formatted_cell_far_away_does_not_make_a_sheet_too_large() -> None:
-    sheet = only_sheet(workbook(sheet_xml(
-        b'<row r="1">' + inline_cell("A1", "h") + b'<c r="XFD1" s="1"/></row>'
-        b'<row r="1048576"><c r="A1048576" s="2"></c></row>'
-    )))
+    sheet = only_sheet(
+        workbook(
+            sheet_xml(
+                b'<row r="1">' + inline_cell("A1", "h") + b'<c r="XFD1" s="1"/></row>'
+                b'<row r="1048576"><c r="A1048576" s="2"></c></row>'
+            )
+        )
+    )
     assert sheet.header == ("h",)
 
 
 def test_a_sheet_wider_than_a_to_z_is_read_whole() -> None:
     letters = [openpyxl.utils.get_column_letter(n) for n in range(1, 61)]
     rows = b"".join(
-        b'<row r="%d">' % row + b"".join(b'<c r="%s%d"><v>%d</v></c>' % (c.encode(), row, row) for c in letters)
+        b'<row r="%d">' % row
+        + b"".join(b'<c r="%s%d"><v>%d</v></c>' % (c.encode(), row, row) for c in letters)
         + b"</row>"
         for row in range(1, 40)
     )
@@ -348,8 +375,9 @@ def test_a_sheet_wider_than_a_to_z_is_read_whole() -> None:
 
 
 def _rows_sheet(count: int) -> bytes:
-    return workbook(sheet_xml(b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n)
-                                       for n in range(1, count + 2))))
+    return workbook(
+        sheet_xml(b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(1, count + 2)))
+    )
 
 
 def test_the_row_limit_counts_rows_below_the_header() -> None:
@@ -470,9 +498,9 @@ def test_a_far_cell_in_a_nonstandard_spelling_is_still_found() -> None:
 
 
 def _far_apart_parts() -> dict[str, bytes]:
-    return hostile.workbook_parts(sheet_xml(
-        b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
-    ))
+    return hostile.workbook_parts(
+        sheet_xml(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    )
 
 
 def test_a_sheet_part_named_in_another_case_is_checked_before_calamine_reads_it() -> None:

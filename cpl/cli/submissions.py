@@ -168,7 +168,9 @@ def approve(ctx: typer.Context, submission: int, by: ByOpt, as_json: JsonOpt = F
 
 
 @commands.command()
-def reject(ctx: typer.Context, submission: int, by: ByOpt, note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+def reject(
+    ctx: typer.Context, submission: int, by: ByOpt, note: Annotated[str, typer.Option(help="Why.")] = ""
+) -> None:
     """SECAS rejects a submission."""
     with refusals(), unit_of_work(settings(ctx)) as session:
         submission_service.reject(session, submission, by, note, utcnow())

@@ -49,23 +49,26 @@ def write_all(out: Path, keys: Path = Path("keys-dev")) -> list[Path]:
     hub = sample_row(T.COMMUNICATIONS_HUB, 41, maker=NORTHWIND)
     path = out / "northwind-signed.xlsx"
     write_submission(path, *_collect([(meter, meter_certs), hub]))
-    signer = PemKeySigner.from_files(keys / "manufacturer-northwind.pem", keys / "manufacturer-northwind.key.pem",
-                                     chain=[keys / "issuing-ca.pem"])
+    signer = PemKeySigner.from_files(
+        keys / "manufacturer-northwind.pem", keys / "manufacturer-northwind.key.pem", chain=[keys / "issuing-ca.pem"]
+    )
     signature = path.with_name(path.name + ".p7s")
     signature.write_bytes(sign_data(path.read_bytes(), signer, detached=True))
     written += [path, signature]
 
     # The DCC: a SMETS1 gas meter (no CPA certificate; a compliance statement instead).
     path = out / "dcc-smets1.xlsx"
-    write_submission(path, *_collect([sample_row(T.GAS_SMART_METER, 60, maker=ACME,
-                                                 submission_type=SubmissionType.SMETS1)]))
+    write_submission(
+        path, *_collect([sample_row(T.GAS_SMART_METER, 60, maker=ACME, submission_type=SubmissionType.SMETS1)])
+    )
     written.append(path)
 
     # Acme: a firmware update of its gas meter, reusing its certificates with mapping evidence,
     # confirmed by a supplier.
     gas_index = list(PhysicalDeviceType).index(T.GAS_SMART_METER)
-    update, certs = sample_row(T.GAS_SMART_METER, gas_index, maker=ACME,
-                               submission_type=SubmissionType.FIRMWARE_UPDATE, firmware="9002")
+    update, certs = sample_row(
+        T.GAS_SMART_METER, gas_index, maker=ACME, submission_type=SubmissionType.FIRMWARE_UPDATE, firmware="9002"
+    )
     for cert in certs:
         cert["firmware_versions"] = "9001"
     update["firmware_mapping_evidence"] = "Release notes RN-106C-9002 section 3: no ZigBee or CPA change"

@@ -4,6 +4,7 @@ Each function is one unit of work on a session the caller commits; it raises a n
 before writing anything when a rule refuses. Times arrive as parameters. What a removal needs
 is `cpl.core.lifecycle`'s rule.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -201,4 +202,3 @@ def record_conditions_met(
         details={"conditions_met": cert.conditions_met, "conditional_date": cert.conditional_date},
     )
     return cert
-

@@ -1,7 +1,7 @@
 """Signed CPL extracts on the authority's side: prepare (A), approve and sign (B), verify, receipts.
 
-Four eyes (`cpl.core.lifecycle`): one SECAS user prepares a draft and sees what changes; another approves it, which signs
-exactly the drafted bytes. An issued extract is immutable; sequences rise by one and chain by the
+Four eyes (`cpl.core.lifecycle`): one SECAS user prepares a draft and sees what changes; another
+approves it, which signs exactly the drafted bytes. An issued extract is immutable; sequences rise by one and chain by the
 SHA-256 of the previous content.
 """
 
@@ -62,7 +62,6 @@ def extract_entry(entry: Entry) -> ExtractEntry:
         status_since=entry.status_since.isoformat(),
         panel_reference=entry.panel_reference,
     )
-
 
 
 # --- the lifecycle ---------------------------------------------------------------------------------

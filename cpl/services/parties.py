@@ -3,6 +3,7 @@
 Each function is one unit of work on a session the caller commits; it raises a named ``CplError``
 before writing anything when a rule refuses. Times arrive as parameters.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,5 +68,3 @@ def acting_user(session: Session, user_id: str, *roles: PartyRole) -> tuple[User
             f"{user_id} belongs to {party.party_id} ({party.role}); only a {allowed} user may do this."
         )
     return user, party
-
-

@@ -4,6 +4,7 @@ Each function is one unit of work on a session the caller commits; it raises a n
 before writing anything when a rule refuses. Times arrive as parameters. Who must confirm and what
 a decided submission is are `cpl.core.lifecycle`'s rules.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -366,5 +367,3 @@ def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: 
     session.flush()
     record_status(session, entry, reason, user_id, now)
     return entry
-
-

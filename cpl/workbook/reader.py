@@ -128,17 +128,12 @@ def _check_members(archive: zipfile.ZipFile, limits: ReadLimits) -> list[zipfile
             raise WorkbookUnreadable(f"The workbook's zip container holds two parts named {info.filename}.")
         names.add(info.filename.lower())
         if info.flag_bits & 0x1:
-            raise WorkbookUnreadable(
-                "The workbook is encrypted; save it as an .xlsx workbook without a password."
-            )
+            raise WorkbookUnreadable("The workbook is encrypted; save it as an .xlsx workbook without a password.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookUnreadable(
                 f"The workbook part {info.filename} uses a compression method that .xlsx files do not use."
             )
-        if (
-            info.file_size > _RATIO_FLOOR_BYTES
-            and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-        ):
+        if info.file_size > _RATIO_FLOOR_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
             raise WorkbookUnreadable(
                 f"The workbook part {info.filename} expands {ratio:,.0f} times over (a decompression bomb); "
@@ -151,9 +146,7 @@ def _check_members(archive: zipfile.ZipFile, limits: ReadLimits) -> list[zipfile
             f"{_sentence_size(limits.max_uncompressed_bytes)} are read."
         )
     if _WORKBOOK_PART not in names:
-        raise WorkbookUnreadable(
-            f"The file is a zip container but not an .xlsx workbook: it has no {_WORKBOOK_PART}."
-        )
+        raise WorkbookUnreadable(f"The file is a zip container but not an .xlsx workbook: it has no {_WORKBOOK_PART}.")
     return infos
 
 
@@ -387,9 +380,7 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
     in_sheet_data = False
     open_elements: list[Any] = []
     try:
-        for event, element in SafeElementTree.iterparse(
-            io.BytesIO(content), events=("start", "end"), forbid_dtd=True
-        ):
+        for event, element in SafeElementTree.iterparse(io.BytesIO(content), events=("start", "end"), forbid_dtd=True):
             tag = element.tag
             local = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
             if event == "end":
@@ -641,9 +632,7 @@ def _header_text(value: CellValue) -> str:
     return str(value).strip()
 
 
-def _sheet_data(
-    name: str, grid: Sequence[Sequence[CellValue]], formula_cells: frozenset[tuple[int, int]]
-) -> SheetData:
+def _sheet_data(name: str, grid: Sequence[Sequence[CellValue]], formula_cells: frozenset[tuple[int, int]]) -> SheetData:
     """Row 1 is the header (stripped text, trailing empty cells dropped); empty rows are dropped; every
     other row keeps its spreadsheet row number, with a value for every column of the grid."""
     if not grid:

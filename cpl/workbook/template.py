@@ -4,7 +4,6 @@ The template shades required columns green, offers drop-downs of the valid value
 header and adds a Guidance sheet, all read from `cpl.core.schema`, so a new column is one line there.
 """
 
-
 from __future__ import annotations
 
 import datetime as dt

@@ -50,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def app_settings(url: str, **limits: Any) -> Settings:
     """The service's settings for the database at ``url``, the rest read from this test's environment."""
     return Settings(cpl=dataclasses.replace(CplSettings.from_environment(os.environ), database_url=url), **limits)
+
+
 KEYS = ROOT / "keys-dev"
 
 #: Every kind of caller the access tests try.
@@ -181,8 +183,9 @@ def build_template(directory: Path) -> Template:
         at += dt.timedelta(minutes=1)
         draft, _ = extract_service.prepare(session, "alice", at)
         assert draft.id is not None
-        issued = extract_service.approve(session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(
-            KEYS / "root-ca.pem"))
+        issued = extract_service.approve(
+            session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(KEYS / "root-ca.pem")
+        )
 
         at += dt.timedelta(minutes=1)
         open_submission = _submit(session, "acme-meters", clean_workbook(100), at)
@@ -272,8 +275,9 @@ def publish(url: str, workbook: bytes, submitter: str = "acme-meters") -> int:
         submission_service.approve(session, submission, "alice", _registry(), at, SignatureState.ABSENT)
         draft, _ = extract_service.prepare(session, "alice", at)
         assert draft.id is not None
-        issued = extract_service.approve(session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(
-            KEYS / "root-ca.pem"))
+        issued = extract_service.approve(
+            session, draft.id, "bob", at, extract_signer(), CplSettings().extract_trust(KEYS / "root-ca.pem")
+        )
         session.commit()
         return issued.sequence
 

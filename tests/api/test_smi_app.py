@@ -181,8 +181,14 @@ def test_serve_runs_the_simulator_api_with_uvicorn(tmp_path: Path) -> None:
         "SMI_RECEIPTS_DIR": str(settings.receipts_dir),
     }
     command = "import typer; from api.serve import serve_smi; typer.run(serve_smi)"
-    server = subprocess.Popen([sys.executable, "-c", command, "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -203,7 +209,8 @@ def test_serve_refuses_unusable_settings_in_one_sentence(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
     env["SMI_TRUST_ANCHORS"] = str(tmp_path / "missing.pem")
     command = "import typer; from api.serve import serve_smi; typer.run(serve_smi)"
-    result = subprocess.run([sys.executable, "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("The SMI trust anchors cannot be used:") and "Traceback" not in result.stderr

@@ -246,7 +246,7 @@ def test_a_malformed_multipart_body_is_a_clear_400(world: World) -> None:
     response = world.client.post(
         "/api/v1/submissions",
         headers={**world.headers("manufacturer"), "Content-Type": "multipart/form-data; boundary=xyz"},
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"workbook\"; filename=\"w.xlsx\"\r\n",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="workbook"; filename="w.xlsx"\r\n',
     )
     assert response.status_code in (400, 422)
     error_of(response)

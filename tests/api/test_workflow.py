@@ -231,8 +231,10 @@ def test_the_preparer_of_a_draft_cannot_approve_it(world: World) -> None:
 
 def test_a_stale_draft_cannot_be_approved(world: World) -> None:
     headers = world.headers("secas")
-    assert world.client.post(f"/api/v1/submissions/{world.template.open_submission}/approval",
-                             headers=headers).status_code == 200
+    assert (
+        world.client.post(f"/api/v1/submissions/{world.template.open_submission}/approval", headers=headers).status_code
+        == 200
+    )
     response = world.client.post(f"/api/v1/extracts/drafts/{world.template.draft}/approval", headers=headers)
     assert response.status_code == 409 and response.json()["error"]["code"] == "extract"
 
@@ -241,8 +243,9 @@ def test_an_unusable_signer_is_a_503_and_nothing_is_issued(world: World, monkeyp
     monkeypatch.setenv("CPL_SIGNER", "pem:/nonexistent/cert.pem:/nonexistent/key.pem")
     before = world.snapshot()
     with TestClient(create_app(app_settings(world.url)), raise_server_exceptions=False) as client:
-        response = client.post(f"/api/v1/extracts/drafts/{world.template.draft}/approval",
-                               headers=world.headers("secas"))
+        response = client.post(
+            f"/api/v1/extracts/drafts/{world.template.draft}/approval", headers=world.headers("secas")
+        )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "signer_unavailable"
     assert world.snapshot() == before

@@ -30,6 +30,8 @@ def unit(url: str) -> contextlib.AbstractContextManager[Session]:
 def mail_settings() -> MailSettings:
     """The mail settings a command would read from this test's environment."""
     return MailSettings.from_environment(os.environ)
+
+
 CPL = Path(sys.executable).with_name("cpl")
 
 
@@ -39,8 +41,9 @@ class CplRun:
     env: dict[str, str]
 
     def __call__(self, *args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(CPL), *map(str, args)], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [str(CPL), *map(str, args)], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
         assert "Traceback" not in result.stderr, result.stderr
         if expect is not None:
             assert result.returncode == expect, (result.returncode, result.stdout, result.stderr)
@@ -49,10 +52,16 @@ class CplRun:
     def json(self, *args: str | Path, expect: int | None = 0) -> Any:
         return json.loads(self(*args, "--json", expect=expect).stdout)
 
-    def parties(self, roles: Sequence[tuple[str, str]] = (
-        ("acme-meters", "manufacturer"), ("northwind", "manufacturer"), ("bright-energy", "supplier"),
-        ("dcc", "dcc"), ("secas", "secas"),
-    )) -> None:
+    def parties(
+        self,
+        roles: Sequence[tuple[str, str]] = (
+            ("acme-meters", "manufacturer"),
+            ("northwind", "manufacturer"),
+            ("bright-energy", "supplier"),
+            ("dcc", "dcc"),
+            ("secas", "secas"),
+        ),
+    ) -> None:
         for party, role in roles:
             self("parties", "add", party, "--role", role)
         self("parties", "add-user", "alice", "--party", "secas")
@@ -62,11 +71,13 @@ class CplRun:
 @pytest.fixture
 def cpl(tmp_path: Path) -> Iterator[CplRun]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CPL_")}
-    env.update({
-        "CPL_DATABASE_URL": f"sqlite:///{tmp_path / 'cpl.db'}",
-        "CPL_SPECS_FILE": str(tmp_path / "specifications.json"),
-        "CPL_EXTRACT_DIR": str(tmp_path / "extracts"),
-        "CPL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "COLUMNS": "200",
-    })
+    env.update(
+        {
+            "CPL_DATABASE_URL": f"sqlite:///{tmp_path / 'cpl.db'}",
+            "CPL_SPECS_FILE": str(tmp_path / "specifications.json"),
+            "CPL_EXTRACT_DIR": str(tmp_path / "extracts"),
+            "CPL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "COLUMNS": "200",
+        }
+    )
     yield CplRun(tmp_path, env)

@@ -46,7 +46,7 @@ def test_an_edited_event_is_found(logged: CplRun) -> None:
 
 
 def test_edited_details_are_found(logged: CplRun) -> None:
-    tamper(logged, "UPDATE auditevent SET details_json = '{\"role\": \"secas\"}' WHERE id = 1")
+    tamper(logged, 'UPDATE auditevent SET details_json = \'{"role": "secas"}\' WHERE id = 1')
     assert logged.json("audit", "verify", expect=1)["broken_event"] == 1
 
 

@@ -126,8 +126,7 @@ def test_a_removal_needs_a_panel_reference(cpl: CplRun) -> None:
     write_submission(path, sample.entries, sample.certificates)
     cpl("submit", path, "--party", "acme-meters")
     cpl("approve", "1", "--by", "alice")
-    refused = cpl("remove", "CPL-000001", "--status", "Withdrawn", "--panel-ref", "minutes", "--by", "alice",
-                  expect=1)
+    refused = cpl("remove", "CPL-000001", "--status", "Withdrawn", "--panel-ref", "minutes", "--by", "alice", expect=1)
     assert "SECP_66_1503" in refused.stderr
     assert cpl.json("show", "CPL-000001")["status"] == "Active"
     cpl("remove", "CPL-000001", "--status", "Withdrawn", "--panel-ref", "SECP_66_1503", "--by", "alice")
@@ -154,8 +153,9 @@ def test_firmware_update_from_a_manufacturer_waits_for_its_supplier(cpl: CplRun)
     entry, certs = sample_row(GAS, 1, maker=ACME)
     cpl("submit", workbook(cpl.tmp / "new.xlsx", [(entry, certs)]), "--party", "acme-meters")
     cpl("approve", "1", "--by", "alice")
-    update, update_certs = sample_row(GAS, 1, maker=ACME, submission_type=SubmissionType.FIRMWARE_UPDATE,
-                                      firmware="9002")
+    update, update_certs = sample_row(
+        GAS, 1, maker=ACME, submission_type=SubmissionType.FIRMWARE_UPDATE, firmware="9002"
+    )
     update["firmware_mapping_evidence"] = "RN 9002 s.3"
     update["confirming_supplier"] = "bright-energy"
     cpl("submit", workbook(cpl.tmp / "fw.xlsx", [(update, update_certs)]), "--party", "acme-meters")
@@ -193,8 +193,19 @@ def test_template_is_written(cpl: CplRun) -> None:
     assert report["findings"] == []  # an empty form: no rows, no findings
 
 
-HOSTILE = ["empty_file", "not_a_zip", "truncated_zip", "ole2_container", "zip_bomb", "billion_laughs",
-           "external_entity", "million_row_sheet", "far_apart_cells", "many_members", "missing_workbook_part"]
+HOSTILE = [
+    "empty_file",
+    "not_a_zip",
+    "truncated_zip",
+    "ole2_container",
+    "zip_bomb",
+    "billion_laughs",
+    "external_entity",
+    "million_row_sheet",
+    "far_apart_cells",
+    "many_members",
+    "missing_workbook_part",
+]
 
 
 @pytest.mark.parametrize("builder", HOSTILE)

@@ -79,8 +79,15 @@ def build_world(directory: Path, url: str | None = None) -> World:
         for party in ("acme-meters", "northwind"):
             s.add(
                 Submission(
-                    party_id=party, submitted_by=party, submitted_at=NOW, filename=f"{party}.xlsx", workbook=b"x",
-                    workbook_sha256="0" * 64, checked_as_of=NOW.date(), findings_json="[]", state="approved",
+                    party_id=party,
+                    submitted_by=party,
+                    submitted_at=NOW,
+                    filename=f"{party}.xlsx",
+                    workbook=b"x",
+                    workbook_sha256="0" * 64,
+                    checked_as_of=NOW.date(),
+                    findings_json="[]",
+                    state="approved",
                 )
             )
     return world
@@ -107,17 +114,37 @@ def add_entry(
         certificate = f"CPA-{model_id}"
         s.add(
             Certificate(
-                scheme="CPA", number=certificate, manufacturer_id="106C", model_id=model_id, hardware_version="00AC",
-                firmware_versions="9001", issued=dt.date(2025, 1, 1), expiry=expiry_date, conditional_date=conditional,
+                scheme="CPA",
+                number=certificate,
+                manufacturer_id="106C",
+                model_id=model_id,
+                hardware_version="00AC",
+                firmware_versions="9001",
+                issued=dt.date(2025, 1, 1),
+                expiry=expiry_date,
+                conditional_date=conditional,
             )
         )
         entry = Entry(
-            physical_device_type="Gas Smart Meter", manufacturer="Acme Meters", manufacturer_id="106C", model="G4",
-            model_id=model_id, hardware_version="00AC", firmware_version="9001", release_notes="RN",
-            technical_specification="SMETS2 v4.2", gbcs_version="v4.2", zigbee_certificate=f"ZB-{model_id}",
-            cpa_certificate=certificate, cpa_expiry=expiry_date, cpa_conditional_date=conditional,
-            submission_type="New", status=EntryStatus.ACTIVE, status_since=NOW.date(),
-            submission_id=submission.id or 0, submitting_party_id=party,
+            physical_device_type="Gas Smart Meter",
+            manufacturer="Acme Meters",
+            manufacturer_id="106C",
+            model="G4",
+            model_id=model_id,
+            hardware_version="00AC",
+            firmware_version="9001",
+            release_notes="RN",
+            technical_specification="SMETS2 v4.2",
+            gbcs_version="v4.2",
+            zigbee_certificate=f"ZB-{model_id}",
+            cpa_certificate=certificate,
+            cpa_expiry=expiry_date,
+            cpa_conditional_date=conditional,
+            submission_type="New",
+            status=EntryStatus.ACTIVE,
+            status_since=NOW.date(),
+            submission_id=submission.id or 0,
+            submitting_party_id=party,
         )
         s.add(entry)
         s.flush()
@@ -387,9 +414,7 @@ def test_runner_sends_each_notice_once_in_any_order_of_runs(
             world.run(day)
         sent = kinds(world)
         assert len(sent) == len(set(sent)) == len(world.mails())
-        expected = {
-            months for months in (12, 6) if any(notice_date(END, months) <= d < END for d in run_dates)
-        }
+        expected = {months for months in (12, 6) if any(notice_date(END, months) <= d < END for d in run_dates)}
         assert {notices.cpa_expiry_months(k) for k, _ in sent} == expected
         assert world.count(RemovalProposal) == (1 if any(d >= END for d in run_dates) else 0)
 

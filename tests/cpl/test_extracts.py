@@ -32,8 +32,11 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     with Session(get_engine(f"sqlite:///{tmp_path / 'cpl.db'}"), expire_on_commit=False) as s:
-        for party, role in (("acme-meters", PartyRole.MANUFACTURER), ("secas", PartyRole.SECAS),
-                            ("dcc", PartyRole.DCC)):
+        for party, role in (
+            ("acme-meters", PartyRole.MANUFACTURER),
+            ("secas", PartyRole.SECAS),
+            ("dcc", PartyRole.DCC),
+        ):
             party_service.add_party(s, party, party, role, NOW)
             s.flush()
             party_service.add_user(s, party, party, party, NOW)
@@ -47,28 +50,53 @@ def add_entry(session: Session, model_id: str, *, device_type: str = "Gas Smart 
     from cpl.store import Submission
 
     if session.get(Submission, 1) is None:
-        session.add(Submission(id=1, party_id="acme-meters", submitted_by="acme-meters", submitted_at=NOW,
-                               filename="x.xlsx", workbook=b"x", workbook_sha256="0" * 64, checked_as_of=NOW.date(),
-                               findings_json="[]", state="approved"))
+        session.add(
+            Submission(
+                id=1,
+                party_id="acme-meters",
+                submitted_by="acme-meters",
+                submitted_at=NOW,
+                filename="x.xlsx",
+                workbook=b"x",
+                workbook_sha256="0" * 64,
+                checked_as_of=NOW.date(),
+                findings_json="[]",
+                state="approved",
+            )
+        )
         session.flush()  # no ORM relationship orders these inserts: the submission must exist first
-    entry = Entry(physical_device_type=device_type, manufacturer="Acme Meters", manufacturer_id="106C",
-                  model="G4", model_id=model_id, hardware_version="00AC", firmware_version="9001",
-                  release_notes="RN", technical_specification="SMETS2 v4.2", gbcs_version="v4.2",
-                  zigbee_certificate=f"ZB-{model_id}", cpa_certificate=f"CPA-{model_id}",
-                  cpa_expiry=dt.date(2031, 1, 31), submission_type="New", status=EntryStatus.ACTIVE,
-                  status_since=NOW.date(), submission_id=1, submitting_party_id="acme-meters")
+    entry = Entry(
+        physical_device_type=device_type,
+        manufacturer="Acme Meters",
+        manufacturer_id="106C",
+        model="G4",
+        model_id=model_id,
+        hardware_version="00AC",
+        firmware_version="9001",
+        release_notes="RN",
+        technical_specification="SMETS2 v4.2",
+        gbcs_version="v4.2",
+        zigbee_certificate=f"ZB-{model_id}",
+        cpa_certificate=f"CPA-{model_id}",
+        cpa_expiry=dt.date(2031, 1, 31),
+        submission_type="New",
+        status=EntryStatus.ACTIVE,
+        status_since=NOW.date(),
+        submission_id=1,
+        submitting_party_id="acme-meters",
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def signer() -> PemKeySigner:
-    return PemKeySigner.from_files(KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem",
-                                   chain=[KEYS / "issuing-ca.pem"])
+    return PemKeySigner.from_files(
+        KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem", chain=[KEYS / "issuing-ca.pem"]
+    )
 
 
-def issue(session: Session, preparer: str = "alice", approver: str = "bob",
-          now: dt.datetime = NOW) -> IssuedExtract:
+def issue(session: Session, preparer: str = "alice", approver: str = "bob", now: dt.datetime = NOW) -> IssuedExtract:
     draft, _ = extract_service.prepare(session, preparer, now)
     assert draft.id is not None
     return extract_service.approve(session, draft.id, approver, now, signer(), CplSettings().extract_trust())
@@ -141,9 +169,24 @@ def test_issued_extract_verifies_with_openssl(session: Session, tmp_path: Path) 
     add_entry(session, "4331")
     issued = issue(session)
     path = extract_service.write_issued(issued, tmp_path)
-    result = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-binary", "-CAfile",
-                             str(KEYS / "root-ca.pem"), "-purpose", "any", "-in", str(path)],
-                            capture_output=True, timeout=30)
+    result = subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-binary",
+            "-CAfile",
+            str(KEYS / "root-ca.pem"),
+            "-purpose",
+            "any",
+            "-in",
+            str(path),
+        ],
+        capture_output=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert sha256_hex(result.stdout) == issued.content_sha256
     assert json.loads(result.stdout)["format"] == "cpl-extract"
@@ -155,17 +198,25 @@ def test_audit_only_evidence_is_never_published(session: Session) -> None:
     entry.confirming_supplier = "bright-energy"
     session.add(entry)
     issued = issue(session)
-    content = parse_extract(extract_service.verify_extract(issued.signed, CplSettings().extract_trust()).verified.content)
+    content = parse_extract(
+        extract_service.verify_extract(issued.signed, CplSettings().extract_trust()).verified.content
+    )
     published = json.dumps(content.to_json())
     assert "internal release notes" not in published and "bright-energy" not in published
 
 
 def dcc_receipt(issued: IssuedExtract, *, sha: str | None = None, applied: dt.datetime = NOW) -> bytes:
-    dcc = PemKeySigner.from_files(KEYS / "dcc-receipt-signer.pem", KEYS / "dcc-receipt-signer.key.pem",
-                                  chain=[KEYS / "issuing-ca.pem"])
-    content = build_receipt(sequence=issued.sequence, extract_sha256=sha or issued.content_sha256,
-                            received_at=applied - dt.timedelta(minutes=5), applied_at=applied,
-                            devices_suspended=12, devices_restored=0)
+    dcc = PemKeySigner.from_files(
+        KEYS / "dcc-receipt-signer.pem", KEYS / "dcc-receipt-signer.key.pem", chain=[KEYS / "issuing-ca.pem"]
+    )
+    content = build_receipt(
+        sequence=issued.sequence,
+        extract_sha256=sha or issued.content_sha256,
+        received_at=applied - dt.timedelta(minutes=5),
+        applied_at=applied,
+        devices_suspended=12,
+        devices_restored=0,
+    )
     return sign_data(content, dcc, signing_time=applied)
 
 
@@ -196,7 +247,15 @@ def test_a_receipt_for_other_content_is_refused(session: Session) -> None:
 def test_a_receipt_signed_by_secas_not_the_dcc_is_refused(session: Session) -> None:
     add_entry(session, "4331")
     issued = issue(session)
-    content = build_receipt(sequence=1, extract_sha256=issued.content_sha256, received_at=NOW, applied_at=NOW,
-                            devices_suspended=0, devices_restored=0)
+    content = build_receipt(
+        sequence=1,
+        extract_sha256=issued.content_sha256,
+        received_at=NOW,
+        applied_at=NOW,
+        devices_suspended=0,
+        devices_restored=0,
+    )
     with pytest.raises(errors.ReceiptError, match="refused"):
-        extract_service.import_receipt(session, sign_data(content, signer(), signing_time=NOW), NOW, CplSettings().receipt_trust())
+        extract_service.import_receipt(
+            session, sign_data(content, signer(), signing_time=NOW), NOW, CplSettings().receipt_trust()
+        )

@@ -125,8 +125,16 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def open_submission(number: int, party: str) -> Submission:
     return Submission(
-        id=number, party_id=party, submitted_by=party, submitted_at=NOW, filename=f"{party}-{number}.xlsx",
-        workbook=b"x", workbook_sha256="0" * 64, checked_as_of=NOW.date(), findings_json="[]", state="open",
+        id=number,
+        party_id=party,
+        submitted_by=party,
+        submitted_at=NOW,
+        filename=f"{party}-{number}.xlsx",
+        workbook=b"x",
+        workbook_sha256="0" * 64,
+        checked_as_of=NOW.date(),
+        findings_json="[]",
+        state="open",
     )
 
 
@@ -154,8 +162,12 @@ def test_a_rejection_is_mailed_to_the_submitting_party_once_the_change_commits(
     assert message["To"] == ACME_MAIL and message["Subject"] == "CPL submission 2 rejected"
     assert "does not cover hardware 00AD" in body(message) and message["Auto-Submitted"] == "auto-generated"
     (row,) = rows(url)
-    assert (row.kind, row.subject_ref, row.party_id, row.state) == ("submission-outcome", "submission:2",
-                                                                    "acme-meters", "sent")
+    assert (row.kind, row.subject_ref, row.party_id, row.state) == (
+        "submission-outcome",
+        "submission:2",
+        "acme-meters",
+        "sent",
+    )
     assert row.transport == "smtp" and row.sent_at is not None and row.message_id == message["Message-ID"]
 
 
@@ -170,14 +182,14 @@ def test_an_approval_lists_the_entry_ids(url: str, smtp_server: SmtpServer) -> N
     assert "CPL-000007" in body(received.message) and "CPL-000008" in body(received.message)
 
 
-def test_the_dcc_loading_a_version_is_mailed_to_every_party_with_an_address(
-    url: str, smtp_server: SmtpServer
-) -> None:
+def test_the_dcc_loading_a_version_is_mailed_to_every_party_with_an_address(url: str, smtp_server: SmtpServer) -> None:
     with unit(url) as s:
         add_entry(s, "4331")
         issued = issue(s)
     with unit(url) as s:
-        extract_service.import_receipt(s, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust())
+        extract_service.import_receipt(
+            s, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust()
+        )
     recipients = sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
     assert recipients == ["cpl@acme.example", "cpl@dcc.example", "cpl@secas.example", "metering@bright.example"]
     message = smtp_server.messages[0].message
@@ -206,9 +218,7 @@ def test_smtp_login_with_credentials_from_the_url(url: str, monkeypatch: pytest.
         controller.stop()
 
 
-def test_a_refused_recipient_is_not_recorded_as_sent_and_the_others_still_go(
-    url: str, smtp_server: SmtpServer
-) -> None:
+def test_a_refused_recipient_is_not_recorded_as_sent_and_the_others_still_go(url: str, smtp_server: SmtpServer) -> None:
     with unit(url) as s:
         party = s.get(Party, "bright-energy")
         assert party is not None
@@ -216,8 +226,12 @@ def test_a_refused_recipient_is_not_recorded_as_sent_and_the_others_still_go(
         s.add(party)
     with unit(url) as s:
         mailer.deliver_myself(s)
-        mailer.queue(s, notices.Notice("cpl-published", "extract:9", "CPL version 9 published", "text"),
-                      mailer.parties_with_email(s), NOW)
+        mailer.queue(
+            s,
+            notices.Notice("cpl-published", "extract:9", "CPL version 9 published", "text"),
+            mailer.parties_with_email(s),
+            NOW,
+        )
     report = mailer.deliver_queued(get_engine(url), mail_settings())
     assert len(report.sent) == 3 and len(smtp_server.messages) == 3
     (failure,) = report.failures
@@ -317,8 +331,18 @@ def test_a_notice_is_queued_once_per_kind_subject_and_party(url: str, tmp_path: 
     assert len(rows(url)) == 4 and len(outbox(tmp_path)) == 4
     with pytest.raises(IntegrityError), unit(url) as s:  # the database itself refuses a second one
         first = rows(url)[0]
-        s.add(SentNotice(kind=first.kind, subject_ref=first.subject_ref, party_id=first.party_id,
-                         recipient="x@y.example", subject="s", body="b", message_id="<m@x>", queued_at=NOW))
+        s.add(
+            SentNotice(
+                kind=first.kind,
+                subject_ref=first.subject_ref,
+                party_id=first.party_id,
+                recipient="x@y.example",
+                subject="s",
+                body="b",
+                message_id="<m@x>",
+                queued_at=NOW,
+            )
+        )
 
 
 def test_a_notice_another_deliverer_has_claimed_is_not_sent_twice(url: str, tmp_path: Path) -> None:
@@ -398,6 +422,7 @@ def test_cli_reject_with_the_server_down_still_rejects_and_says_the_notice_waits
     cpl.env["CPL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
     result = cpl("reject", "2", "--by", "alice", "--note", "no")
     assert "Submission 2 rejected." in result.stdout
-    assert result.stderr.strip().endswith("cannot be reached (Connection refused); it stays queued for "
-                                          "'cpl notices send'.")
+    assert result.stderr.strip().endswith(
+        "cannot be reached (Connection refused); it stays queued for 'cpl notices send'."
+    )
     assert [n["state"] for n in cpl.json("notices", "list")["notices"]] == ["queued"]

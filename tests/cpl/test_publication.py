@@ -56,8 +56,16 @@ def populate(session: Session) -> None:
     party_service.add_user(session, "bob", "secas", "Bob", NOW)
     session.add(
         Submission(
-            id=1, party_id="acme-meters", submitted_by="acme-meters", submitted_at=NOW, filename="acme.xlsx",
-            workbook=b"x", workbook_sha256="0" * 64, checked_as_of=NOW.date(), findings_json="[]", state="approved",
+            id=1,
+            party_id="acme-meters",
+            submitted_by="acme-meters",
+            submitted_at=NOW,
+            filename="acme.xlsx",
+            workbook=b"x",
+            workbook_sha256="0" * 64,
+            checked_as_of=NOW.date(),
+            findings_json="[]",
+            state="approved",
         )
     )
     session.flush()
@@ -65,11 +73,24 @@ def populate(session: Session) -> None:
 
 def add_entry(session: Session, model_id: str, *, manufacturer: str = "Acme Meters", model: str = "G4") -> Entry:
     entry = Entry(
-        physical_device_type="Gas Smart Meter", manufacturer=manufacturer, manufacturer_id="106C", model=model,
-        model_id=model_id, hardware_version="00AC", firmware_version="9001", release_notes="RN",
-        technical_specification="SMETS2 v4.2", gbcs_version="v4.2", zigbee_certificate=f"ZB-{model_id}",
-        cpa_certificate=f"CPA-{model_id}", cpa_expiry=dt.date(2031, 1, 31), submission_type="New",
-        status=EntryStatus.ACTIVE, status_since=NOW.date(), submission_id=1, submitting_party_id="acme-meters",
+        physical_device_type="Gas Smart Meter",
+        manufacturer=manufacturer,
+        manufacturer_id="106C",
+        model=model,
+        model_id=model_id,
+        hardware_version="00AC",
+        firmware_version="9001",
+        release_notes="RN",
+        technical_specification="SMETS2 v4.2",
+        gbcs_version="v4.2",
+        zigbee_certificate=f"ZB-{model_id}",
+        cpa_certificate=f"CPA-{model_id}",
+        cpa_expiry=dt.date(2031, 1, 31),
+        submission_type="New",
+        status=EntryStatus.ACTIVE,
+        status_since=NOW.date(),
+        submission_id=1,
+        submitting_party_id="acme-meters",
     )
     session.add(entry)
     session.flush()
@@ -90,8 +111,12 @@ def dcc_receipt(issued: IssuedExtract, applied: dt.datetime = NOW + dt.timedelta
         KEYS / "dcc-receipt-signer.pem", KEYS / "dcc-receipt-signer.key.pem", chain=[KEYS / "issuing-ca.pem"]
     )
     content = build_receipt(
-        sequence=issued.sequence, extract_sha256=issued.content_sha256, received_at=applied - dt.timedelta(minutes=5),
-        applied_at=applied, devices_suspended=12, devices_restored=3,
+        sequence=issued.sequence,
+        extract_sha256=issued.content_sha256,
+        received_at=applied - dt.timedelta(minutes=5),
+        applied_at=applied,
+        devices_suspended=12,
+        devices_restored=3,
     )
     return sign_data(content, dcc, signing_time=applied)
 
@@ -130,7 +155,9 @@ def test_published_cpl_says_whether_the_dcc_has_loaded_it(session: Session) -> N
     issued = issue(session)
     before = publication.published_cpl(session)
     assert before is not None and before.dcc_loaded_at is None and not before.dcc_loaded
-    extract_service.import_receipt(session, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust())
+    extract_service.import_receipt(
+        session, dcc_receipt(issued), NOW + dt.timedelta(hours=3), CplSettings().receipt_trust()
+    )
     after = publication.published_cpl(session)
     assert after is not None and after.dcc_loaded_at == NOW + dt.timedelta(hours=2)
 
@@ -238,8 +265,10 @@ def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: C
     openpyxl.load_workbook(public / "cpl.xlsx")
 
     outbox = Path(cpl.env["CPL_OUTBOX_DIR"])
-    mails = [email.parser.BytesParser(policy=email.policy.default).parsebytes(p.read_bytes()) for p in
-             sorted(outbox.glob("*.eml"))]
+    mails = [
+        email.parser.BytesParser(policy=email.policy.default).parsebytes(p.read_bytes())
+        for p in sorted(outbox.glob("*.eml"))
+    ]
     assert sorted(m["To"] for m in mails) == sorted(mail for _, _, mail in PARTIES if mail)
     body = " ".join(mails[0].get_body().get_content().split())  # type: ignore[union-attr]
     assert mails[0]["Subject"] == "CPL version 1 published"

@@ -39,14 +39,12 @@ def dev_credential(name: str) -> Credential:
 
 
 def dev_signer(name: str = "secas-signer-1", issuer: str = "issuing-ca") -> PemKeySigner:
-    return PemKeySigner.from_files(KEYS / f"{name}.pem", KEYS / f"{name}.key.pem",
-                                   chain=[KEYS / f"{issuer}.pem"])
+    return PemKeySigner.from_files(KEYS / f"{name}.pem", KEYS / f"{name}.key.pem", chain=[KEYS / f"{issuer}.pem"])
 
 
 def signer_for(credential: Credential, *chain: Credential) -> PemKeySigner:
     assert isinstance(credential.private_key, ec.EllipticCurvePrivateKey)
-    return PemKeySigner(credential.certificate, credential.private_key,
-                        tuple(c.certificate for c in chain))
+    return PemKeySigner(credential.certificate, credential.private_key, tuple(c.certificate for c in chain))
 
 
 def dev_trust(*roots: Path) -> TrustStore:
@@ -65,20 +63,58 @@ def write_pem(credential: Credential, directory: Path) -> tuple[Path, Path]:
 
 
 def openssl_verify(signed: Path, ca_file: Path, content: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    command = ["openssl", "cms", "-verify", "-inform", "DER", "-binary", "-CAfile", str(ca_file),
-               "-purpose", "any", "-in", str(signed)]
+    command = [
+        "openssl",
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-binary",
+        "-CAfile",
+        str(ca_file),
+        "-purpose",
+        "any",
+        "-in",
+        str(signed),
+    ]
     if content is not None:
         command += ["-content", str(content)]
     return subprocess.run(command, capture_output=True, check=False)
 
 
-def openssl_sign(content: bytes, cert: Path, key: Path, directory: Path, *, certfile: Path | None = None,
-                 digest: str = "sha256", extra: Sequence[str] = ()) -> bytes:
+def openssl_sign(
+    content: bytes,
+    cert: Path,
+    key: Path,
+    directory: Path,
+    *,
+    certfile: Path | None = None,
+    digest: str = "sha256",
+    extra: Sequence[str] = (),
+) -> bytes:
     source = directory / "content.bin"
     out = directory / "openssl-signed.p7m"
     source.write_bytes(content)
-    command = ["openssl", "cms", "-sign", "-binary", "-nodetach", "-md", digest, "-outform", "DER",
-               "-signer", str(cert), "-inkey", str(key), "-in", str(source), "-out", str(out), *extra]
+    command = [
+        "openssl",
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-md",
+        digest,
+        "-outform",
+        "DER",
+        "-signer",
+        str(cert),
+        "-inkey",
+        str(key),
+        "-in",
+        str(source),
+        "-out",
+        str(out),
+        *extra,
+    ]
     if certfile is not None:
         command += ["-certfile", str(certfile)]
     subprocess.run(command, capture_output=True, check=True)
@@ -98,13 +134,11 @@ def rebuild(der: bytes, **changes: Any) -> bytes:
     """The same SignedData with some top-level fields replaced (None drops an optional field)."""
     signed_data = _signed_data(der)
     fields: dict[str, Any] = {}
-    for name in ("version", "digest_algorithms", "encap_content_info", "certificates", "crls",
-                 "signer_infos"):
+    for name in ("version", "digest_algorithms", "encap_content_info", "certificates", "crls", "signer_infos"):
         value = changes[name] if name in changes else signed_data[name]
         if value is not None and value.__class__.__name__ != "Void":
             fields[name] = value
-    return bytes(asn1_cms.ContentInfo(
-        {"content_type": "signed_data", "content": asn1_cms.SignedData(fields)}).dump())
+    return bytes(asn1_cms.ContentInfo({"content_type": "signed_data", "content": asn1_cms.SignedData(fields)}).dump())
 
 
 def signer_info(der: bytes, index: int = 0) -> asn1_cms.SignerInfo:
@@ -113,16 +147,26 @@ def signer_info(der: bytes, index: int = 0) -> asn1_cms.SignerInfo:
 
 def with_signer_info(info: asn1_cms.SignerInfo, **changes: Any) -> asn1_cms.SignerInfo:
     fields: dict[str, Any] = {}
-    for name in ("version", "sid", "digest_algorithm", "signed_attrs", "signature_algorithm",
-                 "signature", "unsigned_attrs"):
+    for name in (
+        "version",
+        "sid",
+        "digest_algorithm",
+        "signed_attrs",
+        "signature_algorithm",
+        "signature",
+        "unsigned_attrs",
+    ):
         value = changes[name] if name in changes else info[name]
         if value is not None and value.__class__.__name__ != "Void":
             fields[name] = value
     return asn1_cms.SignerInfo(fields)
 
 
-def resign_attributes(der: bytes, key: ec.EllipticCurvePrivateKey,
-                      edit: Callable[[list[asn1_cms.CMSAttribute]], list[asn1_cms.CMSAttribute]]) -> bytes:
+def resign_attributes(
+    der: bytes,
+    key: ec.EllipticCurvePrivateKey,
+    edit: Callable[[list[asn1_cms.CMSAttribute]], list[asn1_cms.CMSAttribute]],
+) -> bytes:
     """Replace the signed attributes by ``edit(attributes)`` and sign them again with ``key``.
 
     The signature stays valid, so only the attribute rule can refuse the result.
@@ -138,4 +182,4 @@ def without_attribute(name: str) -> Callable[[list[asn1_cms.CMSAttribute]], list
 
 
 def flip_byte(data: bytes, index: int) -> bytes:
-    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1:]
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]

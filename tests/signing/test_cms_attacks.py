@@ -76,15 +76,20 @@ def issuing_ca() -> Credential:
     return dev_credential("issuing-ca")
 
 
-def verify(der: bytes, *, detached_content: bytes | None = None, required_policy: str | None = None,
-           now: dt.datetime | None = None) -> VerifiedData:
-    return verify_signed_data(der, dev_trust(), detached_content=detached_content,
-                              required_policy=required_policy, now=now)
+def verify(
+    der: bytes,
+    *,
+    detached_content: bytes | None = None,
+    required_policy: str | None = None,
+    now: dt.datetime | None = None,
+) -> VerifiedData:
+    return verify_signed_data(
+        der, dev_trust(), detached_content=detached_content, required_policy=required_policy, now=now
+    )
 
 
 def test_the_untouched_file_verifies(good: bytes) -> None:
-    verified = verify_signed_data(good, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING,
-                                  now=now())
+    verified = verify_signed_data(good, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING, now=now())
     assert verified.content == CONTENT
 
 
@@ -117,8 +122,9 @@ def test_signature_by_another_key_is_refused_as_a_bad_signature(good: bytes) -> 
 def throwaway_pki(moment: dt.datetime) -> tuple[Credential, Credential, Credential]:
     root = make_root("throwaway-root", "Throwaway Root", "Mallory", now=moment)
     ca = make_issuing_ca("throwaway-ca", "Throwaway CA", "Mallory", root, now=moment)
-    signer = make_end_entity("throwaway-signer", "secas", "SECAS", ca,
-                             policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=moment)
+    signer = make_end_entity(
+        "throwaway-signer", "secas", "SECAS", ca, policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=moment
+    )
     return root, ca, signer
 
 
@@ -145,8 +151,7 @@ def test_signer_without_its_issuing_ca_in_the_file_is_refused() -> None:
 
 
 def test_signer_certificate_missing_from_the_file_is_refused(good: bytes, issuing_ca: Credential) -> None:
-    only_ca = asn1_cms.CertificateSet([
-        asn1_cms.CertificateChoices({"certificate": _asn1(issuing_ca)})])
+    only_ca = asn1_cms.CertificateSet([asn1_cms.CertificateChoices({"certificate": _asn1(issuing_ca)})])
     with pytest.raises(errors.SignerCertificateNotFoundError):
         verify(rebuild(good, certificates=only_ca))
 
@@ -156,15 +161,25 @@ def test_signer_named_by_an_equivalently_encoded_issuer_name_is_found(good: byte
     issuer = info["sid"].chosen["issuer"]
     printable = asn1_x509.Name.build(issuer.native, use_printable=True)
     assert printable.dump() != issuer.dump()
-    sid = asn1_cms.SignerIdentifier({"issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
-        {"issuer": printable, "serial_number": info["sid"].chosen["serial_number"]})})
+    sid = asn1_cms.SignerIdentifier(
+        {
+            "issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
+                {"issuer": printable, "serial_number": info["sid"].chosen["serial_number"]}
+            )
+        }
+    )
     assert verify(rebuild(good, signer_infos=[with_signer_info(info, sid=sid)])).content == CONTENT
 
 
 def test_signer_named_by_a_wrong_serial_number_is_not_found(good: bytes) -> None:
     info = signer_info(good)
-    sid = asn1_cms.SignerIdentifier({"issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
-        {"issuer": info["sid"].chosen["issuer"], "serial_number": 12345})})
+    sid = asn1_cms.SignerIdentifier(
+        {
+            "issuer_and_serial_number": asn1_cms.IssuerAndSerialNumber(
+                {"issuer": info["sid"].chosen["issuer"], "serial_number": 12345}
+            )
+        }
+    )
     with pytest.raises(errors.SignerCertificateNotFoundError):
         verify(rebuild(good, signer_infos=[with_signer_info(info, sid=sid)]))
 
@@ -174,19 +189,31 @@ def _asn1(credential: Credential) -> asn1_x509.Certificate:
 
 
 def test_expired_signer_is_refused_as_not_valid_at_signing_time(issuing_ca: Credential) -> None:
-    expired = make_end_entity("expired", "secas", "SECAS", issuing_ca,
-                              policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(),
-                              not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-                              not_after=dt.datetime(2021, 1, 1, tzinfo=dt.UTC))
+    expired = make_end_entity(
+        "expired",
+        "secas",
+        "SECAS",
+        issuing_ca,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        now=now(),
+        not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(2021, 1, 1, tzinfo=dt.UTC),
+    )
     signed = sign_data(CONTENT, signer_for(expired, issuing_ca))
     with pytest.raises(errors.SignerNotValidAtSigningTimeError):
         verify(signed)
 
 
 def test_not_yet_valid_signer_is_refused_as_not_valid_at_signing_time(issuing_ca: Credential) -> None:
-    future = make_end_entity("future", "secas", "SECAS", issuing_ca,
-                             policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(),
-                             not_before=now() + dt.timedelta(days=30))
+    future = make_end_entity(
+        "future",
+        "secas",
+        "SECAS",
+        issuing_ca,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        now=now(),
+        not_before=now() + dt.timedelta(days=30),
+    )
     signed = sign_data(CONTENT, signer_for(future, issuing_ca))
     with pytest.raises(errors.SignerNotValidAtSigningTimeError):
         verify(signed)
@@ -195,8 +222,16 @@ def test_not_yet_valid_signer_is_refused_as_not_valid_at_signing_time(issuing_ca
 def test_a_signer_since_expired_still_verifies_for_what_it_signed_while_valid() -> None:
     past = dt.datetime(2020, 6, 1, tzinfo=dt.UTC)
     root, ca, _ = throwaway_pki(past)
-    signer = make_end_entity("short-lived", "secas", "SECAS", ca, policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
-                             now=past, not_before=past, not_after=past + dt.timedelta(days=90))
+    signer = make_end_entity(
+        "short-lived",
+        "secas",
+        "SECAS",
+        ca,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        now=past,
+        not_before=past,
+        not_after=past + dt.timedelta(days=90),
+    )
     signed = sign_data(CONTENT, signer_for(signer, ca), signing_time=past + dt.timedelta(days=1))
 
     verified = verify_signed_data(signed, TrustStore.from_certificates([root.certificate]), now=now())
@@ -212,9 +247,15 @@ def test_signing_time_in_the_future_is_refused() -> None:
 
 
 def test_signer_without_digital_signature_is_refused(issuing_ca: Credential) -> None:
-    no_signing = make_end_entity("no-digital-signature", "secas", "SECAS", issuing_ca,
-                                 policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(),
-                                 digital_signature=False)
+    no_signing = make_end_entity(
+        "no-digital-signature",
+        "secas",
+        "SECAS",
+        issuing_ca,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        now=now(),
+        digital_signature=False,
+    )
     signed = sign_data(CONTENT, signer_for(no_signing, issuing_ca))
     with pytest.raises(errors.KeyUsageError):
         verify(signed)
@@ -233,12 +274,24 @@ def test_issuing_ca_not_authorised_for_the_policy_is_refused_for_that_role() -> 
     root = dev_credential("root-ca")
     ca_key = new_p256_key()
     start = now() - dt.timedelta(days=1)
-    submissions_only = Credential("submissions-ca", issue_certificate(
-        subject=subject_name("Submissions CA", "CPL Development PKI"), public_key=ca_key.public_key(),
-        issuer=root, signing_key=root.private_key, is_ca=True, policies=(DEV_POLICY_SUBMISSION_SIGNING,),
-        not_before=start, not_after=start + dt.timedelta(days=365), path_length=0), ca_key)
-    signer = make_end_entity("overreaching", "secas", "SECAS", submissions_only,
-                             policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now())
+    submissions_only = Credential(
+        "submissions-ca",
+        issue_certificate(
+            subject=subject_name("Submissions CA", "CPL Development PKI"),
+            public_key=ca_key.public_key(),
+            issuer=root,
+            signing_key=root.private_key,
+            is_ca=True,
+            policies=(DEV_POLICY_SUBMISSION_SIGNING,),
+            not_before=start,
+            not_after=start + dt.timedelta(days=365),
+            path_length=0,
+        ),
+        ca_key,
+    )
+    signer = make_end_entity(
+        "overreaching", "secas", "SECAS", submissions_only, policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now()
+    )
     signed = sign_data(CONTENT, signer_for(signer, submissions_only))
 
     assert verify(signed).content == CONTENT
@@ -250,9 +303,9 @@ def test_issuing_ca_not_authorised_for_the_policy_is_refused_for_that_role() -> 
 
 
 def _issued_openssl_signer(tmp_path: Path, issuing_ca: Credential, key: object) -> tuple[Path, Path]:
-    credential = make_end_entity("odd-key", "secas", "SECAS", issuing_ca,
-                                 policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(),
-                                 key=key)  # type: ignore[arg-type]
+    credential = make_end_entity(
+        "odd-key", "secas", "SECAS", issuing_ca, policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(), key=key
+    )  # type: ignore[arg-type]
     return write_pem(credential, tmp_path)
 
 
@@ -275,8 +328,14 @@ def test_rsa_signer_is_refused(tmp_path: Path, issuing_ca: Credential) -> None:
 @pytest.mark.usefixtures("openssl")
 @pytest.mark.parametrize("digest", ["sha1", "sha512", "sha384"])
 def test_digest_other_than_sha256_is_refused(tmp_path: Path, digest: str) -> None:
-    signed = openssl_sign(CONTENT, KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem", tmp_path,
-                          certfile=KEYS / "issuing-ca.pem", digest=digest)
+    signed = openssl_sign(
+        CONTENT,
+        KEYS / "secas-signer-1.pem",
+        KEYS / "secas-signer-1.key.pem",
+        tmp_path,
+        certfile=KEYS / "issuing-ca.pem",
+        digest=digest,
+    )
     with pytest.raises(errors.UnsupportedAlgorithmError, match=digest):
         verify(signed)
 
@@ -288,8 +347,9 @@ def test_signer_digest_algorithm_other_than_sha256_is_refused(good: bytes) -> No
 
 
 def test_signature_algorithm_other_than_ecdsa_with_sha256_is_refused(good: bytes) -> None:
-    info = with_signer_info(signer_info(good),
-                            signature_algorithm=algos.SignedDigestAlgorithm({"algorithm": "sha384_ecdsa"}))
+    info = with_signer_info(
+        signer_info(good), signature_algorithm=algos.SignedDigestAlgorithm({"algorithm": "sha384_ecdsa"})
+    )
     with pytest.raises(errors.UnsupportedAlgorithmError):
         verify(rebuild(good, signer_infos=[info]))
 
@@ -298,8 +358,9 @@ def test_signature_algorithm_other_than_ecdsa_with_sha256_is_refused(good: bytes
 
 
 @pytest.mark.parametrize("attribute", ["signing_time", "message_digest", "content_type"])
-def test_missing_signed_attribute_is_refused(good: bytes, signer_key: ec.EllipticCurvePrivateKey,
-                                             attribute: str) -> None:
+def test_missing_signed_attribute_is_refused(
+    good: bytes, signer_key: ec.EllipticCurvePrivateKey, attribute: str
+) -> None:
     forged = resign_attributes(good, signer_key, without_attribute(attribute))
     with pytest.raises(errors.MissingSignedAttributeError, match=attribute.replace("_", "-")):
         verify(forged)
@@ -312,8 +373,9 @@ def test_signer_without_signed_attributes_is_refused(good: bytes, signer_key: ec
         verify(rebuild(good, signer_infos=[info]))
 
 
-def test_content_type_attribute_other_than_id_data_is_refused(good: bytes,
-                                                            signer_key: ec.EllipticCurvePrivateKey) -> None:
+def test_content_type_attribute_other_than_id_data_is_refused(
+    good: bytes, signer_key: ec.EllipticCurvePrivateKey
+) -> None:
     def claim_signed_data(attributes: list[asn1_cms.CMSAttribute]) -> list[asn1_cms.CMSAttribute]:
         kept = without_attribute("content_type")(attributes)
         return [*kept, asn1_cms.CMSAttribute({"type": "content_type", "values": ["signed_data"]})]
@@ -325,8 +387,10 @@ def test_content_type_attribute_other_than_id_data_is_refused(good: bytes,
 def test_a_signed_attribute_given_twice_is_refused(good: bytes, signer_key: ec.EllipticCurvePrivateKey) -> None:
     def second_time(attributes: list[asn1_cms.CMSAttribute]) -> list[asn1_cms.CMSAttribute]:
         later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-        return [*attributes, asn1_cms.CMSAttribute(
-            {"type": "signing_time", "values": [asn1_cms.Time({"utc_time": later})]})]
+        return [
+            *attributes,
+            asn1_cms.CMSAttribute({"type": "signing_time", "values": [asn1_cms.Time({"utc_time": later})]}),
+        ]
 
     with pytest.raises(errors.MalformedCmsError):
         verify(resign_attributes(good, signer_key, second_time))
@@ -334,22 +398,24 @@ def test_a_signed_attribute_given_twice_is_refused(good: bytes, signer_key: ec.E
 
 def _with_algorithm_protection(digest: str) -> AttributeEdit:
     def edit(attributes: list[asn1_cms.CMSAttribute]) -> list[asn1_cms.CMSAttribute]:
-        protection = asn1_cms.CMSAlgorithmProtection({
-            "digest_algorithm": {"algorithm": digest},
-            "signature_algorithm": {"algorithm": "sha256_ecdsa"}})
-        return [*attributes, asn1_cms.CMSAttribute(
-            {"type": "cms_algorithm_protection", "values": [protection]})]
+        protection = asn1_cms.CMSAlgorithmProtection(
+            {"digest_algorithm": {"algorithm": digest}, "signature_algorithm": {"algorithm": "sha256_ecdsa"}}
+        )
+        return [*attributes, asn1_cms.CMSAttribute({"type": "cms_algorithm_protection", "values": [protection]})]
+
     return edit
 
 
 def test_algorithm_protection_naming_our_algorithms_is_accepted(
-        good: bytes, signer_key: ec.EllipticCurvePrivateKey) -> None:
+    good: bytes, signer_key: ec.EllipticCurvePrivateKey
+) -> None:
     protected = resign_attributes(good, signer_key, _with_algorithm_protection("sha256"))
     assert verify(protected).content == CONTENT
 
 
 def test_algorithm_protection_naming_another_digest_is_refused(
-        good: bytes, signer_key: ec.EllipticCurvePrivateKey) -> None:
+    good: bytes, signer_key: ec.EllipticCurvePrivateKey
+) -> None:
     protected = resign_attributes(good, signer_key, _with_algorithm_protection("sha512"))
     with pytest.raises(errors.UnsupportedAlgorithmError, match="algorithm protection"):
         verify(protected)
@@ -370,9 +436,10 @@ def test_a_second_signed_file_appended_is_refused(good: bytes) -> None:
 
 class _TwoContents(core.Sequence):  # type: ignore[misc]
     _fields: ClassVar[list[tuple[Any, ...]]] = [
-               ("content_type", asn1_cms.ContentType),
-               ("content", core.OctetString, {"explicit": 0}),
-               ("second_content", core.OctetString, {"explicit": 0})]
+        ("content_type", asn1_cms.ContentType),
+        ("content", core.OctetString, {"explicit": 0}),
+        ("second_content", core.OctetString, {"explicit": 0}),
+    ]
 
 
 def test_a_second_encapsulated_content_is_refused(good: bytes) -> None:
@@ -455,7 +522,7 @@ _GOOD = sign_data(CONTENT, dev_signer())
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=len(_GOOD) - 1), st.integers(min_value=1, max_value=255))
 def test_any_corrupted_byte_is_refused(index: int, mask: int) -> None:
-    corrupted = _GOOD[:index] + bytes([_GOOD[index] ^ mask]) + _GOOD[index + 1:]
+    corrupted = _GOOD[:index] + bytes([_GOOD[index] ^ mask]) + _GOOD[index + 1 :]
     with pytest.raises(errors.VerificationError):
         verify(corrupted)
 

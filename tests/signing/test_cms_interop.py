@@ -17,13 +17,29 @@ pytestmark = pytest.mark.usefixtures("openssl")
 
 def sample_extract(sequence: int = 42) -> Extract:
     entry = ExtractEntry(
-        entry_id="CPL-000123", physical_device_type="Gas Smart Meter", manufacturer="Acme Meters",
-        manufacturer_id="106C", model="G4", model_id="4331", hardware_version="00AC",
-        firmware_version="9001", technical_specification="SMETS2 v4.2", gbcs_version="v4.2",
-        certificates={"zigbee": "ZB-1", "dlms": None, "cpa": "CPA-1"}, cpa_expiry="2030-01-31",
-        manufacturer_image_hash=None, status="Active", status_since="2026-11-01", panel_reference=None)
-    return Extract(sequence=sequence, issued_at=dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC),
-                   previous_sha256=None, entries=(entry,))
+        entry_id="CPL-000123",
+        physical_device_type="Gas Smart Meter",
+        manufacturer="Acme Meters",
+        manufacturer_id="106C",
+        model="G4",
+        model_id="4331",
+        hardware_version="00AC",
+        firmware_version="9001",
+        technical_specification="SMETS2 v4.2",
+        gbcs_version="v4.2",
+        certificates={"zigbee": "ZB-1", "dlms": None, "cpa": "CPA-1"},
+        cpa_expiry="2030-01-31",
+        manufacturer_image_hash=None,
+        status="Active",
+        status_since="2026-11-01",
+        panel_reference=None,
+    )
+    return Extract(
+        sequence=sequence,
+        issued_at=dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC),
+        previous_sha256=None,
+        entries=(entry,),
+    )
 
 
 def test_openssl_accepts_our_signed_extract_and_outputs_the_exact_content(tmp_path: Path) -> None:
@@ -57,11 +73,15 @@ def test_openssl_refuses_our_file_under_a_root_that_did_not_issue_it(tmp_path: P
 
 def test_we_accept_an_extract_signed_by_openssl(tmp_path: Path) -> None:
     extract = sample_extract()
-    signed = openssl_sign(extract.content(), KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem",
-                          tmp_path, certfile=KEYS / "issuing-ca.pem")
+    signed = openssl_sign(
+        extract.content(),
+        KEYS / "secas-signer-1.pem",
+        KEYS / "secas-signer-1.key.pem",
+        tmp_path,
+        certfile=KEYS / "issuing-ca.pem",
+    )
 
-    verified = verify_signed_data(signed, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING,
-                                  now=now())
+    verified = verify_signed_data(signed, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING, now=now())
 
     assert verified.content == extract.content()
     assert parse_extract(verified.content) == extract
@@ -70,8 +90,14 @@ def test_we_accept_an_extract_signed_by_openssl(tmp_path: Path) -> None:
 
 
 def test_we_accept_openssl_naming_the_signer_by_subject_key_identifier(tmp_path: Path) -> None:
-    signed = openssl_sign(b"keyid", KEYS / "secas-signer-2.pem", KEYS / "secas-signer-2.key.pem", tmp_path,
-                          certfile=KEYS / "issuing-ca.pem", extra=["-keyid"])
+    signed = openssl_sign(
+        b"keyid",
+        KEYS / "secas-signer-2.pem",
+        KEYS / "secas-signer-2.key.pem",
+        tmp_path,
+        certfile=KEYS / "issuing-ca.pem",
+        extra=["-keyid"],
+    )
 
     verified = verify_signed_data(signed, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING)
 
@@ -83,8 +109,12 @@ def test_our_file_round_trips_with_signer_chain_and_signing_time() -> None:
     moment = now() - dt.timedelta(minutes=3)
     signer = dev_signer()
 
-    verified = verify_signed_data(sign_data(b"{}", signer, signing_time=moment), dev_trust(),
-                                  required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING, now=now())
+    verified = verify_signed_data(
+        sign_data(b"{}", signer, signing_time=moment),
+        dev_trust(),
+        required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING,
+        now=now(),
+    )
 
     assert verified.content == b"{}"
     assert verified.signing_time == moment
@@ -97,8 +127,9 @@ def test_detached_signature_over_workbook_bytes_verifies_with_the_workbook(tmp_p
     workbook = b"PK\x03\x04" + bytes(range(256)) * 40
     signature = sign_data(workbook, dev_signer("manufacturer-acme-meters"), detached=True)
 
-    verified = verify_signed_data(signature, dev_trust(), detached_content=workbook,
-                                  required_policy=DEV_POLICY_SUBMISSION_SIGNING)
+    verified = verify_signed_data(
+        signature, dev_trust(), detached_content=workbook, required_policy=DEV_POLICY_SUBMISSION_SIGNING
+    )
 
     assert verified.content == workbook
     (tmp_path / "workbook.xlsx").write_bytes(workbook)

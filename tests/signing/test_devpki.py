@@ -18,9 +18,18 @@ from tests.signing.helpers import KEYS
 ROOTS = [name for name, *_ in DEV_ROOTS]
 CAS = [name for name, *_ in DEV_ISSUING_CAS]
 SIGNERS = [signer.name for signer in DEV_SIGNERS]
-EXPECTED = {"root-ca", "root-ca-2", "issuing-ca", "issuing-ca-2", "secas-signer-1", "secas-signer-2",
-            "dcc-receipt-signer", "manufacturer-acme-meters", "manufacturer-northwind",
-            "secas-signer-3-newroot"}
+EXPECTED = {
+    "root-ca",
+    "root-ca-2",
+    "issuing-ca",
+    "issuing-ca-2",
+    "secas-signer-1",
+    "secas-signer-2",
+    "dcc-receipt-signer",
+    "manufacturer-acme-meters",
+    "manufacturer-northwind",
+    "secas-signer-3-newroot",
+}
 
 
 def load(name: str, directory: Path = KEYS) -> x509.Certificate:
@@ -80,6 +89,7 @@ def test_key_identifiers_are_8_octets_by_rfc5280_method_2(name: str) -> None:
 @pytest.mark.parametrize("signer", DEV_SIGNERS, ids=lambda s: s.name)
 def test_signers_name_their_party_and_carry_only_their_policy(signer: object) -> None:
     from signing.devpki import DevSigner
+
     assert isinstance(signer, DevSigner)
     certificate = load(signer.name)
     issuer = load(signer.issuer)

@@ -41,18 +41,35 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("softhsm")
     (directory / "tokens").mkdir()
     config = directory / "softhsm2.conf"
-    config.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\n"
-                      "log.level = ERROR\nslots.removable = false\n")
+    config.write_text(
+        f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\n"
+        "log.level = ERROR\nslots.removable = false\n"
+    )
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(config)
     try:
         run = [util, "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN]
         subprocess.run(run, check=True, capture_output=True)
-        subprocess.run([util, "--import", str(KEYS / "secas-signer-1.key.pem"), "--token", TOKEN,
-                        "--label", "secas-signer-1", "--id", "01", "--pin", PIN],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                util,
+                "--import",
+                str(KEYS / "secas-signer-1.key.pem"),
+                "--token",
+                TOKEN,
+                "--label",
+                "secas-signer-1",
+                "--id",
+                "01",
+                "--pin",
+                PIN,
+            ],
+            check=True,
+            capture_output=True,
+        )
         # If this process loaded SoftHSM2 before (another token directory), make it read ours.
         import pkcs11
+
         pkcs11.lib(str(SOFTHSM)).reinitialize()
         yield config
     finally:
@@ -63,9 +80,14 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def imported_signer() -> Pkcs11Signer:
-    return Pkcs11Signer(str(SOFTHSM), TOKEN, "secas-signer-1", PIN,
-                        load_certificate(KEYS / "secas-signer-1.pem"),
-                        [load_certificate(KEYS / "issuing-ca.pem")])
+    return Pkcs11Signer(
+        str(SOFTHSM),
+        TOKEN,
+        "secas-signer-1",
+        PIN,
+        load_certificate(KEYS / "secas-signer-1.pem"),
+        [load_certificate(KEYS / "issuing-ca.pem")],
+    )
 
 
 def test_token_signer_file_verifies_with_us_and_openssl(token: Path, tmp_path: Path) -> None:
@@ -73,8 +95,7 @@ def test_token_signer_file_verifies_with_us_and_openssl(token: Path, tmp_path: P
     with imported_signer() as signer:
         signed = sign_data(content, signer)
 
-    verified = verify_signed_data(signed, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING,
-                                  now=now())
+    verified = verify_signed_data(signed, dev_trust(), required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING, now=now())
     assert verified.content == content
     assert verified.signer_certificate == load_certificate(KEYS / "secas-signer-1.pem")
     (tmp_path / "token.p7m").write_bytes(signed)
@@ -90,8 +111,8 @@ def test_key_generated_on_the_token_and_certified_by_the_issuing_ca_signs(token:
     library = pkcs11.lib(str(SOFTHSM))
     with library.get_token(token_label=TOKEN).open(rw=True, user_pin=PIN) as session:
         parameters = session.create_domain_parameters(
-            pkcs11.KeyType.EC, {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
-            local=True)
+            pkcs11.KeyType.EC, {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True
+        )
         public, _ = parameters.generate_keypair(store=True, label="generated-signer", id=b"\x02")
         public_key = load_der_public_key(encode_ec_public_key(public))
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
@@ -99,8 +120,14 @@ def test_key_generated_on_the_token_and_certified_by_the_issuing_ca_signs(token:
     start = now() - dt.timedelta(days=1)
     certificate = issue_certificate(
         subject=subject_name("secas", "SECAS (DEVELOPMENT ONLY)", unit="generated-signer"),
-        public_key=public_key, issuer=issuing_ca, signing_key=issuing_ca.private_key, is_ca=False,
-        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), not_before=start, not_after=start + dt.timedelta(days=30))
+        public_key=public_key,
+        issuer=issuing_ca,
+        signing_key=issuing_ca.private_key,
+        is_ca=False,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        not_before=start,
+        not_after=start + dt.timedelta(days=30),
+    )
     cert_path = tmp_path / "generated-signer.pem"
     cert_path.write_bytes(certificate_pem(certificate))
 
@@ -131,14 +158,14 @@ def test_two_signers_on_one_token_share_its_login(token: Path) -> None:
 
 def test_wrong_pin_is_a_clear_error(token: Path) -> None:
     with pytest.raises(SignerConfigurationError, match="PIN"):
-        Pkcs11Signer(str(SOFTHSM), TOKEN, "secas-signer-1", "0000",
-                     load_certificate(KEYS / "secas-signer-1.pem"))
+        Pkcs11Signer(str(SOFTHSM), TOKEN, "secas-signer-1", "0000", load_certificate(KEYS / "secas-signer-1.pem"))
 
 
 def test_unknown_token_and_key_are_clear_errors(token: Path) -> None:
     with pytest.raises(SignerConfigurationError, match="no PKCS#11 token 'no-such-token'"):
-        Pkcs11Signer(str(SOFTHSM), "no-such-token", "secas-signer-1", PIN,
-                     load_certificate(KEYS / "secas-signer-1.pem"))
+        Pkcs11Signer(
+            str(SOFTHSM), "no-such-token", "secas-signer-1", PIN, load_certificate(KEYS / "secas-signer-1.pem")
+        )
     with pytest.raises(SignerConfigurationError, match="no EC private key labelled 'missing'"):
         Pkcs11Signer(str(SOFTHSM), TOKEN, "missing", PIN, load_certificate(KEYS / "secas-signer-1.pem"))
 

@@ -40,8 +40,9 @@ class SmiRun:
     env: dict[str, str]
 
     def __call__(self, *args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(SMI), *map(str, args)], cwd=self.tmp, env=self.env, capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            [str(SMI), *map(str, args)], cwd=self.tmp, env=self.env, capture_output=True, text=True, timeout=300
+        )
         assert "Traceback" not in result.stderr, result.stderr
         if expect is not None:
             assert result.returncode == expect, (result.returncode, result.stdout, result.stderr)
@@ -59,15 +60,17 @@ class SmiRun:
 
 def _environment(tmp: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
-    env.update({
-        "SMI_DATABASE_URL": database_url,
-        "SMI_TRUST_ANCHORS": str(KEYS / "root-ca.pem"),
-        "SMI_RECEIPT_SIGNER": f"pem:{KEYS / 'dcc-receipt-signer.pem'}:{KEYS / 'dcc-receipt-signer.key.pem'}:"
-                              f"{KEYS / 'issuing-ca.pem'}",
-        "SMI_ALERTS_PATH": str(tmp / "alerts.jsonl"),
-        "SMI_RECEIPTS_DIR": str(tmp / "receipts"),
-        "COLUMNS": "200",
-    })
+    env.update(
+        {
+            "SMI_DATABASE_URL": database_url,
+            "SMI_TRUST_ANCHORS": str(KEYS / "root-ca.pem"),
+            "SMI_RECEIPT_SIGNER": f"pem:{KEYS / 'dcc-receipt-signer.pem'}:{KEYS / 'dcc-receipt-signer.key.pem'}:"
+            f"{KEYS / 'issuing-ca.pem'}",
+            "SMI_ALERTS_PATH": str(tmp / "alerts.jsonl"),
+            "SMI_RECEIPTS_DIR": str(tmp / "receipts"),
+            "COLUMNS": "200",
+        }
+    )
     return env
 
 
@@ -87,15 +90,35 @@ def test_ingest_applies_a_signed_extract_and_writes_a_signed_receipt(smi: SmiRun
     assert result["result"] == "applied" and result["sequence"] == 1
     [applied] = result["applied"]
     assert applied["within_24_hours"] and applied["receipt"] == str(smi.tmp / "receipts" / "receipt-1.p7m")
-    verified = verify_signed_data(Path(applied["receipt"]).read_bytes(), load_trust([KEYS / "root-ca.pem"]),
-                                  required_policy=DEV_POLICY_DCC_RECEIPT_SIGNING)
+    verified = verify_signed_data(
+        Path(applied["receipt"]).read_bytes(),
+        load_trust([KEYS / "root-ca.pem"]),
+        required_policy=DEV_POLICY_DCC_RECEIPT_SIGNING,
+    )
     receipt = parse_receipt(verified.content)
     assert (receipt.sequence, receipt.extract_sha256) == (1, sha256_hex(first.content()))
     assert (receipt.devices_suspended, receipt.devices_restored) == (0, 0)
     if shutil.which("openssl"):
-        subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-binary", "-CAfile",
-                        str(KEYS / "root-ca.pem"), "-purpose", "any", "-in", applied["receipt"], "-out", os.devnull],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "cms",
+                "-verify",
+                "-inform",
+                "DER",
+                "-binary",
+                "-CAfile",
+                str(KEYS / "root-ca.pem"),
+                "-purpose",
+                "any",
+                "-in",
+                applied["receipt"],
+                "-out",
+                os.devnull,
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def test_receipt_out_puts_the_receipt_where_asked(smi: SmiRun) -> None:
@@ -111,8 +134,12 @@ def test_seed_withdraw_and_reinstate_through_the_command_line(smi_on_each_backen
     assert seeded["devices"] == 3000 and [a["sequence"] for a in seeded["applied"]] == [1]
     assert sum(seeded["devices_by_status"].values()) == 3000
 
-    withdrawn = smi.json("ingest", smi.signed("e2.p7m", cpl(2, MODELS[1:], removed=MODELS[:1], issued_at=issued(2))),
-                         "--received-at", iso(1))
+    withdrawn = smi.json(
+        "ingest",
+        smi.signed("e2.p7m", cpl(2, MODELS[1:], removed=MODELS[:1], issued_at=issued(2))),
+        "--received-at",
+        iso(1),
+    )
     suspended = withdrawn["applied"][0]["devices_suspended"]
     assert suspended > 0
     report = smi.json("report", "--now", iso(2))
@@ -143,16 +170,19 @@ def test_a_repeat_is_harmless(smi: SmiRun) -> None:
     assert [e["state"] for e in smi.json("report")["extracts"]] == ["applied"]
 
 
-@pytest.mark.parametrize(("name", "rule"), [
-    ("tampered", "signature"),
-    ("wrong-role", "signature"),
-    ("rollback", "rollback"),
-    ("equivocation", "equivocation"),
-    ("unexplained-removal", "unexplained-removal"),
-    ("future-dated", "future-dated"),
-    ("out-of-order", "out-of-order"),
-    ("not-an-extract", "format"),
-])
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("tampered", "signature"),
+        ("wrong-role", "signature"),
+        ("rollback", "rollback"),
+        ("equivocation", "equivocation"),
+        ("unexplained-removal", "unexplained-removal"),
+        ("future-dated", "future-dated"),
+        ("out-of-order", "out-of-order"),
+        ("not-an-extract", "format"),
+    ],
+)
 def test_a_refused_extract_exits_1_says_why_and_changes_nothing(smi: SmiRun, name: str, rule: str) -> None:
     smi("ingest", smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1))), "--received-at", iso(0))
     smi("ingest", smi.signed("e3.p7m", cpl(3, MODELS, issued_at=issued(3))), "--received-at", iso(1))
@@ -215,23 +245,63 @@ def test_the_device_gates(smi: SmiRun) -> None:
     refused = smi("update-firmware", "00112233445566AA", "0999", expect=1)
     assert "keeps firmware 0100" in refused.stderr
     assert smi.json("device", "00112233445566aa")["firmware_version"] == "0100"
-    smi("add-device", "00112233445566AC", "--type", "IHD", "--manufacturer-id", "1234", "--model-id", "0001",
-        "--hardware", "0001", "--firmware", "01")
-    assert smi("device", "0011223344556677", expect=1).stderr.strip() == \
-        "Device 0011223344556677 is not in the inventory."
+    smi(
+        "add-device",
+        "00112233445566AC",
+        "--type",
+        "IHD",
+        "--manufacturer-id",
+        "1234",
+        "--model-id",
+        "0001",
+        "--hardware",
+        "0001",
+        "--firmware",
+        "01",
+    )
+    assert (
+        smi("device", "0011223344556677", expect=1).stderr.strip() == "Device 0011223344556677 is not in the inventory."
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["ingest", "missing.p7m"],
-    ["ingest", "e1.p7m", "--received-at", "yesterday"],
-    ["add-device", "XYZ", "--type", "IHD", "--manufacturer-id", "1", "--model-id", "1", "--hardware", "1",
-     "--firmware", "1"],
-    ["add-device", "0011223344556677", "--type", "Toaster", "--manufacturer-id", "1234", "--model-id", "0001",
-     "--hardware", "0001", "--firmware", "01"],
-    ["device", "not-hex"],
-    ["seed", "--devices", "10", "--from-extract", "missing.p7m"],
-    ["ingest"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ingest", "missing.p7m"],
+        ["ingest", "e1.p7m", "--received-at", "yesterday"],
+        [
+            "add-device",
+            "XYZ",
+            "--type",
+            "IHD",
+            "--manufacturer-id",
+            "1",
+            "--model-id",
+            "1",
+            "--hardware",
+            "1",
+            "--firmware",
+            "1",
+        ],
+        [
+            "add-device",
+            "0011223344556677",
+            "--type",
+            "Toaster",
+            "--manufacturer-id",
+            "1234",
+            "--model-id",
+            "0001",
+            "--hardware",
+            "0001",
+            "--firmware",
+            "01",
+        ],
+        ["device", "not-hex"],
+        ["seed", "--devices", "10", "--from-extract", "missing.p7m"],
+        ["ingest"],
+    ],
+)
 def test_unusable_input_exits_2_without_a_traceback(smi: SmiRun, args: list[str]) -> None:
     (smi.tmp / "e1.p7m").write_bytes(sign(cpl(1, MODELS, issued_at=issued(1)).content()))
     result = smi(*args, expect=2)

@@ -34,8 +34,10 @@ A, B, C = key(GAS, "0001"), key(HUB, "0002"), key(ELECTRICITY, "0003")
 A2 = key(GAS, "0001", "0200")  # model A on new firmware
 DISPLAY = key(IHD, "0009")
 #: The populated inventory's Devices of model A, one per SMI Status a Device may enter in.
-DEVICE_OF = {status: f"00000000000000{number:02X}"
-             for number, status in enumerate(sorted(set(SmiStatus) - {SmiStatus.SUSPENDED}))}
+DEVICE_OF = {
+    status: f"00000000000000{number:02X}"
+    for number, status in enumerate(sorted(set(SmiStatus) - {SmiStatus.SUSPENDED}))
+}
 COMMISSIONED_A = DEVICE_OF[SmiStatus.COMMISSIONED]
 
 
@@ -49,14 +51,21 @@ def receive(inventory: Inventory, made: Extract, hours: float, *, defer: bool = 
 
 def add(inventory: Inventory, device_id: str, model: Key, status: SmiStatus = SmiStatus.COMMISSIONED) -> None:
     kind, manufacturer, model_id, hardware, firmware = model
-    inventory.add_device(device_id, physical_device_type=kind, manufacturer_id=manufacturer, model_id=model_id,
-                         hardware_version=hardware, firmware_version=firmware, status=status, at=at(0.5))
+    inventory.add_device(
+        device_id,
+        physical_device_type=kind,
+        manufacturer_id=manufacturer,
+        model_id=model_id,
+        hardware_version=hardware,
+        firmware_version=firmware,
+        status=status,
+        at=at(0.5),
+    )
 
 
 def statuses(inventory: Inventory) -> dict[str, tuple[str, str | None]]:
     with inventory.store.begin() as conn:
-        rows = conn.execute(select(devices.c.device_id, devices.c.status,
-                                   devices.c.status_before_suspension)).all()
+        rows = conn.execute(select(devices.c.device_id, devices.c.status, devices.c.status_before_suspension)).all()
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
@@ -67,9 +76,14 @@ def snapshot(inventory: Inventory) -> tuple[object, ...]:
             sorted(tuple(r) for r in conn.execute(select(devices)).all()),
             sorted(tuple(r) for r in conn.execute(select(device_models)).all()),
             sorted(tuple(r) for r in conn.execute(select(status_history)).all()),
-            sorted(tuple(r) for r in conn.execute(
-                select(extracts.c.sequence, extracts.c.state, extracts.c.applied_at)
-                .where(extracts.c.state != "refused")).all()),
+            sorted(
+                tuple(r)
+                for r in conn.execute(
+                    select(extracts.c.sequence, extracts.c.state, extracts.c.applied_at).where(
+                        extracts.c.state != "refused"
+                    )
+                ).all()
+            ),
         )
 
 
@@ -128,7 +142,9 @@ def test_suspension_and_restoration_raise_alerts_stored_and_written(populated: I
     assert {line["status"] for line in restored} == {s.value for s in SUSPENDABLE_STATUSES}
     history = populated.device(COMMISSIONED_A).history
     assert [(h.status, h.new_status, h.alert) for h in history] == [
-        ("Commissioned", "Suspended", "DeviceSuspended"), ("Suspended", "Commissioned", "DeviceRestored")]
+        ("Commissioned", "Suspended", "DeviceSuspended"),
+        ("Suspended", "Commissioned", "DeviceRestored"),
+    ]
 
 
 def test_firmware_withdrawn_suspends_only_devices_on_that_firmware(inventory: Inventory) -> None:
@@ -136,8 +152,10 @@ def test_firmware_withdrawn_suspends_only_devices_on_that_firmware(inventory: In
     add(inventory, "00000000000000A1", A)
     add(inventory, "00000000000000A2", A2)
     receive(inventory, cpl(2, [A2], removed=[A]), 2)
-    assert statuses(inventory) == {"00000000000000A1": ("Suspended", "Commissioned"),
-                                   "00000000000000A2": ("Commissioned", None)}
+    assert statuses(inventory) == {
+        "00000000000000A1": ("Suspended", "Commissioned"),
+        "00000000000000A2": ("Commissioned", None),
+    }
 
 
 def test_apply_counts_and_receipt_fields(populated: Inventory) -> None:
@@ -160,15 +178,20 @@ def test_applying_the_same_extract_twice_changes_nothing(populated: Inventory) -
     assert snapshot(populated) == before
 
 
-@pytest.mark.parametrize(("made", "hours", "error"), [
-    (cpl(1, [A]), 2, ExtractEquivocationError),
-    (cpl(1, [A, B, C], issued_at=T0), 2, ExtractRefusedError),  # same as sequence 1's content? no: other time
-    (extract(2, [entry(A), entry(B)]), 2, UnexplainedRemovalError),
-    (cpl(2, [A, B, C], issued_at=at(10)), 2, FutureDatedExtractError),
-    (cpl(2, [A, B, C], issued_at=T0), 2, ExtractOutOfOrderError),
-], ids=["equivocation", "equivocation-by-time", "unexplained-removal", "future-dated", "out-of-order"])
-def test_a_refused_extract_changes_nothing_and_is_recorded(populated: Inventory, made: Extract, hours: float,
-                                                           error: type[ExtractRefusedError]) -> None:
+@pytest.mark.parametrize(
+    ("made", "hours", "error"),
+    [
+        (cpl(1, [A]), 2, ExtractEquivocationError),
+        (cpl(1, [A, B, C], issued_at=T0), 2, ExtractRefusedError),  # same as sequence 1's content? no: other time
+        (extract(2, [entry(A), entry(B)]), 2, UnexplainedRemovalError),
+        (cpl(2, [A, B, C], issued_at=at(10)), 2, FutureDatedExtractError),
+        (cpl(2, [A, B, C], issued_at=T0), 2, ExtractOutOfOrderError),
+    ],
+    ids=["equivocation", "equivocation-by-time", "unexplained-removal", "future-dated", "out-of-order"],
+)
+def test_a_refused_extract_changes_nothing_and_is_recorded(
+    populated: Inventory, made: Extract, hours: float, error: type[ExtractRefusedError]
+) -> None:
     before = snapshot(populated)
     with pytest.raises(error) as refused:
         receive(populated, made, hours)
@@ -201,8 +224,18 @@ class Crash(RuntimeError):
     pass
 
 
-@pytest.mark.parametrize("step", ["device-models", "cpl", "DeviceSuspended-history", "DeviceSuspended",
-                                  "DeviceRestored-history", "DeviceRestored", "recorded"])
+@pytest.mark.parametrize(
+    "step",
+    [
+        "device-models",
+        "cpl",
+        "DeviceSuspended-history",
+        "DeviceSuspended",
+        "DeviceRestored-history",
+        "DeviceRestored",
+        "recorded",
+    ],
+)
 def test_a_crash_inside_the_apply_leaves_the_inventory_as_it_was(populated: Inventory, step: str) -> None:
     receive(populated, cpl(2, [B, C], removed=[A]), 2)
     receive(populated, cpl(3, [A, C], removed=[B]), 3, defer=True)  # restores A's Devices, suspends B's
@@ -307,9 +340,20 @@ def test_a_suspended_device_gets_no_firmware(populated: Inventory) -> None:
 
 
 def test_seed_makes_a_realistic_inventory_over_the_cpl_in_force(inventory: Inventory) -> None:
-    models = [key(kind, f"{n:04X}") for n, kind in enumerate(
-        [GAS, HUB, ELECTRICITY, "Pre-Payment Meter Interface Device (PPMID)",
-         "Twin Element Electricity Metering Equipment", "Polyphase Electricity Metering Equipment"] * 3)]
+    models = [
+        key(kind, f"{n:04X}")
+        for n, kind in enumerate(
+            [
+                GAS,
+                HUB,
+                ELECTRICITY,
+                "Pre-Payment Meter Interface Device (PPMID)",
+                "Twin Element Electricity Metering Equipment",
+                "Polyphase Electricity Metering Equipment",
+            ]
+            * 3
+        )
+    ]
     first = cpl(1, models)
     receive(inventory, first, 1)
     progressed: list[int] = []
@@ -322,13 +366,20 @@ def test_seed_makes_a_realistic_inventory_over_the_cpl_in_force(inventory: Inven
     assert by_status["Suspended"] == 0
     assert all(by_status[s] > 0 for s in ("Pending", "Whitelisted", "InstalledNotCommissioned", "Decommissioned"))
     with inventory.store.begin() as conn:
-        kinds = Counter(row[0] for row in conn.execute(
-            select(device_models.c.physical_device_type).join(devices, devices.c.model_ref == device_models.c.id)))
+        kinds = Counter(
+            row[0]
+            for row in conn.execute(
+                select(device_models.c.physical_device_type).join(devices, devices.c.model_ref == device_models.c.id)
+            )
+        )
         ids = [row[0] for row in conn.execute(select(devices.c.device_id))]
     assert len(set(ids)) == len(ids) and all(len(i) == 16 and i == i.upper() for i in ids)
     hubs = kinds[HUB]
-    assert kinds[IHD] > 0.9 * hubs and kinds[GAS] > 0.6 * hubs and 0.1 * hubs < kinds[
-        "Pre-Payment Meter Interface Device (PPMID)"] < 0.4 * hubs
+    assert (
+        kinds[IHD] > 0.9 * hubs
+        and kinds[GAS] > 0.6 * hubs
+        and 0.1 * hubs < kinds["Pre-Payment Meter Interface Device (PPMID)"] < 0.4 * hubs
+    )
     second = inventory.seed(first, 300, seed=8, at=at(1))  # a second seed adds, ids stay unique
     with inventory.store.begin() as conn:
         ids = [row[0] for row in conn.execute(select(devices.c.device_id))]

@@ -16,9 +16,14 @@ SHA = "ab" * 32
 
 
 def content(**changes: object) -> bytes:
-    fields: dict[str, object] = {"sequence": 42, "extract_sha256": SHA, "received_at": RECEIVED,
-                                 "applied_at": RECEIVED + dt.timedelta(hours=1), "devices_suspended": 250_000,
-                                 "devices_restored": 0}
+    fields: dict[str, object] = {
+        "sequence": 42,
+        "extract_sha256": SHA,
+        "received_at": RECEIVED,
+        "applied_at": RECEIVED + dt.timedelta(hours=1),
+        "devices_suspended": 250_000,
+        "devices_restored": 0,
+    }
     fields.update(changes)
     return build_receipt(**fields)  # type: ignore[arg-type]
 
@@ -27,35 +32,64 @@ def test_receipt_is_canonical_json_with_the_applied_extract_and_its_effect() -> 
     made = content()
     assert made == json.dumps(json.loads(made), sort_keys=True, separators=(",", ":")).encode()
     assert json.loads(made) == {
-        "format": "smi-receipt", "format_version": 1, "sequence": 42, "extract_sha256": SHA,
-        "received_at": "2026-11-22T12:00:00Z", "applied_at": "2026-11-22T13:00:00Z",
-        "devices_suspended": 250_000, "devices_restored": 0}
+        "format": "smi-receipt",
+        "format_version": 1,
+        "sequence": 42,
+        "extract_sha256": SHA,
+        "received_at": "2026-11-22T12:00:00Z",
+        "applied_at": "2026-11-22T13:00:00Z",
+        "devices_suspended": 250_000,
+        "devices_restored": 0,
+    }
 
 
-@given(sequence=st.integers(min_value=1, max_value=2**40), suspended=st.integers(min_value=0, max_value=10**9),
-       restored=st.integers(min_value=0, max_value=10**9), minutes=st.integers(min_value=0, max_value=10**6))
+@given(
+    sequence=st.integers(min_value=1, max_value=2**40),
+    suspended=st.integers(min_value=0, max_value=10**9),
+    restored=st.integers(min_value=0, max_value=10**9),
+    minutes=st.integers(min_value=0, max_value=10**6),
+)
 def test_parse_reads_back_what_build_wrote(sequence: int, suspended: int, restored: int, minutes: int) -> None:
-    made = content(sequence=sequence, devices_suspended=suspended, devices_restored=restored,
-                   applied_at=RECEIVED + dt.timedelta(minutes=minutes))
+    made = content(
+        sequence=sequence,
+        devices_suspended=suspended,
+        devices_restored=restored,
+        applied_at=RECEIVED + dt.timedelta(minutes=minutes),
+    )
     parsed = parse_receipt(made)
     assert parsed.content() == made
     assert (parsed.sequence, parsed.devices_suspended, parsed.devices_restored) == (sequence, suspended, restored)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.pop("sequence"),
-    lambda d: d.update(sequence=0),
-    lambda d: d.update(sequence="42"),
-    lambda d: d.update(sequence=True),
-    lambda d: d.update(extract_sha256="AB" * 32),
-    lambda d: d.update(extract_sha256="ab"),
-    lambda d: d.update(devices_suspended=-1),
-    lambda d: d.update(applied_at="2026-11-22 13:00"),
-    lambda d: d.update(applied_at="2026-11-22T11:00:00Z"),
-    lambda d: d.update(format="cpl-extract"),
-    lambda d: d.update(format_version=2),
-], ids=["no-sequence", "sequence-zero", "sequence-text", "sequence-bool", "upper-hex", "short-hash",
-        "negative-count", "bad-time", "applied-before-received", "wrong-format", "wrong-version"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("sequence"),
+        lambda d: d.update(sequence=0),
+        lambda d: d.update(sequence="42"),
+        lambda d: d.update(sequence=True),
+        lambda d: d.update(extract_sha256="AB" * 32),
+        lambda d: d.update(extract_sha256="ab"),
+        lambda d: d.update(devices_suspended=-1),
+        lambda d: d.update(applied_at="2026-11-22 13:00"),
+        lambda d: d.update(applied_at="2026-11-22T11:00:00Z"),
+        lambda d: d.update(format="cpl-extract"),
+        lambda d: d.update(format_version=2),
+    ],
+    ids=[
+        "no-sequence",
+        "sequence-zero",
+        "sequence-text",
+        "sequence-bool",
+        "upper-hex",
+        "short-hash",
+        "negative-count",
+        "bad-time",
+        "applied-before-received",
+        "wrong-format",
+        "wrong-version",
+    ],
+)
 def test_malformed_receipts_are_refused_with_a_named_error(mutate: object) -> None:
     data = json.loads(content())
     mutate(data)  # type: ignore[operator]
@@ -81,5 +115,11 @@ def test_unknown_keys_are_ignored_so_the_format_can_grow() -> None:
 
 def test_a_receipt_cannot_be_built_with_naive_times() -> None:
     with pytest.raises(ReceiptFormatError):
-        Receipt(sequence=1, extract_sha256=SHA, received_at=dt.datetime(2026, 1, 1),
-                applied_at=dt.datetime(2026, 1, 1), devices_suspended=0, devices_restored=0)
+        Receipt(
+            sequence=1,
+            extract_sha256=SHA,
+            received_at=dt.datetime(2026, 1, 1),
+            applied_at=dt.datetime(2026, 1, 1),
+            devices_suspended=0,
+            devices_restored=0,
+        )

@@ -37,14 +37,26 @@ def accepted(sequence: int, active: Sequence[Key], removed: Sequence[Key] = ()) 
     return AcceptedExtract(sequence=sequence, content_sha256=sha256_hex(made.content()), extract=made)
 
 
-def judge(candidate_sequence: int, latest: AcceptedExtract | None, *, active: Sequence[Key],
-          removed: Sequence[Key] = (), issued_at: dt.datetime | None = None,
-          received_at: dt.datetime | None = None, known: dict[int, str] | None = None) -> Verdict:
+def judge(
+    candidate_sequence: int,
+    latest: AcceptedExtract | None,
+    *,
+    active: Sequence[Key],
+    removed: Sequence[Key] = (),
+    issued_at: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
+    known: dict[int, str] | None = None,
+) -> Verdict:
     candidate = cpl(candidate_sequence, active, removed, issued_at=issued_at)
-    return rules.judge_extract(candidate, sha256_hex(candidate.content()),
-                               received_at=received_at or T0 + dt.timedelta(days=1), latest=latest,
-                               accepted_sha256=known if known is not None else (
-                                   {} if latest is None else {latest.sequence: latest.content_sha256}))
+    return rules.judge_extract(
+        candidate,
+        sha256_hex(candidate.content()),
+        received_at=received_at or T0 + dt.timedelta(days=1),
+        latest=latest,
+        accepted_sha256=known
+        if known is not None
+        else ({} if latest is None else {latest.sequence: latest.content_sha256}),
+    )
 
 
 # --- acceptance -----------------------------------------------------------------------------
@@ -75,16 +87,26 @@ def test_lower_sequence_is_a_rollback() -> None:
 
 def test_an_old_extract_replayed_is_a_repeat_not_a_rollback() -> None:
     old = cpl(2, [A])
-    verdict = rules.judge_extract(old, sha256_hex(old.content()), received_at=T0 + dt.timedelta(days=1),
-                                  latest=accepted(5, [A]), accepted_sha256={2: sha256_hex(old.content())})
+    verdict = rules.judge_extract(
+        old,
+        sha256_hex(old.content()),
+        received_at=T0 + dt.timedelta(days=1),
+        latest=accepted(5, [A]),
+        accepted_sha256={2: sha256_hex(old.content())},
+    )
     assert verdict is Verdict.REPEAT
 
 
 def test_removal_without_panel_reference_is_refused() -> None:
     candidate = extract(2, [entry(A), entry(B, status="Withdrawn", panel_reference="")])
     with pytest.raises(UnexplainedRemovalError, match="without a Panel reference"):
-        rules.judge_extract(candidate, sha256_hex(candidate.content()), received_at=T0 + dt.timedelta(days=1),
-                            latest=accepted(1, [A, B]), accepted_sha256={})
+        rules.judge_extract(
+            candidate,
+            sha256_hex(candidate.content()),
+            received_at=T0 + dt.timedelta(days=1),
+            latest=accepted(1, [A, B]),
+            accepted_sha256={},
+        )
 
 
 def test_entry_dropped_from_the_list_is_an_unexplained_removal() -> None:
@@ -99,14 +121,21 @@ def test_removal_with_panel_reference_is_accepted() -> None:
 def test_future_dated_extract_is_refused() -> None:
     received = T0 + dt.timedelta(days=1)
     with pytest.raises(FutureDatedExtractError):
-        judge(2, accepted(1, [A]), active=[A], issued_at=received + rules.CLOCK_SKEW + dt.timedelta(seconds=1),
-              received_at=received)
+        judge(
+            2,
+            accepted(1, [A]),
+            active=[A],
+            issued_at=received + rules.CLOCK_SKEW + dt.timedelta(seconds=1),
+            received_at=received,
+        )
 
 
 def test_issued_within_clock_skew_is_accepted() -> None:
     received = T0 + dt.timedelta(days=1)
-    assert judge(2, accepted(1, [A]), active=[A], issued_at=received + rules.CLOCK_SKEW,
-                 received_at=received) is Verdict.NEW
+    assert (
+        judge(2, accepted(1, [A]), active=[A], issued_at=received + rules.CLOCK_SKEW, received_at=received)
+        is Verdict.NEW
+    )
 
 
 def test_extract_issued_before_the_last_accepted_is_out_of_order() -> None:
@@ -130,10 +159,15 @@ def test_uncontrolled_types_never_change() -> None:
     assert rules.cpl_change(set(), {ihd}).is_empty
 
 
-@given(st.sampled_from(list(PhysicalDeviceType)), st.sampled_from(list(SmiStatus)),
-       st.one_of(st.none(), st.sampled_from(sorted(SUSPENDABLE_STATUSES))), st.booleans())
-def test_status_after_cpl_keeps_the_rules(kind: PhysicalDeviceType, status: SmiStatus,
-                                          before: SmiStatus | None, active: bool) -> None:
+@given(
+    st.sampled_from(list(PhysicalDeviceType)),
+    st.sampled_from(list(SmiStatus)),
+    st.one_of(st.none(), st.sampled_from(sorted(SUSPENDABLE_STATUSES))),
+    st.booleans(),
+)
+def test_status_after_cpl_keeps_the_rules(
+    kind: PhysicalDeviceType, status: SmiStatus, before: SmiStatus | None, active: bool
+) -> None:
     if status is not SmiStatus.SUSPENDED:
         before = None
     after, remembered = rules.status_after_cpl(kind, status, before, active)

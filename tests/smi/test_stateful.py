@@ -51,8 +51,16 @@ from tests.smi.factories import ELECTRICITY, GAS, HUB, IHD, PPMID, T0, Key, entr
 # --- the reference model's own copy of the rules (deliberately not imported from smi.rules) ---
 
 SUSPENDABLE = {"Pending", "Whitelisted", "InstalledNotCommissioned", "Commissioned"}
-ENTRY_STATUSES = ["Pending", "Whitelisted", "InstalledNotCommissioned", "Commissioned", "Decommissioned",
-                  "Withdrawn", "Recovery", "Recovered"]
+ENTRY_STATUSES = [
+    "Pending",
+    "Whitelisted",
+    "InstalledNotCommissioned",
+    "Commissioned",
+    "Decommissioned",
+    "Withdrawn",
+    "Recovery",
+    "Recovered",
+]
 CONTROLLED = {GAS, HUB, ELECTRICITY, PPMID}
 SKEW = dt.timedelta(minutes=5)
 WINDOW = dt.timedelta(hours=24)
@@ -60,7 +68,7 @@ WINDOW = dt.timedelta(hours=24)
 FIRMWARE = ["0100", "0200"]
 BASES = [(GAS, "0001"), (HUB, "0002"), (PPMID, "0004")]
 CPL_MODELS: list[Key] = [key(kind, model_id, fw) for kind, model_id in BASES for fw in FIRMWARE]
-FIRST_FIRMWARE: list[Key] = CPL_MODELS[::len(FIRMWARE)]
+FIRST_FIRMWARE: list[Key] = CPL_MODELS[:: len(FIRMWARE)]
 DISPLAYS: list[Key] = [key(IHD, "0009", fw) for fw in FIRMWARE[:2]]
 
 
@@ -93,8 +101,9 @@ class Reference:
             now = {e.entry_id: e for e in candidate.entries}
             for before in latest.entries:
                 after = now.get(before.entry_id)
-                if before.status == "Active" and (after is None or (after.status != "Active"
-                                                                    and not after.panel_reference)):
+                if before.status == "Active" and (
+                    after is None or (after.status != "Active" and not after.panel_reference)
+                ):
                     return "unexplained-removal"
         if candidate.issued_at > received_at + SKEW:
             return "future-dated"
@@ -198,8 +207,10 @@ class InventoryMachine(RuleBasedStateMachine):
 
     # --- SECAS --------------------------------------------------------------------------
 
-    @rule(changes=st.lists(st.tuples(st.sampled_from(CPL_MODELS), st.booleans()), min_size=1, max_size=4),
-          defer=st.booleans())
+    @rule(
+        changes=st.lists(st.tuples(st.sampled_from(CPL_MODELS), st.booleans()), min_size=1, max_size=4),
+        defer=st.booleans(),
+    )
     def issue_extract(self, changes: list[tuple[Key, bool]], defer: bool) -> None:
         self.deliver(self.issue(changes), defer=defer)
 
@@ -221,8 +232,10 @@ class InventoryMachine(RuleBasedStateMachine):
         listed = [fw for fw in FIRMWARE if on_firmware(base, fw) in self.listing]
         current = listed[-1] if listed else FIRMWARE[0]
         following = FIRMWARE[min(FIRMWARE.index(current) + 1, len(FIRMWARE) - 1)]
-        self.deliver(self.issue([(on_firmware(base, following), True),
-                                 (on_firmware(base, current), current == following)]), defer=defer)
+        self.deliver(
+            self.issue([(on_firmware(base, following), True), (on_firmware(base, current), current == following)]),
+            defer=defer,
+        )
 
     @rule(changes=st.lists(st.tuples(st.sampled_from(CPL_MODELS), st.booleans()), min_size=1, max_size=3))
     def issue_but_lose_in_transit(self, changes: list[tuple[Key, bool]]) -> None:
@@ -253,8 +266,9 @@ class InventoryMachine(RuleBasedStateMachine):
     def remove_without_panel_reference(self, data: st.DataObject) -> None:
         active = sorted(k for k, e in self.listing.items() if e.status == "Active")
         victim = data.draw(st.sampled_from(active))
-        entries = [e if k != victim else replace(e, status="Cancelled", panel_reference=None)
-                   for k, e in self.listing.items()]
+        entries = [
+            e if k != victim else replace(e, status="Cancelled", panel_reference=None) for k, e in self.listing.items()
+        ]
         made = extract(self.next_sequence, entries, issued_at=self.clock)
         outcome = self.deliver(made, defer=False)
         if outcome == "new":  # the victim was never in an accepted extract: then it is no removal
@@ -293,9 +307,16 @@ class InventoryMachine(RuleBasedStateMachine):
         kind, manufacturer, model_id, hardware, firmware = model
 
         def add() -> None:
-            self.inventory.add_device(device_id, physical_device_type=kind, manufacturer_id=manufacturer,
-                                      model_id=model_id, hardware_version=hardware, firmware_version=firmware,
-                                      status=SmiStatus(status), at=self.tick())
+            self.inventory.add_device(
+                device_id,
+                physical_device_type=kind,
+                manufacturer_id=manufacturer,
+                model_id=model_id,
+                hardware_version=hardware,
+                firmware_version=firmware,
+                status=SmiStatus(status),
+                at=self.tick(),
+            )
 
         if self.reference.may_enter(model):
             add()
@@ -330,8 +351,12 @@ class InventoryMachine(RuleBasedStateMachine):
         now = self.clock + dt.timedelta(hours=hours)
         if self.reference.queue:
             with self.store.begin() as conn:
-                earliest = conn.execute(select(extracts.c.received_at).where(extracts.c.state == "queued")
-                                        .order_by(extracts.c.sequence).limit(1)).scalar_one()
+                earliest = conn.execute(
+                    select(extracts.c.received_at)
+                    .where(extracts.c.state == "queued")
+                    .order_by(extracts.c.sequence)
+                    .limit(1)
+                ).scalar_one()
             now = min(now, unstamp(earliest) + WINDOW)
         self.clock = max(self.clock, now)
         applied = self.inventory.apply_due(self.clock)
@@ -339,8 +364,10 @@ class InventoryMachine(RuleBasedStateMachine):
         while self.reference.queue:
             self.reference.apply(self.reference.queue[0])
 
-    @rule(changes=st.lists(st.tuples(st.sampled_from(CPL_MODELS), st.booleans()), min_size=1, max_size=3),
-          nth=st.integers(min_value=1, max_value=8))
+    @rule(
+        changes=st.lists(st.tuples(st.sampled_from(CPL_MODELS), st.booleans()), min_size=1, max_size=3),
+        nth=st.integers(min_value=1, max_value=8),
+    )
     def crash_inside_an_apply(self, changes: list[tuple[Key, bool]], nth: int) -> None:
         """A failure at the nth statement boundary: what committed stays, the rest is as before."""
         self.deliver(self.issue(changes), defer=True)
@@ -363,10 +390,11 @@ class InventoryMachine(RuleBasedStateMachine):
         finally:
             self.store.checkpoint = lambda step: None
         with self.store.begin() as conn:
-            states = dict(conn.execute(select(extracts.c.sequence, extracts.c.state)
-                                       .where(extracts.c.state != "refused")).all())
+            states = dict(
+                conn.execute(select(extracts.c.sequence, extracts.c.state).where(extracts.c.state != "refused")).all()
+            )
         applied_now = [e for e in self.reference.queue if states[e.sequence] == "applied"]
-        assert applied_now == self.reference.queue[:len(applied_now)], "applied out of order"
+        assert applied_now == self.reference.queue[: len(applied_now)], "applied out of order"
         if crashed:
             event("an apply crashed part-way")
             assert len(applied_now) < len(self.reference.queue), "a crash must leave its extract queued"
@@ -378,8 +406,7 @@ class InventoryMachine(RuleBasedStateMachine):
     @invariant()
     def inventory_agrees_with_the_reference_model(self) -> None:
         with self.store.begin() as conn:
-            rows = conn.execute(select(devices.c.device_id, devices.c.status,
-                                       devices.c.status_before_suspension)).all()
+            rows = conn.execute(select(devices.c.device_id, devices.c.status, devices.c.status_before_suspension)).all()
         actual = {r[0]: (r[1], r[2]) for r in rows}
         expected = {i: (d.status, d.before) for i, d in self.reference.devices.items()}
         assert actual == expected
@@ -402,16 +429,24 @@ class InventoryMachine(RuleBasedStateMachine):
     @invariant()
     def every_applied_extract_was_applied_within_24_hours(self) -> None:
         with self.store.begin() as conn:
-            rows = conn.execute(select(extracts.c.received_at, extracts.c.applied_at)
-                                .where(extracts.c.state == "applied")).all()
+            rows = conn.execute(
+                select(extracts.c.received_at, extracts.c.applied_at).where(extracts.c.state == "applied")
+            ).all()
         for received_at, applied_at in rows:
             assert unstamp(applied_at) - unstamp(received_at) <= WINDOW
 
 
-def test_the_inventory_keeps_its_invariants_through_random_histories(fresh_store: Callable[[], Store],
-                                                                     database_url: str) -> None:
+def test_the_inventory_keeps_its_invariants_through_random_histories(
+    fresh_store: Callable[[], Store], database_url: str
+) -> None:
     InventoryMachine.make_store = staticmethod(fresh_store)  # type: ignore[assignment]
     examples = 40 if database_url.startswith("sqlite") else 20
-    run_state_machine_as_test(InventoryMachine, settings=settings(
-        max_examples=examples, stateful_step_count=35, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        InventoryMachine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=35,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
