@@ -1,8 +1,8 @@
 """Signed CPL extracts on the authority's side: prepare (A), approve and sign (B), verify, receipts.
 
 Four eyes (`cpl.core.lifecycle`): one SECAS user prepares a draft and sees what changes; another
-approves it, which signs exactly the drafted bytes. An issued extract is immutable; sequences rise by one and chain by the
-SHA-256 of the previous content.
+approves it, which signs exactly the drafted bytes. An issued extract is immutable; sequences rise
+by one and chain by the SHA-256 of the previous content.
 """
 
 from __future__ import annotations
