@@ -210,7 +210,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("builder", HOSTILE)
 def test_a_hostile_workbook_is_wb001_through_the_cli_and_stores_nothing_half_way(cpl: CplRun, builder: str) -> None:
-    import tests.hostile_workbooks as hostile
+    import tests.cpl.workbook.hostile_workbooks as hostile
 
     path = cpl.tmp / f"{builder}.xlsx"
     path.write_bytes(getattr(hostile, builder)())

@@ -20,8 +20,8 @@ from cpl.core.sheets import SheetData, WorkbookData
 from cpl.demo.samples import sample_submission
 from cpl.workbook.reader import ReadLimits, WorkbookUnreadable, read_workbook
 from cpl.workbook.template import LISTS_SHEET, write_submission, write_template
-from tests import hostile_workbooks as hostile
-from tests.hostile_workbooks import inline_cell, sheet_xml, workbook
+from tests.cpl.workbook import hostile_workbooks as hostile
+from tests.cpl.workbook.hostile_workbooks import inline_cell, sheet_xml, workbook
 
 FORM_SHEETS = {ENTRY_SHEET: ENTRY_COLUMNS, CERTIFICATE_SHEET: CERTIFICATE_COLUMNS}
 #: Hostile files must be refused in well under this (the slowest takes a fraction of a second).
