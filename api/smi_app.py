@@ -1,8 +1,9 @@
 """The DCC simulator's small HTTP API: receive signed CPL extracts, report the SMI, show a Device.
 
 `create_smi_app()` builds it from the simulator's settings (SMI_DATABASE_URL, SMI_TRUST_ANCHORS,
-SMI_RECEIPT_SIGNER, SMI_ALERTS_PATH, SMI_RECEIPTS_DIR; see smi.config); `serve` runs it with
-uvicorn (`smi serve`). It stands on the DCC's side of the trust boundary: it imports `smi` and
+SMI_RECEIPT_SIGNER, SMI_ALERTS_PATH, SMI_RECEIPTS_DIR; see smi.config); `api.serve` runs it with
+uvicorn (`smi serve`). Its responses are the simulator's views (`smi.views`), the same records
+`smi ... --json` prints. It stands on the DCC's side of the trust boundary: it imports `smi` and
 `signing`, never `cpl`. It has no authentication of its own: it is a simulator meant for
 localhost, and what it accepts is only what verifies to its trust anchors.
 
@@ -14,11 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 
 from api.http import (
@@ -31,7 +31,6 @@ from api.http import (
 )
 from api.uploads import read_upload, require_multipart
 from signing.trust import TrustStore
-from smi import rules
 from smi.config import Settings
 from smi.errors import (
     ConfigurationError,
@@ -41,134 +40,23 @@ from smi.errors import (
     UnknownDeviceError,
     UnusableInputError,
 )
-from smi.service import AppliedExtract, Inventory
+from smi.service import Inventory
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import APPLIED, REFUSED, ExtractRecord, Store
+from smi.store import APPLIED, Store
+from smi.views import (
+    ApplyDueOut,
+    DeviceOut,
+    IngestOut,
+    ReportOut,
+    apply_due_out,
+    device_out,
+    ingest_out,
+    report_out,
+)
 
 #: The largest extract file the simulator reads (a national CPL is a few MiB).
 MAX_EXTRACT_BYTES = 64 * 1024 * 1024
 PKCS7_MIME = "application/pkcs7-mime"
-
-
-class AppliedOut(BaseModel):
-    sequence: int
-    content_sha256: str
-    received_at: dt.datetime
-    deadline: dt.datetime
-    applied_at: dt.datetime
-    within_24_hours: bool
-    devices_suspended: int
-    devices_restored: int
-    receipt_available: bool
-
-
-class IngestOut(BaseModel):
-    result: Literal["applied", "queued", "repeat"]
-    sequence: int
-    content_sha256: str
-    received_at: dt.datetime
-    deadline: dt.datetime | None
-    applied: list[AppliedOut]
-
-
-class ApplyDueOut(BaseModel):
-    now: dt.datetime
-    applied: list[AppliedOut]
-
-
-class ExtractRecordOut(BaseModel):
-    sequence: int | None
-    state: str = Field(description="queued, applied or refused")
-    content_sha256: str | None
-    file_sha256: str
-    issued_at: dt.datetime | None
-    signer: str | None
-    received_at: dt.datetime
-    deadline: dt.datetime
-    applied_at: dt.datetime | None
-    within_24_hours: bool | None
-    overdue: bool
-    devices_suspended: int | None
-    devices_restored: int | None
-    refusal_rule: str | None
-    refusal_reason: str | None
-    receipt_available: bool
-
-
-class ReportOut(BaseModel):
-    now: dt.datetime
-    cpl_in_force: int | None
-    active_models: int
-    devices: int
-    devices_by_status: dict[str, int] = Field(description="Devices in each SMI Status, keyed by the status name")
-    extracts: list[ExtractRecordOut]
-
-
-class CplStateOut(BaseModel):
-    active: bool
-    entry_id: str | None
-    status: str | None
-
-
-class StatusChangeOut(BaseModel):
-    status: str
-    since: dt.datetime
-    until: dt.datetime
-    new_status: str
-    extract_sequence: int | None
-    alert: str | None
-
-
-class DeviceOut(BaseModel):
-    device_id: str
-    physical_device_type: str
-    manufacturer_id: str
-    model_id: str
-    hardware_version: str
-    firmware_version: str
-    status: str
-    status_since: dt.datetime
-    status_before_suspension: str | None
-    cpl_controlled: bool
-    cpl: CplStateOut
-    history: list[StatusChangeOut]
-
-
-def _applied(applied: AppliedExtract) -> AppliedOut:
-    return AppliedOut(
-        sequence=applied.sequence,
-        content_sha256=applied.content_sha256,
-        received_at=applied.received_at,
-        deadline=applied.deadline,
-        applied_at=applied.applied_at,
-        within_24_hours=applied.in_time,
-        devices_suspended=applied.devices_suspended,
-        devices_restored=applied.devices_restored,
-        receipt_available=applied.receipt_path is not None,
-    )
-
-
-def _record(record: ExtractRecord, now: dt.datetime) -> ExtractRecordOut:
-    return ExtractRecordOut(
-        sequence=record.sequence,
-        state=record.state,
-        content_sha256=record.content_sha256,
-        file_sha256=record.file_sha256,
-        issued_at=record.issued_at,
-        signer=record.signer,
-        received_at=record.received_at,
-        deadline=record.deadline,
-        applied_at=record.applied_at,
-        within_24_hours=None
-        if record.applied_at is None
-        else rules.applied_in_time(record.received_at, record.applied_at),
-        overdue=record.state != REFUSED and rules.overdue(record.received_at, record.applied_at, now),
-        devices_suspended=record.devices_suspended,
-        devices_restored=record.devices_restored,
-        refusal_rule=record.refusal_rule,
-        refusal_reason=record.refusal_reason,
-        receipt_available=record.receipt_path is not None,
-    )
 
 
 def _now() -> dt.datetime:
@@ -251,32 +139,17 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         result = simulator.inventory.ingest_signed(
             read_upload(extract), simulator.trust, received_at=_now(), defer=defer
         )
-        body = IngestOut(
-            result=result.outcome,  # type: ignore[arg-type]
-            sequence=result.sequence,
-            content_sha256=result.content_sha256,
-            received_at=result.received_at,
-            deadline=result.deadline,
-            applied=[_applied(a) for a in result.applied],
-        )
+        body = ingest_out(result)
         return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.outcome == "repeat" else 201)
 
     @app.post("/apply-due", summary="Apply the queued extracts received by now, oldest first")
     def apply_due() -> ApplyDueOut:
         moment = _now()
-        return ApplyDueOut(now=moment, applied=[_applied(a) for a in simulator.inventory.apply_due(moment)])
+        return apply_due_out(moment, simulator.inventory.apply_due(moment))
 
     @app.get("/report", summary="Each extract received and the inventory by SMI Status")
     def report() -> ReportOut:
-        result = simulator.inventory.report(_now())
-        return ReportOut(
-            now=result.now,
-            cpl_in_force=result.cpl_sequence,
-            active_models=result.active_models,
-            devices=result.device_count,
-            devices_by_status=result.devices_by_status,
-            extracts=[_record(r, result.now) for r in result.extracts],
-        )
+        return report_out(simulator.inventory.report(_now()))
 
     @app.get(
         "/extracts/{sequence}/receipt",
@@ -308,31 +181,6 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         responses=error_responses(404, 422),
     )
     def device(device_id: Annotated[str, Path(max_length=40, description="The EUI-64 Device ID")]) -> DeviceOut:
-        view = simulator.inventory.device(device_id)
-        d = view.device
-        return DeviceOut(
-            device_id=d.device_id,
-            physical_device_type=d.physical_device_type,
-            manufacturer_id=d.manufacturer_id,
-            model_id=d.model_id,
-            hardware_version=d.hardware_version,
-            firmware_version=d.firmware_version,
-            status=d.status,
-            status_since=d.status_since,
-            status_before_suspension=d.status_before_suspension,
-            cpl_controlled=rules.is_cpl_controlled(d.physical_device_type),
-            cpl=CplStateOut(active=d.model_active, entry_id=d.cpl_entry_id, status=d.cpl_status),
-            history=[
-                StatusChangeOut(
-                    status=h.status,
-                    since=h.since,
-                    until=h.until,
-                    new_status=h.new_status,
-                    extract_sequence=h.extract_sequence,
-                    alert=h.alert,
-                )
-                for h in view.history
-            ],
-        )
+        return device_out(simulator.inventory.device(device_id))
 
     return app

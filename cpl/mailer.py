@@ -344,7 +344,7 @@ def parties_with_email(session: Session) -> list[Party]:
 def queue_submission_outcome(
     session: Session, submission: Submission, now: dt.datetime, entry_ids: Sequence[str] = ()
 ) -> list[SentNotice]:
-    """Hook for ``cpl.service.approve`` / ``reject``: tell the submitting party the outcome."""
+    """Hook for ``cpl.services.submissions.approve`` / ``reject``: tell the submitting party the outcome."""
     party = session.get(Party, submission.party_id)
     if party is None:
         return []
@@ -360,7 +360,7 @@ def queue_submission_outcome(
 
 
 def queue_dcc_loaded(session: Session, receipt: Receipt, now: dt.datetime) -> list[SentNotice]:
-    """Hook for ``cpl.extracts.import_receipt``: tell every party the DCC has loaded that version."""
+    """Hook for ``cpl.services.extracts.import_receipt``: tell every party the DCC has loaded that version."""
     summary: dict[str, Any] = json.loads(receipt.summary_json)
     received = summary.get("received_at")
     notice = dcc_loaded_notice(

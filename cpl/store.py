@@ -228,7 +228,7 @@ class SentNotice(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("kind", "subject_ref", "party_id", name="uq_sent_notice"),)
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True, max_length=40)  # cpl.notices kinds
+    kind: str = Field(index=True, max_length=40)  # cpl.core.notices kinds
     subject_ref: str = Field(max_length=120)  # extract:N, submission:N, CPL-000001@2027-01-31
     party_id: str = Field(foreign_key="party.party_id", index=True)
     recipient: str  # the party's address when queued; the address used when sent

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -33,7 +34,8 @@ from smi.errors import (
 )
 from smi.service import AppliedExtract, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import APPLIED, REFUSED, ExtractRecord, Store, stamp
+from smi.store import Store, stamp
+from smi.views import applied_out, apply_due_out, device_out, ingest_out, report_out, window
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
 
@@ -86,6 +88,11 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
 
 
+def _print_view(view: BaseModel) -> None:
+    """A record as the simulator's API returns it (`smi.views`)."""
+    _print_json(view.model_dump(mode="json"))
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=False) + "\n")
 
@@ -127,20 +134,6 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else stamp(moment)
 
 
-def _applied_json(applied: AppliedExtract) -> dict[str, Any]:
-    return {
-        "sequence": applied.sequence,
-        "content_sha256": applied.content_sha256,
-        "received_at": _iso(applied.received_at),
-        "deadline": _iso(applied.deadline),
-        "applied_at": _iso(applied.applied_at),
-        "within_24_hours": applied.in_time,
-        "devices_suspended": applied.devices_suspended,
-        "devices_restored": applied.devices_restored,
-        "receipt": None if applied.receipt_path is None else str(applied.receipt_path),
-    }
-
-
 def _say_applied(applied: AppliedExtract) -> None:
     window = "within 24 hours" if applied.in_time else "OVERDUE (more than 24 hours after receipt)"
     out.print(
@@ -179,16 +172,7 @@ def ingest(
 
 def _report_ingest(result: IngestResult, as_json: bool) -> None:
     if as_json:
-        _print_json(
-            {
-                "result": result.outcome,
-                "sequence": result.sequence,
-                "content_sha256": result.content_sha256,
-                "received_at": _iso(result.received_at),
-                "deadline": _iso(result.deadline),
-                "applied": [_applied_json(a) for a in result.applied],
-            }
-        )
+        _print_view(ingest_out(result))
         return
     if result.outcome == "repeat":
         out.print(
@@ -215,7 +199,7 @@ def apply_due(
         moment = _time(now, "--now")
         applied = _inventory(settings, with_receipts=True).apply_due(moment)
         if as_json:
-            _print_json({"now": _iso(moment), "applied": [_applied_json(a) for a in applied]})
+            _print_view(apply_due_out(moment, applied))
             return
         if not applied:
             out.print("No extract is waiting to be applied.")
@@ -237,49 +221,9 @@ def report(
         moment = _time(now, "--now")
         result = _inventory(settings, with_receipts=False).report(moment)
         if as_json:
-            _print_json(_report_json(result))
+            _print_view(report_out(result))
         else:
             _print_report(result)
-
-
-def _window(record: ExtractRecord, now: dt.datetime) -> str:
-    if record.state == REFUSED:
-        return "refused"
-    if rules.overdue(record.received_at, record.applied_at, now):
-        return "overdue"
-    return "within 24 hours" if record.state == APPLIED else "queued"
-
-
-def _report_json(result: Report) -> dict[str, Any]:
-    return {
-        "now": _iso(result.now),
-        "cpl_in_force": result.cpl_sequence,
-        "active_models": result.active_models,
-        "devices": result.device_count,
-        "devices_by_status": result.devices_by_status,
-        "extracts": [
-            {
-                "sequence": r.sequence,
-                "state": r.state,
-                "content_sha256": r.content_sha256,
-                "file_sha256": r.file_sha256,
-                "issued_at": _iso(r.issued_at),
-                "signer": r.signer,
-                "received_at": _iso(r.received_at),
-                "deadline": _iso(r.deadline),
-                "applied_at": _iso(r.applied_at),
-                "within_24_hours": None if r.applied_at is None else rules.applied_in_time(r.received_at, r.applied_at),
-                "overdue": r.state != REFUSED and rules.overdue(r.received_at, r.applied_at, result.now),
-                "window": _window(r, result.now),
-                "devices_suspended": r.devices_suspended,
-                "devices_restored": r.devices_restored,
-                "refusal_rule": r.refusal_rule,
-                "refusal_reason": r.refusal_reason,
-                "receipt": r.receipt_path,
-            }
-            for r in result.extracts
-        ],
-    }
 
 
 def _print_report(result: Report) -> None:
@@ -298,7 +242,7 @@ def _print_report(result: Report) -> None:
             _iso(r.received_at),
             _iso(r.deadline),
             _iso(r.applied_at) or "-",
-            _window(r, result.now),
+            window(r, result.now),
             "-" if r.devices_suspended is None else f"{r.devices_suspended:,}",
             "-" if r.devices_restored is None else f"{r.devices_restored:,}",
         )
@@ -332,32 +276,8 @@ def device(
     with _outcome(as_json):
         view = _inventory(Settings.from_environment(), with_receipts=False).device(device_id)
         d = view.device
-        payload = {
-            "device_id": d.device_id,
-            "physical_device_type": d.physical_device_type,
-            "manufacturer_id": d.manufacturer_id,
-            "model_id": d.model_id,
-            "hardware_version": d.hardware_version,
-            "firmware_version": d.firmware_version,
-            "status": d.status,
-            "status_since": _iso(d.status_since),
-            "status_before_suspension": d.status_before_suspension,
-            "cpl_controlled": rules.is_cpl_controlled(d.physical_device_type),
-            "cpl": {"active": d.model_active, "entry_id": d.cpl_entry_id, "status": d.cpl_status},
-            "history": [
-                {
-                    "status": h.status,
-                    "since": _iso(h.since),
-                    "until": _iso(h.until),
-                    "new_status": h.new_status,
-                    "extract_sequence": h.extract_sequence,
-                    "alert": h.alert,
-                }
-                for h in view.history
-            ],
-        }
         if as_json:
-            _print_json(payload)
+            _print_view(device_out(view))
             return
         out.print(
             f"Device {d.device_id}: {d.physical_device_type}, manufacturer {d.manufacturer_id}, "
@@ -476,7 +396,9 @@ def seed(
                     "result": "seeded",
                     "devices": result.devices,
                     "over_extract": result.sequence,
-                    "applied": [] if ingested is None else [_applied_json(a) for a in ingested.applied],
+                    "applied": []
+                    if ingested is None
+                    else [applied_out(a).model_dump(mode="json") for a in ingested.applied],
                     "devices_by_status": by_status,
                 }
             )

@@ -1,0 +1,206 @@
+"""One view per record of the simulator: what its HTTP API returns and what `smi ... --json` prints.
+
+Each view is a pydantic model built from the service's record by one function, so the API's
+OpenAPI document and the command line's JSON are the same shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from smi import rules
+from smi.service import AppliedExtract, DeviceView, IngestResult, Report
+from smi.store import APPLIED, REFUSED, ExtractRecord
+
+
+class AppliedOut(BaseModel):
+    sequence: int
+    content_sha256: str
+    received_at: dt.datetime
+    deadline: dt.datetime
+    applied_at: dt.datetime
+    within_24_hours: bool
+    devices_suspended: int
+    devices_restored: int
+    receipt_available: bool
+    receipt: str | None = Field(description="Where the simulator wrote the signed receipt")
+
+
+def applied_out(applied: AppliedExtract) -> AppliedOut:
+    return AppliedOut(
+        sequence=applied.sequence,
+        content_sha256=applied.content_sha256,
+        received_at=applied.received_at,
+        deadline=applied.deadline,
+        applied_at=applied.applied_at,
+        within_24_hours=applied.in_time,
+        devices_suspended=applied.devices_suspended,
+        devices_restored=applied.devices_restored,
+        receipt_available=applied.receipt_path is not None,
+        receipt=None if applied.receipt_path is None else str(applied.receipt_path),
+    )
+
+
+class IngestOut(BaseModel):
+    result: Literal["applied", "queued", "repeat"]
+    sequence: int
+    content_sha256: str
+    received_at: dt.datetime
+    deadline: dt.datetime | None
+    applied: list[AppliedOut]
+
+
+def ingest_out(result: IngestResult) -> IngestOut:
+    return IngestOut(
+        result=result.outcome,  # type: ignore[arg-type]  # the service says which of the three
+        sequence=result.sequence,
+        content_sha256=result.content_sha256,
+        received_at=result.received_at,
+        deadline=result.deadline,
+        applied=[applied_out(a) for a in result.applied],
+    )
+
+
+class ApplyDueOut(BaseModel):
+    now: dt.datetime
+    applied: list[AppliedOut]
+
+
+def apply_due_out(now: dt.datetime, applied: list[AppliedExtract]) -> ApplyDueOut:
+    return ApplyDueOut(now=now, applied=[applied_out(a) for a in applied])
+
+
+class ExtractRecordOut(BaseModel):
+    sequence: int | None
+    state: str = Field(description="queued, applied or refused")
+    content_sha256: str | None
+    file_sha256: str
+    issued_at: dt.datetime | None
+    signer: str | None
+    received_at: dt.datetime
+    deadline: dt.datetime
+    applied_at: dt.datetime | None
+    within_24_hours: bool | None
+    overdue: bool
+    window: str = Field(description="within 24 hours, overdue, queued or refused")
+    devices_suspended: int | None
+    devices_restored: int | None
+    refusal_rule: str | None
+    refusal_reason: str | None
+    receipt_available: bool
+    receipt: str | None
+
+
+def window(record: ExtractRecord, now: dt.datetime) -> str:
+    """How an extract stands against its 24 hours, in the words the report shows."""
+    if record.state == REFUSED:
+        return "refused"
+    if rules.overdue(record.received_at, record.applied_at, now):
+        return "overdue"
+    return "within 24 hours" if record.state == APPLIED else "queued"
+
+
+def extract_record_out(record: ExtractRecord, now: dt.datetime) -> ExtractRecordOut:
+    return ExtractRecordOut(
+        sequence=record.sequence,
+        state=record.state,
+        content_sha256=record.content_sha256,
+        file_sha256=record.file_sha256,
+        issued_at=record.issued_at,
+        signer=record.signer,
+        received_at=record.received_at,
+        deadline=record.deadline,
+        applied_at=record.applied_at,
+        within_24_hours=None
+        if record.applied_at is None
+        else rules.applied_in_time(record.received_at, record.applied_at),
+        overdue=record.state != REFUSED and rules.overdue(record.received_at, record.applied_at, now),
+        window=window(record, now),
+        devices_suspended=record.devices_suspended,
+        devices_restored=record.devices_restored,
+        refusal_rule=record.refusal_rule,
+        refusal_reason=record.refusal_reason,
+        receipt_available=record.receipt_path is not None,
+        receipt=record.receipt_path,
+    )
+
+
+class ReportOut(BaseModel):
+    now: dt.datetime
+    cpl_in_force: int | None
+    active_models: int
+    devices: int
+    devices_by_status: dict[str, int] = Field(description="Devices in each SMI Status, keyed by the status name")
+    extracts: list[ExtractRecordOut]
+
+
+def report_out(report: Report) -> ReportOut:
+    return ReportOut(
+        now=report.now,
+        cpl_in_force=report.cpl_sequence,
+        active_models=report.active_models,
+        devices=report.device_count,
+        devices_by_status=report.devices_by_status,
+        extracts=[extract_record_out(r, report.now) for r in report.extracts],
+    )
+
+
+class CplStateOut(BaseModel):
+    active: bool
+    entry_id: str | None
+    status: str | None
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    since: dt.datetime
+    until: dt.datetime
+    new_status: str
+    extract_sequence: int | None
+    alert: str | None
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    physical_device_type: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    status: str
+    status_since: dt.datetime
+    status_before_suspension: str | None
+    cpl_controlled: bool
+    cpl: CplStateOut
+    history: list[StatusChangeOut]
+
+
+def device_out(view: DeviceView) -> DeviceOut:
+    d = view.device
+    return DeviceOut(
+        device_id=d.device_id,
+        physical_device_type=d.physical_device_type,
+        manufacturer_id=d.manufacturer_id,
+        model_id=d.model_id,
+        hardware_version=d.hardware_version,
+        firmware_version=d.firmware_version,
+        status=d.status,
+        status_since=d.status_since,
+        status_before_suspension=d.status_before_suspension,
+        cpl_controlled=rules.is_cpl_controlled(d.physical_device_type),
+        cpl=CplStateOut(active=d.model_active, entry_id=d.cpl_entry_id, status=d.cpl_status),
+        history=[
+            StatusChangeOut(
+                status=h.status,
+                since=h.since,
+                until=h.until,
+                new_status=h.new_status,
+                extract_sequence=h.extract_sequence,
+                alert=h.alert,
+            )
+            for h in view.history
+        ],
+    )
