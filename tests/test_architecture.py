@@ -109,3 +109,16 @@ def test_the_impurity_scan_finds_a_clock_read(tmp_path: Path) -> None:
     module.write_text("import datetime as dt\n\ndef today():\n    return dt.datetime.now(dt.UTC).date()\n")
     with pytest.raises(AssertionError):
         test_pure_modules_read_no_clock_environment_or_file(module)
+
+
+def test_each_shared_word_has_one_definition() -> None:
+    """The authority's core and the DCC read the same Physical Device Types and controlled types."""
+    from cpl.core import domain
+    from cpl.views import CertificateNumbers
+    from formats import vocabulary
+    from smi import rules, seeding
+
+    assert domain.PhysicalDeviceType is vocabulary.PhysicalDeviceType
+    assert rules.PhysicalDeviceType is vocabulary.PhysicalDeviceType
+    assert seeding.CPL_CONTROLLED_TYPES is vocabulary.CPL_CONTROLLED_TYPES
+    assert tuple(CertificateNumbers.model_fields) == vocabulary.CERTIFICATE_KEYS == ("zigbee", "dlms", "cpa")
