@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench system-packages keys-dev clean
+.PHONY: demo test lint bench mutation system-packages keys-dev clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,13 @@ test: $(STAMP) system-packages lint
 bench: $(STAMP) system-packages
 	$(BIN)/python -m bench
 
+# Mutation testing of the pure core (not part of `make test`): one line per module and an overall
+# `mutation score:` line; exit 1 when a module is below its threshold (95%).
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py
+
 keys-dev: $(STAMP)
 	$(BIN)/python -m signing.devpki keys-dev
 
 clean:
-	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache .hypothesis .mutation
