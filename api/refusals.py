@@ -1,4 +1,4 @@
-"""The authority's named refusals (``cpl.errors``) as HTTP statuses and stable error codes.
+"""The authority's named refusals (``cpl.core.errors``) as HTTP statuses and stable error codes.
 
 NotFound -> 404, NotPermitted (and four eyes) -> 403, a state that forbids the action -> 409,
 input that is understood and refused -> 422. The code is the class name in snake case without

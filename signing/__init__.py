@@ -1,6 +1,8 @@
 """Signing: the signed CPL extract and signed submissions (CMS on the GBCS algorithm profile).
 
-- `signing.extract`: the extract's content (canonical JSON); `signing.receipt`: the DCC's receipt.
+It signs and verifies bytes and knows neither side: what the bytes say (the extract, the receipt)
+is `formats/`'s, what they mean is `cpl/`'s and `smi/`'s.
+
 - `signing.cms`: `sign_data` and `verify_signed_data` (CMS SignedData, strict).
 - `signing.signers`: the `Signer` interface, PEM and PKCS#11 signers, `load_signer(spec)`.
 - `signing.trust`: `TrustStore` and `load_trust(paths)`: the configured trust anchors.

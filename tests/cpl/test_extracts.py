@@ -149,7 +149,7 @@ def test_prepare_shows_removals_with_their_panel_reference(session: Session) -> 
 def test_a_removal_without_panel_reference_cannot_be_issued(session: Session) -> None:
     entry = add_entry(session, "4331")
     issue(session)
-    entry.status = EntryStatus.WITHDRAWN  # bypassing cpl.service.remove, as a buggy tool might
+    entry.status = EntryStatus.WITHDRAWN  # bypassing cpl.services.entries.remove, as a buggy tool might
     session.add(entry)
     session.flush()
     with pytest.raises(errors.PanelReferenceError):
