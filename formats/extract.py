@@ -22,8 +22,8 @@ EXTRACT_STATUSES: tuple[str, ...] = tuple(EntryStatus)
 ACTIVE: str = EntryStatus.ACTIVE
 CERTIFICATE_SCHEMES = CERTIFICATE_KEYS
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_HEX64 = re.compile(r"[0-9a-f]{64}")  # matched whole: "$" would let a final newline through
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # matched whole (no "$": it allows a final newline)
 
 
 class ExtractFormatError(ValueError):
@@ -70,9 +70,12 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def parse_timestamp(text: str) -> dt.datetime:
-    if not _TIMESTAMP.match(text):
+    if not _TIMESTAMP.fullmatch(text):
         raise ExtractFormatError(f"timestamp {text!r} is not of the form YYYY-MM-DDTHH:MM:SSZ")
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:  # the right shape, but no such moment: 30 February, hour 25
+        raise ExtractFormatError(f"timestamp {text!r} is not a real date and time") from None
 
 
 @dataclass(frozen=True)
@@ -220,13 +223,14 @@ def parse_extract(content: bytes) -> Extract:
         raise ExtractFormatError("the extract content is not a JSON object")
     if _dumps(data) != content:
         raise ExtractFormatError("the extract content is not in canonical JSON form (RFC 8785)")
-    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if data.get("format") != FORMAT or type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python
         raise ExtractFormatError(f"the content is not a {FORMAT} version {FORMAT_VERSION} document")
     sequence = _require(data, "sequence", int, "the extract")
     if sequence < 1:
         raise ExtractFormatError("the extract sequence must be 1 or more")
     previous = _optional_str(data, "previous_sha256", "the extract")
-    if previous is not None and not _HEX64.match(previous):
+    if previous is not None and not _HEX64.fullmatch(previous):
         raise ExtractFormatError("previous_sha256 is not 64 lower-case hex digits")
     raw_entries = _require(data, "entries", list, "the extract")
     entries = tuple(_entry(item, i) for i, item in enumerate(raw_entries))

@@ -22,7 +22,7 @@ from formats.extract import ExtractFormatError, canonical_json, format_timestamp
 FORMAT = "smi-receipt"
 FORMAT_VERSION = 1
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"[0-9a-f]{64}")  # matched whole: "$" would let a final newline through
 
 
 class ReceiptFormatError(ValueError):
@@ -43,7 +43,7 @@ class Receipt:
     def __post_init__(self) -> None:
         if self.sequence < 1:
             raise ReceiptFormatError("the receipt sequence must be 1 or more")
-        if not _HEX64.match(self.extract_sha256):
+        if not _HEX64.fullmatch(self.extract_sha256):
             raise ReceiptFormatError("extract_sha256 is not 64 lower-case hex digits")
         if self.devices_suspended < 0 or self.devices_restored < 0:
             raise ReceiptFormatError("device counts cannot be negative")
@@ -123,7 +123,8 @@ def parse_receipt(content: bytes) -> Receipt:
         raise ReceiptFormatError(str(error)) from None
     if canonical != content:
         raise ReceiptFormatError("the receipt content is not in canonical JSON form (RFC 8785)")
-    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if data.get("format") != FORMAT or type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python
         raise ReceiptFormatError(f"the content is not a {FORMAT} version {FORMAT_VERSION} document")
     sha = data.get("extract_sha256")
     if not isinstance(sha, str):

@@ -1,4 +1,4 @@
-"""The DCC's receipt content (signing/receipt.py): canonical, validated both ways, readable without smi."""
+"""The DCC's receipt content (formats/receipt.py): canonical, validated both ways, readable without smi."""
 
 from __future__ import annotations
 
@@ -123,3 +123,25 @@ def test_a_receipt_cannot_be_built_with_naive_times() -> None:
             devices_suspended=0,
             devices_restored=0,
         )
+
+
+def _rewritten(**changes: object) -> bytes:
+    data = json.loads(content())
+    data.update(changes)
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_format_version_true_is_not_version_1() -> None:
+    with pytest.raises(ReceiptFormatError, match="not a smi-receipt version 1 document"):
+        parse_receipt(_rewritten(format_version=True))
+
+
+@pytest.mark.parametrize("stamp", ["2026-02-30T12:00:00Z", "2026-11-22T12:00:00Z\n"])
+def test_a_receipt_time_that_is_no_real_moment_is_refused_as_a_receipt_error(stamp: str) -> None:
+    with pytest.raises(ReceiptFormatError, match="timestamp"):
+        parse_receipt(_rewritten(received_at=stamp))
+
+
+def test_an_extract_hash_with_a_trailing_newline_is_refused() -> None:
+    with pytest.raises(ReceiptFormatError, match="64 lower-case hex"):
+        parse_receipt(_rewritten(extract_sha256=SHA + "\n"))
