@@ -15,7 +15,7 @@ from cpl.core.submission import EntryRow
 from formats.vocabulary import REMOVED_STATUSES, EntryStatus
 
 #: A Panel decision's minutes reference, e.g. SECP_66_1503 (meeting 66, item 1503).
-PANEL_REFERENCE = re.compile(r"^SECP_\d+(_\d+)+$")
+PANEL_REFERENCE = re.compile(r"SECP_[0-9]+(_[0-9]+)+")  # matched whole, ASCII digits only
 
 
 class SubmissionState:
@@ -62,7 +62,7 @@ def require_confirmations(submission_id: int, needed: Collection[str], confirmed
 def panel_reference(text: str | None) -> str:
     """The Panel decision's reference a removal records, refused unless it has the minutes' form."""
     reference = (text or "").strip()
-    if not PANEL_REFERENCE.match(reference):
+    if not PANEL_REFERENCE.fullmatch(reference):
         raise errors.PanelReferenceError(
             f"A removal needs the Panel decision's minutes reference, like SECP_66_1503 (got {text!r})."
         )
