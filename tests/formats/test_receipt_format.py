@@ -145,3 +145,79 @@ def test_a_receipt_time_that_is_no_real_moment_is_refused_as_a_receipt_error(sta
 def test_an_extract_hash_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(ReceiptFormatError, match="64 lower-case hex"):
         parse_receipt(_rewritten(extract_sha256=SHA + "\n"))
+
+
+# --- every refusal says what is wrong, in its own words -----------------------------------------
+
+AWARE = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+NAIVE = dt.datetime(2026, 11, 22, 13, 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentence"),
+    [
+        ({"sequence": 0}, "the receipt sequence must be 1 or more"),
+        ({"extract_sha256": "AB" * 32}, "extract_sha256 is not 64 lower-case hex digits"),
+        ({"devices_suspended": -1}, "device counts cannot be negative"),
+        ({"devices_restored": -1}, "device counts cannot be negative"),
+        ({"received_at": NAIVE.replace(hour=12)}, "receipt timestamps must be timezone-aware"),
+        ({"applied_at": NAIVE}, "receipt timestamps must be timezone-aware"),
+        (
+            {"applied_at": AWARE - dt.timedelta(seconds=1)},
+            "a receipt cannot say the extract was applied before it was received",
+        ),
+    ],
+)
+def test_a_receipt_that_cannot_be_true_is_refused_with_its_reason(fields: dict[str, object], sentence: str) -> None:
+    values: dict[str, object] = {
+        "sequence": 1,
+        "extract_sha256": SHA,
+        "received_at": AWARE,
+        "applied_at": AWARE,
+        "devices_suspended": 0,
+        "devices_restored": 0,
+        **fields,
+    }
+    with pytest.raises(ReceiptFormatError) as refused:
+        Receipt(**values)  # type: ignore[arg-type]
+    assert str(refused.value) == sentence
+
+
+def _refused(content: bytes) -> str:
+    with pytest.raises(ReceiptFormatError) as refused:
+        parse_receipt(content)
+    return str(refused.value)
+
+
+def test_content_that_is_not_json_is_refused_as_such() -> None:
+    assert _refused(b"\xff").startswith("the receipt content is not UTF-8 JSON (")
+    assert _refused(b"{").startswith("the receipt content is not UTF-8 JSON (")
+
+
+def test_a_json_list_is_not_a_receipt() -> None:
+    assert _refused(b"[]") == "the receipt content is not a JSON object"
+
+
+def test_receipt_json_with_white_space_is_not_canonical() -> None:
+    assert _refused(content().replace(b",", b", ", 1)) == "the receipt content is not in canonical JSON form (RFC 8785)"
+
+
+def test_a_float_in_a_receipt_is_refused_by_name() -> None:
+    assert _refused(_rewritten(devices_restored=1.5)) == "canonical extract JSON carries no floating-point numbers"
+
+
+@pytest.mark.parametrize(
+    ("changes", "sentence"),
+    [
+        ({"extract_sha256": None}, "the receipt has no extract_sha256"),
+        ({"sequence": "42"}, "the receipt has no integer 'sequence'"),
+        ({"devices_suspended": True}, "the receipt has no integer 'devices_suspended'"),
+        ({"applied_at": 0}, "the receipt has no timestamp 'applied_at'"),
+        (
+            {"received_at": "2026-11-22 12:00:00"},
+            "timestamp '2026-11-22 12:00:00' is not of the form YYYY-MM-DDTHH:MM:SSZ",
+        ),
+    ],
+)
+def test_a_missing_or_mistyped_receipt_field_is_named(changes: dict[str, object], sentence: str) -> None:
+    assert _refused(_rewritten(**changes)) == sentence
