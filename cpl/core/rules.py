@@ -67,8 +67,6 @@ class CheckContext:
 class _Cert:
     """A certificate as the rules see it: from this workbook's sheet, or already on record."""
 
-    scheme: AssuranceScheme
-    number: str
     manufacturer_id: str | None
     model_id: str | None
     hardware_version: str | None
@@ -77,7 +75,6 @@ class _Cert:
     conditional_date: dt.date | None
     conditions_met: bool
     revoked: bool
-    row: int | None  # on the certificate sheet, when it came from there
 
 
 def _at(row: EntryRow, field_name: str, code: Code, message: str) -> Finding:
@@ -89,12 +86,15 @@ def _describe(row: EntryRow) -> str:
     return f"{row.physical_device_type} {row.manufacturer_id}/{row.model_id} hardware {row.hardware_version}"
 
 
+def _earliest(*days: dt.date | None) -> dt.date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
+
+
 def _certificates_in(submission: ParsedSubmission, context: CheckContext) -> dict[tuple[AssuranceScheme, str], _Cert]:
     certs: dict[tuple[AssuranceScheme, str], _Cert] = {}
     for known in context.known_certificates.values():
         certs[(known.scheme, known.number.casefold())] = _Cert(
-            known.scheme,
-            known.number,
             known.manufacturer_id,
             known.model_id,
             known.hardware_version,
@@ -103,7 +103,6 @@ def _certificates_in(submission: ParsedSubmission, context: CheckContext) -> dic
             known.conditional_date,
             known.conditions_met,
             known.revoked,
-            None,
         )
     for c in submission.certificates:
         if c.scheme is None or c.certificate_number is None:
@@ -111,17 +110,15 @@ def _certificates_in(submission: ParsedSubmission, context: CheckContext) -> dic
         key = (c.scheme, c.certificate_number.casefold())
         on_record = certs.get(key)
         certs[key] = _Cert(
-            c.scheme,
-            c.certificate_number,
             c.manufacturer_id,
             c.model_id,
             c.hardware_version,
             c.firmware_versions,
-            c.expiry,
-            c.conditional_date,
+            # A sheet may describe a certificate already on record, but never move its dates later.
+            _earliest(c.expiry, on_record.expiry if on_record else None),
+            _earliest(c.conditional_date, on_record.conditional_date if on_record else None),
             on_record.conditions_met if on_record else False,
             on_record.revoked if on_record else False,
-            c.row,
         )
     return certs
 
