@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import time
@@ -15,9 +14,14 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cpl.core.domain import PartyRole
+from cpl.core.findings import Code, Finding
+from cpl.core.rules import CheckContext
 from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET, GUIDANCE_SHEET, Kind
 from cpl.core.sheets import SheetData, WorkbookData
 from cpl.demo.samples import sample_submission
+from cpl.services.submissions import check_workbook
+from cpl.specs_file import default_registry
 from cpl.workbook.reader import ReadLimits, WorkbookUnreadable, read_workbook
 from cpl.workbook.template import LISTS_SHEET, write_submission, write_template
 from tests.cpl.workbook import hostile_workbooks as hostile
@@ -567,8 +571,18 @@ def test_a_damaged_workbook_raises_nothing_but_workbook_unreadable(data: st.Data
     start = data.draw(st.integers(0, len(original) - 1))
     patch = data.draw(st.binary(min_size=1, max_size=64))
     damaged = original[:start] + patch + original[start + len(patch) :]
-    with contextlib.suppress(WorkbookUnreadable):
-        read_workbook(damaged)
+    try:
+        read = read_workbook(damaged)
+    except WorkbookUnreadable as refused:
+        reason = refused.reason
+        assert reason[:1].isupper() and reason.endswith(".") and "\n" not in reason, reason
+        assert "Traceback" not in reason and "Error:" not in reason, reason
+        context = CheckContext(
+            as_of=dt.date(2026, 11, 23), submitter=PartyRole.MANUFACTURER, registry=default_registry()
+        )
+        assert check_workbook(damaged, context).findings == [Finding(Code.WB001, None, None, None, reason)]
+    else:
+        assert isinstance(read, WorkbookData)  # damage the reader could not see (a patched cell value, say)
 
 
 _REFERENCES = st.sampled_from(["A1", "B2", "C3", "D4", "E5", "Z9", "AA3", "XFD1048576", "A60", "AZ2", "a5"]).map(
