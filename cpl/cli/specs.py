@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,21 +18,22 @@ specs_app = typer.Typer(help="The Technical Specification and GBCS versions the 
 def specs_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every version the CPL recognises, with its dates."""
     registry = load_registry(settings(ctx).specs_file)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": v.kind,
             "version": v.version,
             "effective_from": v.effective_from.isoformat() if v.effective_from else None,
             "end_date": v.end_date.isoformat() if v.end_date else None,
+            "aliases": list(v.aliases),
         }
         for v in registry.versions
     ]
     if as_json:
         emit_json({"versions": rows})
         return
-    table = Table("kind", "version", "effective from", "end date")
+    table = Table("kind", "version", "effective from", "end date", "also spelled")
     for r in rows:
-        table.add_row(r["kind"], r["version"], r["effective_from"] or "", r["end_date"] or "")
+        table.add_row(r["kind"], r["version"], r["effective_from"] or "", r["end_date"] or "", ", ".join(r["aliases"]))
     out.print(table)
 
 
@@ -43,13 +44,24 @@ def specs_add(
     version: str,
     effective_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     end_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    alias: Annotated[
+        list[str] | None, typer.Option(help="Another spelling of it, e.g. 'SMETS V4.2' (repeatable).")
+    ] = None,
 ) -> None:
     """Add a version (or replace its dates). A new GBCS version is a data change, not a code change."""
     path = settings(ctx).specs_file
     spec = SpecVersion(
-        kind, version.strip(), parse_date(effective_from, "--effective-from"), parse_date(end_date, "--end-date")
+        kind,
+        version.strip(),
+        parse_date(effective_from, "--effective-from"),
+        parse_date(end_date, "--end-date"),
+        tuple(a.strip() for a in alias or () if a.strip()),
     )
-    save_registry(load_registry(path).with_version(spec), path)
+    try:
+        registry = load_registry(path).with_version(spec)
+    except ValueError as clash:
+        fail(f"{clash}.", 2)
+    save_registry(registry, path)
     out.print(f"{kind} {spec.version} recorded in {path}.")
 
 

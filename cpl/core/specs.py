@@ -25,10 +25,18 @@ class UnknownVersion(LookupError):
 
 @dataclass(frozen=True)
 class SpecVersion:
+    """A recognised version, with other spellings that name it (the SEC list writes 'SMETS V4.2' for
+    SMETS2 v4.2 and 'GBCS Version 3.2' for v3.2): aliases are data, kept in the registry file."""
+
     kind: SpecKind
     version: str
     effective_from: dt.date | None = None
     end_date: dt.date | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.version, *self.aliases)
 
     def in_effect(self, as_of: dt.date) -> bool:
         started = self.effective_from is None or self.effective_from <= as_of
@@ -59,9 +67,18 @@ class SpecRegistry:
     versions: tuple[SpecVersion, ...]
     note: str = ""
 
+    def __post_init__(self) -> None:
+        seen: dict[tuple[SpecKind, str], str] = {}
+        for v in self.versions:
+            for spelling in v.spellings:
+                key = (v.kind, version_key(v.kind, spelling))
+                if key in seen and seen[key] != v.version:
+                    raise ValueError(f"{v.kind} {spelling!r} would name both {seen[key]} and {v.version}")
+                seen[key] = v.version
+
     @functools.cached_property
     def _index(self) -> dict[tuple[SpecKind, str], SpecVersion]:
-        return {(v.kind, version_key(v.kind, v.version)): v for v in self.versions}
+        return {(v.kind, version_key(v.kind, spelling)): v for v in self.versions for spelling in v.spellings}
 
     def lookup(self, kind: SpecKind, text: str) -> SpecVersion:
         spec = self._index.get((kind, version_key(kind, text)))
@@ -73,9 +90,12 @@ class SpecRegistry:
         return [v for v in self.versions if v.kind is kind]
 
     def with_version(self, spec: SpecVersion) -> SpecRegistry:
-        """Add a version, or replace the one it matches."""
+        """Add a version, or replace the one it matches (keeping that one's aliases unless it brings its own)."""
         key = version_key(spec.kind, spec.version)
-        kept = tuple(v for v in self.versions if not (v.kind is spec.kind and version_key(v.kind, v.version) == key))
+        matched = [v for v in self.versions if v.kind is spec.kind and version_key(v.kind, v.version) == key]
+        if matched and matched[0].aliases and not spec.aliases:
+            spec = replace(spec, aliases=matched[0].aliases)
+        kept = tuple(v for v in self.versions if v not in matched)
         return replace(self, versions=(*kept, spec))
 
 
@@ -91,6 +111,7 @@ def registry_from_json(data: dict[str, Any]) -> SpecRegistry:
                 version=str(item["version"]),
                 effective_from=_date(item.get("effective_from")),
                 end_date=_date(item.get("end_date")),
+                aliases=tuple(str(a) for a in item.get("aliases", ())),
             )
             for item in data["versions"]
         ),
@@ -110,6 +131,7 @@ def registry_to_json(registry: SpecRegistry) -> dict[str, Any]:
                 "version": v.version,
                 "effective_from": iso(v.effective_from),
                 "end_date": iso(v.end_date),
+                **({"aliases": list(v.aliases)} if v.aliases else {}),
             }
             for v in sorted(registry.versions, key=lambda v: (v.kind, v.version))
         ],

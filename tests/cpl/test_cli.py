@@ -186,6 +186,19 @@ def test_specs_registry_is_edited_through_the_cli(cpl: CplRun) -> None:
     assert versions["v1.0"]["end_date"] == "2018-05-07" and "v1.1" in versions
 
 
+def test_a_version_gets_another_spelling_through_the_cli_and_keeps_it_when_end_dated(cpl: CplRun) -> None:
+    entry, certs = sample_row(GAS, 1)
+    entry["gbcs_version"] = "GBCS 5.0"
+    path = workbook(cpl.tmp / "v5.xlsx", [(entry, certs)])
+    cpl("specs", "add", "gbcs", "v5.0", "--alias", "GBCS 5.0", "--alias", " ")
+    assert cpl.json("check", path)["findings"] == []
+    cpl("specs", "end-date", "gbcs", "GBCS 5.0", "2026-06-01")
+    assert [f["code"] for f in cpl.json("check", path, expect=1)["findings"]] == ["V002"]
+    assert {v["version"]: v["aliases"] for v in cpl.json("specs", "list")["versions"]}["v5.0"] == ["GBCS 5.0"]
+    clash = cpl("specs", "add", "gbcs", "v5.1", "--alias", "v5.0", expect=2)
+    assert clash.stderr.strip() == "gbcs 'v5.0' would name both v5.0 and v5.1."
+
+
 def test_template_is_written(cpl: CplRun) -> None:
     out = cpl.tmp / "template.xlsx"
     cpl("template", out)

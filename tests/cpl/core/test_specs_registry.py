@@ -197,3 +197,121 @@ def test_registry_to_json_writes_plain_strings() -> None:
 def test_registry_json_round_trips() -> None:
     reg = registry(GBCS_1_0, GBCS_1_1, GBCS_4_2, CHTS_1_4, SMETS2_4_2, note="CPL v2.051")
     assert registry_from_json(registry_to_json(reg)) == reg
+
+
+# --- other spellings of a version (aliases, as data) --------------------------------------------
+
+
+def _registry_with_aliases() -> SpecRegistry:
+    return SpecRegistry(
+        versions=(
+            SpecVersion(TS, "SMETS2 v4.2", aliases=("SMETS V4.2",)),
+            SpecVersion(GBCS, "v3.2", aliases=("GBCS Version 3.2",)),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "spelling", "version"),
+    [
+        (TS, "SMETS V4.2", "SMETS2 v4.2"),
+        (TS, "SMETS V4.2   ", "SMETS2 v4.2"),  # the real list has trailing spaces
+        (TS, "smets v4.2", "SMETS2 v4.2"),
+        (TS, "SMETS2 V4.2", "SMETS2 v4.2"),
+        (GBCS, "GBCS Version 3.2", "v3.2"),
+        (GBCS, "gbcs  version 3.2 ", "v3.2"),
+        (GBCS, "3.2", "v3.2"),
+    ],
+)
+def test_an_alias_names_the_version_whatever_its_case_and_white_space(
+    kind: SpecKind, spelling: str, version: str
+) -> None:
+    assert _registry_with_aliases().lookup(kind, spelling).version == version
+
+
+def test_an_alias_of_one_kind_does_not_name_the_other_kind() -> None:
+    with pytest.raises(UnknownVersion):
+        _registry_with_aliases().lookup(GBCS, "SMETS V4.2")
+
+
+def test_a_spelling_that_would_name_two_versions_is_refused() -> None:
+    with pytest.raises(ValueError) as clash:
+        SpecRegistry(
+            versions=(SpecVersion(TS, "SMETS2 v4.2"), SpecVersion(TS, "SMETS2 v4.3", aliases=("SMETS2 V4.2",)))
+        )
+    assert str(clash.value) == "technical_specification 'SMETS2 V4.2' would name both SMETS2 v4.2 and SMETS2 v4.3"
+
+
+def test_a_version_may_repeat_its_own_spelling_as_an_alias() -> None:
+    registry = SpecRegistry(versions=(SpecVersion(TS, "CHTS v1.4", aliases=("CHTS V1.4",)),))
+    assert registry.lookup(TS, "chts v1.4").version == "CHTS v1.4"
+
+
+def test_replacing_a_versions_dates_keeps_its_aliases() -> None:
+    ended = _registry_with_aliases().with_version(SpecVersion(TS, "smets2 v4.2", end_date=dt.date(2030, 1, 1)))
+    spec = ended.lookup(TS, "SMETS V4.2")
+    assert (spec.version, spec.end_date, spec.aliases) == ("smets2 v4.2", dt.date(2030, 1, 1), ("SMETS V4.2",))
+    assert len(ended.versions) == 2
+
+
+def test_replacing_a_version_with_its_own_aliases_takes_them() -> None:
+    replaced = _registry_with_aliases().with_version(SpecVersion(TS, "SMETS2 v4.2", aliases=("SMETS-4.2",)))
+    assert replaced.lookup(TS, "SMETS-4.2").aliases == ("SMETS-4.2",)
+    with pytest.raises(UnknownVersion):
+        replaced.lookup(TS, "SMETS V4.2")
+
+
+def test_aliases_are_read_and_written_with_the_registry_file() -> None:
+    data = {
+        "note": "",
+        "versions": [
+            {
+                "kind": "gbcs",
+                "version": "v3.2",
+                "effective_from": None,
+                "end_date": None,
+                "aliases": ["GBCS Version 3.2"],
+            },
+            {"kind": "gbcs", "version": "v4.0", "effective_from": None, "end_date": None},
+        ],
+    }
+    registry = registry_from_json(data)
+    assert registry.lookup(GBCS, "GBCS Version 3.2").version == "v3.2"
+    assert registry_to_json(registry) == data
+
+
+def test_the_packaged_registry_reads_the_spellings_of_the_secs_own_list() -> None:
+    """CPL 2.051's valid versions (DOMAIN.md, 'What the SEC's real list shows'), as that file spells them."""
+    from cpl.specs_file import default_registry
+
+    registry = default_registry()
+    expected = {
+        "CHTS V1.0": "CHTS v1.0",
+        "CHTS V1.1": "CHTS v1.1",
+        "CHTS V1.3": "CHTS v1.3",
+        "CHTS V1.4": "CHTS v1.4",
+        "CHTS V1.5": "CHTS v1.5",
+        "SMETS V1.2": "SMETS1 v1.2",
+        "SMETS V2.0": "SMETS2 v2.0",
+        "SMETS V3.1": "SMETS2 v3.1",
+        "SMETS V4.2": "SMETS2 v4.2",
+        "SMETS V4.3": "SMETS2 v4.3",
+        "SMETS V4.4": "SMETS2 v4.4",
+        "SMETS V5.0": "SMETS2 v5.0",
+        "SMETS V5.1": "SMETS2 v5.1",
+    }
+    assert {text: registry.lookup(TS, text).version for text in expected} == expected
+    gbcs = {f"GBCS Version {n}": f"v{n}" for n in ("1.0", "1.1", "2.0", "2.1", "3.2", "4.0", "4.1")}
+    assert {text: registry.lookup(GBCS, text).version for text in gbcs} == gbcs
+    assert registry.lookup(GBCS, "GBCS Version 1.0").end_date == dt.date(2018, 5, 7)
+
+
+def test_a_gbcs_alias_without_its_v_still_clashes_with_the_version_it_spells() -> None:
+    with pytest.raises(ValueError) as clash:
+        SpecRegistry(versions=(SpecVersion(GBCS, "v1.1"), SpecVersion(GBCS, "v9.9", aliases=("1.1",))))
+    assert str(clash.value) == "gbcs '1.1' would name both v1.1 and v9.9"
+
+
+def test_the_same_spelling_may_name_a_gbcs_version_and_a_technical_specification() -> None:
+    registry = SpecRegistry(versions=(SpecVersion(GBCS, "v1.1"), SpecVersion(TS, "1.1", aliases=("v1.1",))))
+    assert (registry.lookup(GBCS, "1.1").kind, registry.lookup(TS, "v1.1").kind) == (GBCS, TS)
