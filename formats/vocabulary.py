@@ -24,6 +24,15 @@ class PhysicalDeviceType(StrEnum):
     TYPE_2_DEVICE_OTHER = "Type 2 Device (Other)"
 
 
+#: Other spellings of a Physical Device Type met in the SEC's own documents (CONTRACT.md 4.1): the
+#: CPL workbook writes the PPMID as "Pre-Payment Interface Device", SEC Section A as "Pre-Payment Meter
+#: Interface Device". Matched with case and white space ignored.
+PHYSICAL_DEVICE_TYPE_SPELLINGS: dict[str, PhysicalDeviceType] = {
+    "Pre-Payment Interface Device": PhysicalDeviceType.PPMID,
+    "Pre-Payment Meter Interface Device": PhysicalDeviceType.PPMID,
+}
+
+
 class EntryStatus(StrEnum):
     """CPL entry status as the DCC sees it (DUIS CPLStatus). Anything but Active is 'removed'."""
 

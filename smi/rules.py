@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from formats.extract import Extract, ExtractEntry
-from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PHYSICAL_DEVICE_TYPE_SPELLINGS, PhysicalDeviceType
 from smi.errors import (
     ExtractEquivocationError,
     ExtractOutOfOrderError,
@@ -103,8 +103,13 @@ def hex_field(name: str, text: str) -> str:
 
 
 def physical_device_type(text: str) -> PhysicalDeviceType:
+    """A type as the extract spells it, or as the SEC's documents do ('Pre-Payment Interface Device')."""
+    wanted = " ".join(text.split()).casefold()
     for member in PhysicalDeviceType:
-        if member.value.casefold() == text.strip().casefold():
+        if member.value.casefold() == wanted:
+            return member
+    for spelling, member in PHYSICAL_DEVICE_TYPE_SPELLINGS.items():
+        if spelling.casefold() == wanted:
             return member
     raise UnusableInputError(f"{text!r} is not a Physical Device Type.")
 

@@ -6,11 +6,13 @@ new optional column is one line here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import Enum
 
 from cpl.core.domain import SubmissionType
-from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
+from formats.vocabulary import PHYSICAL_DEVICE_TYPE_SPELLINGS, AssuranceScheme, PhysicalDeviceType
 
 ENTRY_SHEET = "CPL New Entry"
 CERTIFICATE_SHEET = "Assurance Certificates"
@@ -35,6 +37,8 @@ class Column:
     min_length: int = 1
     max_length: int = 200
     choices: tuple[str, ...] = ()
+    #: Other spellings of a choice that read as it (an enumeration's aliases, as data).
+    spellings: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -66,6 +70,7 @@ ENTRY_COLUMNS: tuple[Column, ...] = (
         True,
         "One of the nine Physical Device Types, spelled exactly.",
         choices=tuple(PhysicalDeviceType),
+        spellings=dict(PHYSICAL_DEVICE_TYPE_SPELLINGS),
     ),
     Column("Manufacturer", "manufacturer", Kind.TEXT, True, "Manufacturer name, 1-30 characters.", max_length=30),
     _hex("Manufacturer ID", "manufacturer_id", 4, 4, "4 hex digits, e.g. 106C."),

@@ -158,6 +158,9 @@ def _convert(column: Column, value: CellValue) -> Value:
         for choice in column.choices:
             if normalise_header(choice) == normalise_header(text):
                 return choice
+        for spelling, choice in column.spellings.items():
+            if normalise_header(spelling) == normalise_header(text):
+                return choice
         raise _BadValue(f"{text!r} is not one of: {', '.join(column.choices)}")
     if column.kind is Kind.HEX:
         return _hex(text, column.min_length, column.max_length, column.header)
@@ -173,10 +176,16 @@ def _convert(column: Column, value: CellValue) -> Value:
 
 def _hex(text: str, low: int, high: int, what: str) -> str:
     size = f"{low}" if low == high else f"{low} to {high}"
-    if not _HEX.match(text) or not low <= len(text) <= high:
+    digits = text
+    if ":" in text:  # the SEC's spelling: colon-separated octets, 10:6C or a hash's 32 (CONTRACT.md 4.1)
+        octets = text.split(":")
+        if not all(len(octet) == 2 and _HEX.match(octet) for octet in octets):
+            raise _BadValue(f"{text!r} is not valid: {what} takes {size} hex digits, or octets like 10:6C")
+        digits = "".join(octets)
+    if not _HEX.match(digits) or not low <= len(digits) <= high:
         hint = " (a number cell drops leading zeros: format the cell as text)" if text.isdigit() else ""
         raise _BadValue(f"{text!r} is not valid: {what} takes {size} hex digits{hint}")
-    return text.upper()
+    return digits.upper()
 
 
 @dataclass(frozen=True)

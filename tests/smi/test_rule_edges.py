@@ -261,6 +261,14 @@ def test_a_physical_device_type_is_read_by_its_exact_name(name: str) -> None:
 def test_a_physical_device_type_is_read_whatever_its_case_and_surrounding_spaces() -> None:
     assert rules.physical_device_type("  gas SMART meter ").value == "Gas Smart Meter"
     assert rules.physical_device_type("ihd").value == "IHD"
+    assert rules.physical_device_type("Gas  Smart Meter").value == "Gas Smart Meter"
+
+
+@pytest.mark.parametrize(
+    "text", ["Pre-Payment Interface Device", " pre-payment  meter interface device", "PRE-PAYMENT INTERFACE DEVICE"]
+)
+def test_the_secs_spellings_of_the_ppmid_are_read_as_the_ppmid(text: str) -> None:
+    assert rules.physical_device_type(text).value == "Pre-Payment Meter Interface Device (PPMID)"
 
 
 @pytest.mark.parametrize("text", ["Gas Meter", "", "PPMID"])

@@ -419,7 +419,11 @@ def test_hex_fields_accept_their_sizes_in_either_case_and_store_upper_case(
         ("Manufacturer ID", "106G", "Manufacturer ID '106G' is not valid: Manufacturer ID takes 4 hex digits."),
         ("Manufacturer ID", "G106", "Manufacturer ID 'G106' is not valid: Manufacturer ID takes 4 hex digits."),
         ("Manufacturer ID", "10 6C", "Manufacturer ID '10 6C' is not valid: Manufacturer ID takes 4 hex digits."),
-        ("Manufacturer ID", "10:6", "Manufacturer ID '10:6' is not valid: Manufacturer ID takes 4 hex digits."),
+        (
+            "Manufacturer ID",
+            "10:6",
+            "Manufacturer ID '10:6' is not valid: Manufacturer ID takes 4 hex digits, or octets like 10:6C.",
+        ),
         ("Model ID", "43310", f"Model ID '43310' is not valid: Model ID takes 4 hex digits{NUMBER_HINT}."),
         ("Hardware Version", "AC", "Hardware Version 'AC' is not valid: Hardware Version takes 4 hex digits."),
         (
@@ -930,3 +934,62 @@ def test_sheets_are_found_by_name_ignoring_case_and_spaces() -> None:
     assert places(parsed) == []
     assert [r.model_id for r in parsed.entries] == ["4331"]
     assert [c.scheme for c in parsed.certificates] == [AssuranceScheme.CPA]
+
+
+# --- the SEC's own spellings (CONTRACT.md 4.1) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "written", "stored"),
+    [
+        ("Manufacturer ID", "manufacturer_id", "10:6C", "106C"),
+        ("Model ID", "model_id", "a0:01", "A001"),
+        ("Hardware Version", "hardware_version", "00:AC", "00AC"),
+        ("Firmware Version", "firmware_version", "12:40:74:DA", "124074DA"),
+        ("Firmware Version", "firmware_version", "9A", "9A"),
+        ("Manufacturer Image Hash", "manufacturer_image_hash", ":".join(["ab"] * 32), "AB" * 32),
+    ],
+)
+def test_colon_separated_octets_read_as_the_hex_they_spell(header: str, field: str, written: str, stored: str) -> None:
+    parsed = parse_entries(entry(**{header.replace(" ", "_"): written}))
+    assert [f for f in parsed.findings if f.code is Code.F002] == []
+    assert getattr(parsed.entries[0], field) == stored
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("1:06C", "Manufacturer ID '1:06C' is not valid: Manufacturer ID takes 4 hex digits, or octets like 10:6C."),
+        ("10:6C:", "Manufacturer ID '10:6C:' is not valid: Manufacturer ID takes 4 hex digits, or octets like 10:6C."),
+        ("10:6G", "Manufacturer ID '10:6G' is not valid: Manufacturer ID takes 4 hex digits, or octets like 10:6C."),
+        ("10:6C:01", "Manufacturer ID '10:6C:01' is not valid: Manufacturer ID takes 4 hex digits."),
+    ],
+)
+def test_colon_hex_with_a_broken_octet_or_the_wrong_width_is_f002(written: str, message: str) -> None:
+    assert places(parse_entries(entry(Manufacturer_ID=written))) == [entry_error(2, "Manufacturer ID", message)]
+
+
+def test_a_31_octet_hash_is_refused_naming_its_size() -> None:
+    written = ":".join(["ab"] * 31)
+    assert places(parse_entries(entry(Manufacturer_Image_Hash=written))) == [
+        entry_error(
+            2,
+            "Manufacturer Image Hash",
+            f"Manufacturer Image Hash {written!r} is not valid: Manufacturer Image Hash takes 64 hex digits.",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "written", ["Pre-Payment Interface Device", "pre-payment  interface device ", "Pre-Payment Meter Interface Device"]
+)
+def test_the_secs_spellings_of_the_ppmid_read_as_the_ppmid(written: str) -> None:
+    parsed = parse_entries(entry(Physical_Device_Type=written))
+    assert [f.code for f in parsed.findings if f.code is Code.F002] == []
+    assert parsed.entries[0].physical_device_type is PhysicalDeviceType.PPMID
+
+
+def test_a_spelling_that_is_no_type_is_still_refused_with_the_list_of_types() -> None:
+    found = places(parse_entries(entry(Physical_Device_Type="Pre-Payment Device")))
+    assert [(code, column) for code, _, _, column, _ in found] == [(Code.F002, "Physical Device Type")]
+    assert found[0][4].startswith("Physical Device Type 'Pre-Payment Device' is not one of: Communications Hub, ")
