@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from cpl import audit, mailer
 from cpl.core import errors
 from cpl.core.notices import published_notice
-from cpl.store import ExtractDraft, IssuedExtract
+from cpl.store import ExtractDraft, IssuedExtract, as_utc
 from formats.extract import CERTIFICATE_SCHEMES, ExtractEntry, format_timestamp, parse_extract, sha256_hex
 from formats.vocabulary import AssuranceScheme
 
@@ -81,11 +81,6 @@ class PublishedCpl:
         return self.dcc_loaded_at is not None
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 #: Parsed entries by content hash: the public page asks for the same extract on every request.
 _PARSED: dict[str, tuple[ExtractEntry, ...]] = {}
 
@@ -113,8 +108,8 @@ def published_cpl(session: Session) -> PublishedCpl | None:
         )
     return PublishedCpl(
         sequence=issued.sequence,
-        issued_at=_utc(issued.issued_at),
-        dcc_loaded_at=_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at is not None else None,
+        issued_at=as_utc(issued.issued_at),
+        dcc_loaded_at=as_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at is not None else None,
         entries=_parsed_entries(issued.content_sha256, draft.content),
     )
 

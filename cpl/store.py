@@ -22,6 +22,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC time: SQLite hands back naive datetimes, and everything is stored in UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 class Party(SQLModel, table=True):
     party_id: str = Field(primary_key=True, max_length=60)
     name: str

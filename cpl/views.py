@@ -32,6 +32,7 @@ from cpl.store import (
     SentNotice,
     Submission,
     SupplierConfirmation,
+    as_utc,
 )
 
 # --- who ---------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def submission_summary(record: Submission) -> SubmissionSummary:
         id=record.id,
         party_id=record.party_id,
         submitted_by=record.submitted_by,
-        submitted_at=_utc(record.submitted_at),
+        submitted_at=as_utc(record.submitted_at),
         filename=record.filename,
         workbook_sha256=record.workbook_sha256,
         signed=record.signature is not None,
@@ -107,7 +108,7 @@ def submission_summary(record: Submission) -> SubmissionSummary:
         warning_count=record.warning_count,
         checked_as_of=record.checked_as_of,
         decided_by=record.decided_by,
-        decided_at=_utc(record.decided_at) if record.decided_at else None,
+        decided_at=as_utc(record.decided_at) if record.decided_at else None,
         decision_note=record.decision_note,
     )
 
@@ -129,7 +130,7 @@ def confirmation_out(record: SupplierConfirmation) -> ConfirmationOut:
         submission_id=record.submission_id,
         supplier_party_id=record.supplier_party_id,
         confirmed_by=record.confirmed_by,
-        confirmed_at=_utc(record.confirmed_at),
+        confirmed_at=as_utc(record.confirmed_at),
     )
 
 
@@ -186,7 +187,7 @@ def status_change_out(change: EntryStatusChange) -> StatusChangeOut:
         panel_reference=change.panel_reference,
         reason=change.reason,
         recorded_by=change.recorded_by,
-        recorded_at=_utc(change.recorded_at),
+        recorded_at=as_utc(change.recorded_at),
     )
 
 
@@ -249,7 +250,7 @@ def certificate_out(cert: Certificate) -> CertificateOut:
         conditions_met=cert.conditions_met,
         renewal_date=cert.renewal_date,
         revoked=cert.revoked_at is not None,
-        revoked_at=_utc(cert.revoked_at) if cert.revoked_at else None,
+        revoked_at=as_utc(cert.revoked_at) if cert.revoked_at else None,
     )
 
 
@@ -275,7 +276,7 @@ def proposal_out(proposal: RemovalProposal) -> ProposalOut:
         entry_id=format_entry_id(proposal.entry_id),
         reason=proposal.reason,
         proposed_status=proposal.proposed_status,
-        proposed_at=_utc(proposal.proposed_at),
+        proposed_at=as_utc(proposal.proposed_at),
     )
 
 
@@ -317,11 +318,11 @@ def draft_out(draft: ExtractDraft) -> DraftOut:
     return DraftOut(
         id=draft.id,
         sequence=draft.sequence,
-        issued_at=_utc(draft.issued_at),
+        issued_at=as_utc(draft.issued_at),
         content_sha256=draft.content_sha256,
         previous_sha256=draft.previous_sha256,
         prepared_by=draft.prepared_by,
-        prepared_at=_utc(draft.prepared_at),
+        prepared_at=as_utc(draft.prepared_at),
         state=draft.state,
         changes=changes_out(json.loads(draft.changes_json)),
     )
@@ -346,14 +347,14 @@ class IssuedExtractList(BaseModel):
 def issued_out(issued: IssuedExtract) -> IssuedExtractOut:
     return IssuedExtractOut(
         sequence=issued.sequence,
-        issued_at=_utc(issued.issued_at),
+        issued_at=as_utc(issued.issued_at),
         content_sha256=issued.content_sha256,
         previous_sha256=issued.previous_sha256,
         signer_subject=issued.signer_subject,
         prepared_by=issued.prepared_by,
         approved_by=issued.approved_by,
-        approved_at=_utc(issued.approved_at),
-        dcc_loaded_at=_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at else None,
+        approved_at=as_utc(issued.approved_at),
+        dcc_loaded_at=as_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at else None,
     )
 
 
@@ -373,8 +374,8 @@ def receipt_out(record: Receipt) -> ReceiptOut:
         sequence=record.sequence,
         content_sha256=record.content_sha256,
         received_at=summary["received_at"],
-        applied_at=_utc(record.applied_at),
-        imported_at=_utc(record.imported_at),
+        applied_at=as_utc(record.applied_at),
+        imported_at=as_utc(record.imported_at),
         devices_suspended=summary["devices_suspended"],
         devices_restored=summary["devices_restored"],
     )
@@ -410,7 +411,7 @@ def audit_event_out(event: AuditEvent) -> AuditEventOut:
     assert event.id is not None
     return AuditEventOut(
         id=event.id,
-        at=_utc(event.at),
+        at=as_utc(event.at),
         actor=event.actor,
         action=event.action,
         subject=event.subject,
@@ -449,8 +450,8 @@ def token_out(token: ApiToken) -> TokenOut:
         token_id=token.id,
         user=token.user_id,
         label=token.label,
-        created_at=_utc(token.created_at),
-        revoked_at=_utc(token.revoked_at) if token.revoked_at else None,
+        created_at=as_utc(token.created_at),
+        revoked_at=as_utc(token.revoked_at) if token.revoked_at else None,
     )
 
 
@@ -480,8 +481,8 @@ def notice_out(notice: SentNotice) -> NoticeOut:
         party=notice.party_id,
         recipient=notice.recipient,
         subject=notice.subject,
-        queued_at=_utc(notice.queued_at),
-        sent_at=_utc(notice.sent_at) if notice.sent_at else None,
+        queued_at=as_utc(notice.queued_at),
+        sent_at=as_utc(notice.sent_at) if notice.sent_at else None,
         transport=notice.transport,
         message_id=notice.message_id,
         attempts=notice.attempts,
@@ -499,8 +500,3 @@ def _details(text: str) -> dict[str, Any]:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

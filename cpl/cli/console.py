@@ -127,10 +127,3 @@ def counts(by_kind: dict[str, int]) -> str:
 def report_failures(report: mailer.DeliveryReport) -> None:
     for failure in report.failures:
         err.print(f"{failure.rstrip('.')}; it stays queued for 'cpl notices send'.", markup=False)
-
-
-def iso(moment: dt.datetime | None) -> str | None:
-    """UTC, ISO 8601; SQLite hands back naive datetimes, and everything is stored in UTC."""
-    if moment is None:
-        return None
-    return (moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)).isoformat()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -67,18 +67,19 @@ class SpecRegistry:
     versions: tuple[SpecVersion, ...]
     note: str = ""
 
+    _index: dict[tuple[SpecKind, str], SpecVersion] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        seen: dict[tuple[SpecKind, str], str] = {}
+        """Index every spelling once, refusing one that would name two versions."""
+        index: dict[tuple[SpecKind, str], SpecVersion] = {}
         for v in self.versions:
             for spelling in v.spellings:
                 key = (v.kind, version_key(v.kind, spelling))
-                if key in seen and seen[key] != v.version:
-                    raise ValueError(f"{v.kind} {spelling!r} would name both {seen[key]} and {v.version}")
-                seen[key] = v.version
-
-    @functools.cached_property
-    def _index(self) -> dict[tuple[SpecKind, str], SpecVersion]:
-        return {(v.kind, version_key(v.kind, spelling)): v for v in self.versions for spelling in v.spellings}
+                known = index.get(key)
+                if known is not None and known.version != v.version:
+                    raise ValueError(f"{v.kind} {spelling!r} would name both {known.version} and {v.version}")
+                index[key] = v
+        object.__setattr__(self, "_index", index)
 
     def lookup(self, kind: SpecKind, text: str) -> SpecVersion:
         spec = self._index.get((kind, version_key(kind, text)))
