@@ -45,12 +45,18 @@ def _published(request: Request) -> publication.PublishedCpl:
     return published
 
 
-def _download(published: publication.PublishedCpl, body: bytes, media_type: str, suffix: str) -> Response:
+def _download(
+    published: publication.PublishedCpl, body: bytes, media_type: str, suffix: str, name: str | None = None
+) -> Response:
+    filename = name or f"cpl-{published.sequence:06d}.{suffix}"
     return Response(
-        content=body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="cpl-{published.sequence:06d}.{suffix}"'},
+        content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
+
+
+def _sec_name(published: publication.PublishedCpl, suffix: str) -> str:
+    """The SEC's own file name: central_products_list_v2.052.xlsx."""
+    return f"central_products_list_v{published.version or published.sequence}.{suffix}"
 
 
 def _binary(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
@@ -93,7 +99,13 @@ def router() -> APIRouter:
             "device_types": page.DEVICE_TYPES,
             "statuses": page.STATUSES,
             "scheme_names": SCHEME_NAMES,
-            "downloads": {"json": "/api/v1/cpl.json", "csv": "/api/v1/cpl.csv", "xlsx": "/api/v1/cpl.xlsx"},
+            "downloads": {
+                "sec_xlsx": "/api/v1/central_products_list.xlsx",
+                "sec_csv": "/api/v1/central_products_list.csv",
+                "json": "/api/v1/cpl.json",
+                "csv": "/api/v1/cpl.csv",
+                "xlsx": "/api/v1/cpl.xlsx",
+            },
         }
         if published is not None:
             entries = list(published.entries)
@@ -139,5 +151,31 @@ def router() -> APIRouter:
     def cpl_xlsx(request: Request) -> Response:
         published = _published(request)
         return _download(published, publication.to_xlsx(published), XLSX, "xlsx")
+
+    @api.get(
+        "/api/v1/central_products_list.xlsx",
+        response_class=Response,
+        summary="The published CPL in the SEC's own layout (public)",
+        description=(
+            "The SEC's CPL workbook: Version Control, the blank New Entry form (light-green input cells, "
+            "drop-downs of the valid values), Central Products List and CPL - saveable in CSV. It is also the "
+            "form manufacturers download and fill in."
+        ),
+        responses=_binary(XLSX, "The published CPL as the SEC's .xlsx workbook"),
+    )
+    def sec_xlsx(request: Request) -> Response:
+        published = _published(request)
+        return _download(published, publication.to_sec_xlsx(published), XLSX, "xlsx", _sec_name(published, "xlsx"))
+
+    @api.get(
+        "/api/v1/central_products_list.csv",
+        response_class=Response,
+        summary="The published CPL as the SEC's CSV tab (public)",
+        responses=_binary("text/csv", "The SEC workbook's CPL - saveable in CSV tab"),
+    )
+    def sec_csv(request: Request) -> Response:
+        published = _published(request)
+        body = publication.to_sec_csv(published)
+        return _download(published, body, "text/csv; charset=utf-8", "csv", _sec_name(published, "csv"))
 
     return api

@@ -39,6 +39,15 @@ class RejectionIn(BaseModel):
     note: Note = ""
 
 
+class ApprovalIn(BaseModel):
+    mapping_evidence: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Firmware mapping evidence SECAS records with the submission (answers C005; the SEC's "
+        "New Entry form has no field for it).",
+    )
+
+
 class RemovalIn(BaseModel):
     status: Literal[EntryStatus.EXPIRED, EntryStatus.WITHDRAWN, EntryStatus.CANCELLED] = Field(
         description="Expired, Withdrawn or Cancelled"

@@ -15,7 +15,7 @@ from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, transaction
 from api.http import ApiError, error_responses
-from api.schemas import MAX_ID, MAX_OFFSET, RejectionIn
+from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn
 from api.uploads import read_upload, require_multipart, upload_name
 from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
@@ -162,13 +162,26 @@ def router(settings: Settings) -> APIRouter:
         ),
         responses=error_responses(401, 403, 404, 409, 422),
     )
-    def approve(request: Request, credentials: Credentials, submission_id: SubmissionId) -> ApprovalOut:
+    def approve(
+        request: Request,
+        credentials: Credentials,
+        submission_id: SubmissionId,
+        body: Annotated[ApprovalIn | None, Body(description="Evidence SECAS records with the approval")] = None,
+    ) -> ApprovalOut:
+        evidence = (body.mapping_evidence or "").strip() if body is not None else ""
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
             record = submission_service.get_submission(session, submission_id)
             state, problem = stored_signature_state(record, settings.cpl)
             entries = submission_service.approve(
-                session, submission_id, principal.user_id, load_registry(settings.cpl.specs_file), now(), state, problem
+                session,
+                submission_id,
+                principal.user_id,
+                load_registry(settings.cpl.specs_file),
+                now(),
+                state,
+                problem,
+                mapping_evidence=evidence or None,
             )
             return ApprovalOut(submission=submission_summary(record), entries=[entry_out(e) for e in entries])
 

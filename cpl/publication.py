@@ -33,7 +33,11 @@ from sqlmodel import Session, col, select
 from cpl import audit, mailer
 from cpl.core import errors
 from cpl.core.notices import published_notice
+from cpl.core.sec_entries import sec_entry
+from cpl.core.sec_list import VersionRecord, version_label
+from cpl.services import versions
 from cpl.store import ExtractDraft, IssuedExtract, as_utc
+from cpl.workbook.sec_layout import write_sec_csv, write_sec_workbook
 from formats.extract import CERTIFICATE_SCHEMES, ExtractEntry, format_timestamp, parse_extract, sha256_hex
 from formats.vocabulary import AssuranceScheme
 
@@ -75,10 +79,18 @@ class PublishedCpl:
     issued_at: dt.datetime
     dcc_loaded_at: dt.datetime | None
     entries: tuple[ExtractEntry, ...]
+    #: The version in the SEC's numbering (2.052 after an imported 2.051), and every version before it.
+    version: str | None = None
+    history: tuple[VersionRecord, ...] = ()
 
     @property
     def dcc_loaded(self) -> bool:
         return self.dcc_loaded_at is not None
+
+    @property
+    def version_label(self) -> str:
+        """'Version 2.052 Issued on 01-12-2026', as the SEC's list heads itself."""
+        return version_label(self.version or str(self.sequence), self.issued_at.date())
 
 
 #: Parsed entries by content hash: the public page asks for the same extract on every request.
@@ -111,6 +123,8 @@ def published_cpl(session: Session) -> PublishedCpl | None:
         issued_at=as_utc(issued.issued_at),
         dcc_loaded_at=as_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at is not None else None,
         entries=_parsed_entries(issued.content_sha256, draft.content),
+        version=versions.version_of(session, issued.sequence),
+        history=versions.history(session),
     )
 
 
@@ -205,6 +219,28 @@ def to_xlsx(p: PublishedCpl) -> bytes:
     return buffer.getvalue()
 
 
+def _sec_entries(p: PublishedCpl) -> list[Any]:
+    return [sec_entry(e) for e in p.entries]
+
+
+def to_sec_xlsx(p: PublishedCpl) -> bytes:
+    """The list in the SEC's own layout (CONTRACT.md 4.4): Version Control, the blank New Entry form,
+    Central Products List and CPL - saveable in CSV. It is also the form manufacturers download."""
+    return write_sec_workbook(
+        version=p.version or str(p.sequence), issued=p.issued_at.date(), entries=_sec_entries(p), history=p.history
+    )
+
+
+def blank_sec_workbook(today: dt.date) -> bytes:
+    """The SEC workbook before any list is issued: the blank New Entry form, an empty list."""
+    return write_sec_workbook(version="(not yet issued)", issued=today, entries=(), history=())
+
+
+def to_sec_csv(p: PublishedCpl) -> bytes:
+    """The SEC workbook's `CPL - saveable in CSV` tab, as CSV."""
+    return write_sec_csv(label=p.version_label, entries=_sec_entries(p))
+
+
 # --- publishing ------------------------------------------------------------------------------------
 
 
@@ -222,6 +258,8 @@ PUBLISHED_FILES: tuple[tuple[str, Callable[[PublishedCpl], bytes]], ...] = (
     ("cpl.json", to_json),
     ("cpl.csv", to_csv),
     ("cpl.xlsx", to_xlsx),
+    ("central_products_list.xlsx", to_sec_xlsx),
+    ("central_products_list.csv", to_sec_csv),
 )
 
 

@@ -111,6 +111,8 @@ class Entry(SQLModel, table=True):
             "model_id",
             "hardware_version",
             "firmware_version",
+            "technical_specification",
+            "gbcs_version",
             name="uq_entry_identity",
         ),
     )
@@ -132,6 +134,15 @@ class Entry(SQLModel, table=True):
     cpa_conditional_date: dt.date | None = None
     manufacturer_image_hash: str | None = None
     manufacturer_image_creator: str | None = None
+    # A lifetime CPA certificate (the SEC's "[R] ") has a renewal date and no expiry; a standard one
+    # ("[E] ", or no prefix) its expiry. None when the entry names no CPA certificate.
+    cpa_kind: str | None = None  # CpaKind
+    cpa_renewal_date: dt.date | None = None
+    # The SEC list's own attributes (CONTRACT.md 4.1), published in the SEC layout and the extract.
+    cpa_security_characteristics: str | None = None
+    dlms_version: str | None = None
+    zse_version: str | None = None
+    manufacturer_image_descriptor: str | None = None
     submission_type: str
     # Evidence kept for audit, never published in an extract.
     firmware_mapping_evidence: str | None = None
@@ -199,6 +210,30 @@ class IssuedExtract(SQLModel, table=True):
     approved_by: str
     approved_at: dt.datetime
     dcc_loaded_at: dt.datetime | None = None
+
+
+class CplVersion(SQLModel, table=True):
+    """A version of the list in the SEC's numbering (the Version Control tab): the history brought in
+    by ``cpl import-cpl`` (no ``sequence``) and each version this service issued (its extract's sequence)."""
+
+    version: str = Field(primary_key=True, max_length=20)  # "2.051"
+    position: int = Field(unique=True)  # the order of issue, from 1
+    issued: dt.date
+    changes: str = Field(sa_column=Column(Text, nullable=False))
+    sequence: int | None = Field(default=None, unique=True)  # the issued extract, for versions issued here
+
+
+class ImportedList(SQLModel, table=True):
+    """The SEC list as ``cpl import-cpl`` brought it in: the baseline the first extract is compared with,
+    so version 2.052 reports what changed since 2.051, not 729 new entries."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=20, unique=True)
+    workbook_sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # extract-form JSON of the entries
+    submission_id: int = Field(foreign_key="submission.id")
+    imported_by: str = Field(foreign_key="user.user_id")
+    imported_at: dt.datetime
 
 
 class Receipt(SQLModel, table=True):

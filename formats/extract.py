@@ -22,6 +22,19 @@ EXTRACT_STATUSES: tuple[str, ...] = tuple(EntryStatus)
 ACTIVE: str = EntryStatus.ACTIVE
 CERTIFICATE_SCHEMES = CERTIFICATE_KEYS
 
+#: Keys an entry may carry beside the required ones (added with CPL 2.051's attributes, format 1 still):
+#: written only when the entry has a value, so an entry without them is byte for byte as before, and
+#: read when present. A reader that does not know a key ignores it; a new key is only ever added here.
+OPTIONAL_ENTRY_KEYS: tuple[str, ...] = (
+    "cpa_certificate_kind",  # "standard" or "lifetime" (the SEC's [E] / [R])
+    "cpa_renewal_date",  # a lifetime certificate's renewal date (it has no expiry)
+    "cpa_security_characteristics",
+    "dlms_version",
+    "zse_version",
+    "manufacturer_image_creator",
+    "manufacturer_image_descriptor",
+)
+
 _HEX64 = re.compile(r"[0-9a-f]{64}")  # matched whole: "$" would let a final newline through
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # matched whole (no "$": it allows a final newline)
 
@@ -96,6 +109,8 @@ class ExtractEntry:
     status: str
     status_since: str
     panel_reference: str | None
+    #: The optional keys this entry has a value for (``OPTIONAL_ENTRY_KEYS``), nothing else.
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_active(self) -> bool:
@@ -130,6 +145,7 @@ class ExtractEntry:
             "status": self.status,
             "status_since": self.status_since,
             "panel_reference": self.panel_reference,
+            **{key: self.attributes[key] for key in OPTIONAL_ENTRY_KEYS if self.attributes.get(key) is not None},
         }
 
 
@@ -209,7 +225,18 @@ def _entry(item: Any, index: int) -> ExtractEntry:
         manufacturer_image_hash=_optional_str(item, "manufacturer_image_hash", where),
         status=status,
         panel_reference=_optional_str(item, "panel_reference", where),
+        attributes=_optional_attributes(item, where),
     )
+
+
+def _optional_attributes(item: Mapping[str, Any], where: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key in OPTIONAL_ENTRY_KEYS:
+        if key in item:
+            value = _optional_str(item, key, where)
+            if value is not None:
+                found[key] = value
+    return found
 
 
 def parse_extract(content: bytes) -> Extract:

@@ -30,6 +30,7 @@ class PhysicalDeviceType(StrEnum):
 PHYSICAL_DEVICE_TYPE_SPELLINGS: dict[str, PhysicalDeviceType] = {
     "Pre-Payment Interface Device": PhysicalDeviceType.PPMID,
     "Pre-Payment Meter Interface Device": PhysicalDeviceType.PPMID,
+    "HAN Connected Auxiliary Load Control Switch": PhysicalDeviceType.HCALCS,
 }
 
 

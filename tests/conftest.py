@@ -170,3 +170,14 @@ def postgres_server() -> Iterator[PostgresServer]:
             yield server
     except PostgresUnavailable as error:
         pytest.fail(str(error))
+
+
+#: The SEC's own CPL workbook (version 2.051, public) beside the repository, as CI has it: the
+#: strongest specification the project has. Tests that read it fail, never skip, when it is missing.
+SEC_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "central_products_list_v2.051.xlsm"
+
+
+@pytest.fixture(scope="session")
+def sec_reference() -> Path:
+    assert SEC_REFERENCE.is_file(), f"the SEC's CPL workbook is expected at {SEC_REFERENCE} (../shared/reference/)"
+    return SEC_REFERENCE

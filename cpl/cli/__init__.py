@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import typer
 
-from cpl.cli import entries, extracts, operations, parties, specs, submissions
+from cpl.cli import entries, extracts, imports, operations, parties, specs, submissions
 from cpl.config import Settings
 
 HELP = "The Central Products List authority (SECAS): submissions, the list, extracts."
@@ -30,7 +30,7 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
     def root(ctx: typer.Context) -> None:
         ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
 
-    for commands in (submissions.commands, entries.commands, extracts.commands):
+    for commands in (submissions.commands, entries.commands, extracts.commands, imports.commands):
         app.add_typer(commands)
     app.add_typer(parties.parties_app, name="parties")
     app.add_typer(specs.specs_app, name="specs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
+from cpl import publication
 from cpl.cli.console import (
     ByOpt,
     JsonOpt,
@@ -40,9 +42,35 @@ commands = typer.Typer()
 submissions_app = typer.Typer(help="Submissions and their findings.", no_args_is_help=True)
 
 
+class Layout(StrEnum):
+    OWN = "own"
+    SEC = "sec"
+
+
 @commands.command()
-def template(out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write the form.")]) -> None:
-    """Write a blank submission workbook: required columns shaded green, drop-downs, a Guidance sheet."""
+def template(
+    ctx: typer.Context,
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write the form.")],
+    layout: Annotated[
+        Layout,
+        typer.Option(
+            help="own: this service's workbook (one row per entry). sec: the SEC's CPL workbook, whose "
+            "'CPL - New Entry' tab is the form (with the published list, if one is published)."
+        ),
+    ] = Layout.OWN,
+) -> None:
+    """Write a blank submission workbook: input cells shaded light green, drop-downs of the valid values."""
+    if layout is Layout.SEC:
+        with refusals(), unit_of_work(settings(ctx)) as session:
+            published = publication.published_cpl(session)
+            data = publication.to_sec_xlsx(published) if published else publication.blank_sec_workbook(utcnow().date())
+        try:
+            publication.write_atomically(out_path, data)
+        except OSError as problem:
+            fail(f"Cannot write {out_path} ({problem.strerror}).", 2)
+        what = f"CPL version {published.version or published.sequence}" if published else "no list yet"
+        out.print(f"Wrote the SEC's CPL workbook ({what}) to {out_path}: fill in its 'CPL - New Entry' tab.")
+        return
     try:
         write_template(out_path)
     except OSError as problem:
@@ -148,14 +176,34 @@ def confirm(ctx: typer.Context, submission: int, by: ByOpt) -> None:
 
 
 @commands.command()
-def approve(ctx: typer.Context, submission: int, by: ByOpt, as_json: JsonOpt = False) -> None:
+def approve(
+    ctx: typer.Context,
+    submission: int,
+    by: ByOpt,
+    mapping_evidence: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping-evidence",
+            help="Firmware mapping evidence SECAS records with the submission (answers C005; the SEC's "
+            "New Entry form has no field for it).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """SECAS approves a submission with no errors: its entries become Active on the CPL."""
     config = settings(ctx)
     with refusals(), unit_of_work(config) as session:
         record = submission_service.get_submission(session, submission)
         state, problem = stored_signature_state(record, config)
         entries = submission_service.approve(
-            session, submission, by, load_registry(config.specs_file), utcnow(), state, problem
+            session,
+            submission,
+            by,
+            load_registry(config.specs_file),
+            utcnow(),
+            state,
+            problem,
+            mapping_evidence=mapping_evidence.strip() if mapping_evidence and mapping_evidence.strip() else None,
         )
         rows = dumped([entry_out(e) for e in entries])
     if as_json:

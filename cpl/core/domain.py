@@ -24,6 +24,25 @@ class SubmissionType(StrEnum):
     SMETS1 = "SMETS1"
 
 
+class CpaKind(StrEnum):
+    """A CPA certificate's kind, as the SEC list prefixes its number (CONTRACT.md 4.1).
+
+    A standard certificate's date is its expiry; a lifetime certificate (MP209) has a renewal date
+    instead, and reaching it never removes an entry.
+    """
+
+    STANDARD = "standard"
+    LIFETIME = "lifetime"
+
+    @property
+    def prefix(self) -> str:
+        return "[E] " if self is CpaKind.STANDARD else "[R] "
+
+
+#: The CPA prefixes the SEC writes before a certificate number, by their letter.
+CPA_PREFIX_LETTERS: Mapping[str, CpaKind] = {"E": CpaKind.STANDARD, "R": CpaKind.LIFETIME}
+
+
 class PartyRole(StrEnum):
     MANUFACTURER = "manufacturer"
     SUPPLIER = "supplier"
@@ -47,8 +66,10 @@ REQUIRED_CERTIFICATES: Mapping[PhysicalDeviceType, frozenset[AssuranceScheme]] =
     _T.TYPE_2_DEVICE_OTHER: frozenset(),
 }
 
-#: SMETS1 entries carry no CPA certificate: a compliance statement and DCC testing stand in for it.
-SMETS1_EXEMPT_SCHEMES: frozenset[AssuranceScheme] = frozenset({_C})
+#: SMETS1 entries carry no assurance certificate: a compliance statement and DCC testing stand in for
+#: the CPA certificate (DOMAIN.md), and the SEC's own list requires the CPA, DLMS and ZSE certificate
+#: fields of a SMETS1 Device Model to be empty (CPL 2.051, conditionality rules).
+SMETS1_EXEMPT_SCHEMES: frozenset[AssuranceScheme] = frozenset({_C, _D, _Z})
 
 #: Months before a CPA certificate's effective end at which the submitting party is notified.
 CPA_NOTICE_MONTHS: tuple[int, ...] = (12, 6)
@@ -72,13 +93,20 @@ class DeviceModelKey(NamedTuple):
 
 
 class EntryIdentity(NamedTuple):
-    """What makes two CPL entries the same. The type is part of it: two types may share hardware."""
+    """What makes two CPL entries the same (CONTRACT.md 4.1).
+
+    The type is part of it (two types may share hardware), and so are the technical specification
+    and GBCS version: the SEC list holds one Device Model and firmware under two SMETS/CHTS and GBCS
+    versions as two real entries. Versions are the registry's spelling (``SpecVersion.version``).
+    """
 
     physical_device_type: PhysicalDeviceType
     manufacturer_id: str
     model_id: str
     hardware_version: str
     firmware_version: str
+    technical_specification: str
+    gbcs_version: str | None
 
     @property
     def device_model(self) -> DeviceModelKey:

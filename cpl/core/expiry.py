@@ -6,7 +6,8 @@ once per (entry, window, effective end date): a run that is months late still ow
 that has opened, once; a run that comes again owes nothing more; an end date that moves (a
 conditional period extended, conditions met, a renewal) owes its notices afresh.
 
-An entry whose CPA has ended is never removed here: it becomes a removal proposal for the SEC
+A lifetime certificate's renewal date owes renewal notices in the same windows and never a
+proposal. An entry whose CPA has ended is never removed here: it becomes a removal proposal for the SEC
 Panel, once. The job that reads the store and acts on the plan is `cpl.services.expiry`.
 """
 
@@ -29,6 +30,9 @@ class CpaFacts:
     device_model: str
     certificate: str
     dates: CpaDates
+    #: A lifetime certificate (the SEC's "[R] "): ``dates.expiry`` holds its renewal date, which owes
+    #: renewal notices and never a removal.
+    lifetime: bool = False
 
     @property
     def effective_end(self) -> dt.date:
@@ -41,11 +45,13 @@ class CpaFacts:
 
 
 class NoticeKey(NamedTuple):
-    """What makes a CPA notice the same notice: entry, window and the end date it warns of."""
+    """What makes a CPA notice the same notice: entry, window, the date it warns of, and whether that is
+    a renewal (a lifetime certificate) or an end."""
 
     entry_id: str
     months_before: int
     effective_end: dt.date
+    renewal: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class OwedNotice:
 
     @property
     def key(self) -> NoticeKey:
-        return NoticeKey(self.facts.entry_id, self.months_before, self.facts.effective_end)
+        return NoticeKey(self.facts.entry_id, self.months_before, self.facts.effective_end, self.facts.lifetime)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,8 @@ def plan_expiry(
     proposals: list[RemovalToPropose] = []
     notified = set(already_notified)
     for facts in sorted(entries, key=lambda f: f.entry_id):
+        if facts.lifetime and cpa_has_lapsed(facts.dates, as_of):
+            continue  # a renewal date reached removes nothing (MP209)
         if cpa_has_lapsed(facts.dates, as_of):
             reason = lapse_reason(facts)
             if (facts.entry_id, reason) not in already_proposed:

@@ -33,6 +33,9 @@ class Code(StrEnum):
     P005 = "P005"
     N001 = "N001"
     N002 = "N002"
+    C006 = "C006"
+    F003 = "F003"
+    N003 = "N003"
 
 
 #: What each code means; the severity is part of the contract.
@@ -57,6 +60,9 @@ CODE_TABLE: dict[Code, tuple[Severity, str]] = {
     Code.P005: (Severity.ERROR, "a firmware update's Device Model is not on the CPL"),
     Code.N001: (Severity.WARNING, "the CPA certificate expires within 12 months"),
     Code.N002: (Severity.WARNING, "an unknown extra column"),
+    Code.C006: (Severity.ERROR, "the Physical Device Type is not listed on the CPL"),
+    Code.F003: (Severity.ERROR, "the workbook lists no entry"),
+    Code.N003: (Severity.WARNING, "a lifetime CPA certificate's renewal date falls within 12 months"),
 }
 
 

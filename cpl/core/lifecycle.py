@@ -38,20 +38,30 @@ def require_undecided(submission_id: int | None, state: str, decided_by: str | N
         raise errors.SubmissionAlreadyDecidedError(f"Submission {submission_id} was already {state} by {decided_by}.")
 
 
+#: Stands for "a supplier, any registered one": a manufacturer's firmware update that names no
+#: supplier (the SEC's New Entry form has no field for one) waits for any supplier to confirm it.
+ANY_SUPPLIER = "*"
+
+
 def suppliers_to_confirm(submitter: PartyRole | str, rows: Iterable[EntryRow]) -> frozenset[str]:
-    """Suppliers who must confirm a submission: those named on a manufacturer's firmware-update rows."""
+    """Suppliers who must confirm a submission: those named on a manufacturer's firmware-update rows,
+    or ``ANY_SUPPLIER`` for such a row that names none."""
     if submitter != PartyRole.MANUFACTURER:
         return frozenset()
     return frozenset(
-        r.confirming_supplier
-        for r in rows
-        if r.submission_type is SubmissionType.FIRMWARE_UPDATE and r.confirming_supplier
+        r.confirming_supplier or ANY_SUPPLIER for r in rows if r.submission_type is SubmissionType.FIRMWARE_UPDATE
     )
 
 
+def may_confirm(supplier_id: str, needed: Collection[str]) -> bool:
+    return supplier_id in needed or ANY_SUPPLIER in needed
+
+
 def require_confirmations(submission_id: int, needed: Collection[str], confirmed: Collection[str]) -> None:
-    """A manufacturer's firmware update waits for every supplier it names."""
-    missing = set(needed) - set(confirmed)
+    """A manufacturer's firmware update waits for every supplier it names (and for one, if it names none)."""
+    missing = set(needed) - set(confirmed) - {ANY_SUPPLIER}
+    if ANY_SUPPLIER in needed and not confirmed:
+        missing.add("a supplier (any registered supplier may confirm: cpl confirm)")
     if missing:
         raise errors.SupplierConfirmationMissingError(
             f"Submission {submission_id} is a manufacturer's firmware update awaiting confirmation by "

@@ -22,6 +22,7 @@ CPL_PUBLISHED = "cpl-published"
 DCC_LOADED = "dcc-loaded"
 SUBMISSION_OUTCOME = "submission-outcome"
 _CPA_EXPIRY_PREFIX = "cpa-expiry-"
+_CPA_RENEWAL_PREFIX = "cpa-renewal-"
 
 
 def cpa_expiry_kind(months_before: int) -> str:
@@ -34,6 +35,19 @@ def cpa_expiry_months(kind: str) -> int | None:
     if not (kind.startswith(_CPA_EXPIRY_PREFIX) and kind.endswith("-months")):
         return None
     number = kind.removeprefix(_CPA_EXPIRY_PREFIX).removesuffix("-months")
+    return int(number) if number.isdigit() else None
+
+
+def cpa_renewal_kind(months_before: int) -> str:
+    """``cpa-renewal-12-months``: a lifetime certificate's renewal notice, kept apart from expiry notices."""
+    return f"{_CPA_RENEWAL_PREFIX}{months_before}-months"
+
+
+def cpa_renewal_months(kind: str) -> int | None:
+    """The window of a CPA renewal kind, or None for any other kind."""
+    if not (kind.startswith(_CPA_RENEWAL_PREFIX) and kind.endswith("-months")):
+        return None
+    number = kind.removeprefix(_CPA_RENEWAL_PREFIX).removesuffix("-months")
     return int(number) if number.isdigit() else None
 
 
@@ -202,6 +216,32 @@ def cpa_expiry_notice(
         cpa_expiry_kind(months_before),
         cpa_expiry_ref(entry_id, effective_end),
         f"CPL entry {entry_id}: CPA certificate ends {effective_end.isoformat()} ({months_before}-month notice)",
+        lines,
+    )
+
+
+def cpa_renewal_notice(
+    *, entry_id: str, device_model: str, months_before: int, renewal_date: dt.date, certificate: str, as_of: dt.date
+) -> Notice:
+    """A lifetime CPA certificate's renewal date is 12 (or 6) months away. It removes nothing."""
+    days = (renewal_date - as_of).days
+    lines = [
+        f"This is the {months_before}-month renewal notice for CPL entry {entry_id}: the lifetime CPA "
+        f"certificate it relies on is due for renewal on {renewal_date.isoformat()} "
+        f"({days} day{'' if days == 1 else 's'} from {as_of}).",
+        "",
+        f"  entry:            {entry_id}",
+        f"  device model:     {device_model}",
+        f"  CPA certificate:  {certificate} (lifetime)",
+        f"  renewal date:     {renewal_date.isoformat()}",
+        "",
+        "A lifetime certificate (MP209) does not expire: reaching its renewal date does not remove the entry "
+        "from the CPL. Arrange the renewal with NCSC and send SECAS the renewed date.",
+    ]
+    return _notice(
+        cpa_renewal_kind(months_before),
+        cpa_expiry_ref(entry_id, renewal_date),
+        f"CPL entry {entry_id}: CPA certificate renewal due {renewal_date.isoformat()} ({months_before}-month notice)",
         lines,
     )
 

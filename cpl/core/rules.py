@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from cpl.core.domain import (
     CpaDates,
+    CpaKind,
     DeviceModelKey,
     EntryIdentity,
     PartyRole,
@@ -25,7 +26,7 @@ from cpl.core.findings import Code, Finding, finding, sort_findings
 from cpl.core.schema import CERTIFICATE_FIELD, CERTIFICATE_SHEET, ENTRY_SHEET, column_for
 from cpl.core.specs import SpecKind, SpecRegistry, UnknownVersion
 from cpl.core.submission import CertificateRow, EntryRow, ParsedSubmission
-from formats.vocabulary import AssuranceScheme
+from formats.vocabulary import CPL_CONTROLLED_TYPES, AssuranceScheme
 
 
 class SignatureState(StrEnum):
@@ -61,6 +62,12 @@ class CheckContext:
     active_device_models: frozenset[DeviceModelKey] = frozenset()
     known_certificates: Mapping[tuple[AssuranceScheme, str], KnownCertificate] = field(default_factory=dict)
     supplier_ids: frozenset[str] | None = None  # None: not checked (no store at hand)
+    #: The workbook is the SEC's New Entry form (CONTRACT.md 4.3): it has no field for a confirming
+    #: supplier or a compliance statement, so their absence is no finding (a manufacturer's firmware
+    #: update then waits for any supplier's confirmation).
+    sec_form: bool = False
+    #: Firmware mapping evidence SECAS records with the submission (the form cannot carry it).
+    mapping_evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +93,31 @@ def _describe(row: EntryRow) -> str:
     return f"{row.physical_device_type} {row.manufacturer_id}/{row.model_id} hardware {row.hardware_version}"
 
 
+def _versions(identity: EntryIdentity) -> str:
+    return f"{identity.technical_specification}, GBCS {identity.gbcs_version or 'none'}"
+
+
 def _earliest(*days: dt.date | None) -> dt.date | None:
     known = [d for d in days if d is not None]
     return min(known) if known else None
+
+
+def _registry_spelling(registry: SpecRegistry, kind: SpecKind, text: str) -> str:
+    try:
+        return registry.lookup(kind, text).version
+    except UnknownVersion:
+        return text  # V001 reports it; two unknown spellings are the same only when written alike
+
+
+def canonical_identity(identity: EntryIdentity, registry: SpecRegistry) -> EntryIdentity:
+    """The identity with its versions spelled as the registry spells them ('SMETS V4.2' is 'SMETS2 v4.2')."""
+    gbcs = identity.gbcs_version
+    return identity._replace(
+        technical_specification=_registry_spelling(
+            registry, SpecKind.TECHNICAL_SPECIFICATION, identity.technical_specification
+        ),
+        gbcs_version=None if gbcs is None else _registry_spelling(registry, SpecKind.GBCS, gbcs),
+    )
 
 
 def _certificates_in(submission: ParsedSubmission, context: CheckContext) -> dict[tuple[AssuranceScheme, str], _Cert]:
@@ -128,6 +157,20 @@ def _certificates_in(submission: ParsedSubmission, context: CheckContext) -> dic
 RowRule = Callable[[EntryRow, CheckContext, Mapping[tuple[AssuranceScheme, str], _Cert]], Iterator[Finding]]
 
 
+def type_is_on_the_cpl(
+    row: EntryRow, context: CheckContext, certs: Mapping[tuple[AssuranceScheme, str], _Cert]
+) -> Iterator[Finding]:
+    """C006: IHDs and other Type 2 Devices are not identified in the CPL (SEC IEWP 2.9)."""
+    if row.physical_device_type is not None and row.physical_device_type not in CPL_CONTROLLED_TYPES:
+        yield _at(
+            row,
+            "physical_device_type",
+            Code.C006,
+            f"{row.physical_device_type!r} is a Type 2 Device, which the CPL does not list "
+            "(SEC Inventory Enrolment and Withdrawal Procedures 2.9).",
+        )
+
+
 def required_certificates_present(
     row: EntryRow, context: CheckContext, certs: Mapping[tuple[AssuranceScheme, str], _Cert]
 ) -> Iterator[Finding]:
@@ -135,7 +178,7 @@ def required_certificates_present(
     if row.physical_device_type is None or row.submission_type is None:
         return
     for scheme in sorted(required_schemes(row.physical_device_type, row.submission_type)):
-        if row.certificate_number(scheme) is None:
+        if row.certificate_number(scheme) is None and CERTIFICATE_FIELD[scheme] not in row.problems:
             yield _at(
                 row, CERTIFICATE_FIELD[scheme], Code.C001, f"A {row.physical_device_type} needs a {scheme} certificate."
             )
@@ -175,7 +218,7 @@ def certificates_name_firmware(
     row: EntryRow, context: CheckContext, certs: Mapping[tuple[AssuranceScheme, str], _Cert]
 ) -> Iterator[Finding]:
     """C005: a certificate that names other firmware needs mapping evidence that it still maps."""
-    if row.firmware_version is None or row.firmware_mapping_evidence is not None:
+    if row.firmware_version is None or row.firmware_mapping_evidence is not None or context.mapping_evidence:
         return
     for scheme in AssuranceScheme:
         number = row.certificate_number(scheme)
@@ -213,7 +256,11 @@ def cpa_certificate_in_force(
     if row.cpa_certificate is None:
         return
     if row.cpa_expiry is None and "cpa_expiry" not in row.problems:
-        yield _at(row, "cpa_expiry", Code.F001, "CPA Expiry Date is required with a CPA certificate.")
+        lifetime = " (for a lifetime [R] certificate, its renewal date)" if row.cpa_kind is CpaKind.LIFETIME else ""
+        yield _at(row, "cpa_expiry", Code.F001, f"CPA Expiry Date{lifetime} is required with a CPA certificate.")
+    if row.cpa_kind is CpaKind.LIFETIME:
+        yield from _lifetime_renewal(row, context)
+        return
     dates = row_cpa_dates(row, certs)
     if dates is None:
         return
@@ -242,6 +289,28 @@ def cpa_certificate_in_force(
             "cpa_expiry",
             Code.N001,
             f"CPA certificate {row.cpa_certificate} ends on {effective.isoformat()}, within 12 months.",
+        )
+
+
+def _lifetime_renewal(row: EntryRow, context: CheckContext) -> Iterator[Finding]:
+    """N003: a lifetime certificate (MP209) never expires; its renewal date is only ever a notice."""
+    renewal = row.cpa_expiry
+    if renewal is None:
+        return
+    if context.as_of >= renewal:
+        yield _at(
+            row,
+            "cpa_expiry",
+            Code.N003,
+            f"Lifetime CPA certificate {row.cpa_certificate} was due for renewal on {renewal.isoformat()}.",
+        )
+    elif expires_within_notice_horizon(renewal, context.as_of):
+        yield _at(
+            row,
+            "cpa_expiry",
+            Code.N003,
+            f"Lifetime CPA certificate {row.cpa_certificate} is due for renewal on {renewal.isoformat()}, "
+            "within 12 months.",
         )
 
 
@@ -291,10 +360,12 @@ def submitter_may_submit(
     if row.submission_type is SubmissionType.SMETS1:
         if context.submitter is not PartyRole.DCC:
             yield _at(row, "submission_type", Code.P002, "Only the DCC may submit SMETS1 entries.")
-        if row.compliance_statement is None and "compliance_statement" not in row.problems:
+        if row.compliance_statement is None and "compliance_statement" not in row.problems and not context.sec_form:
             yield _at(row, "compliance_statement", Code.F001, "SMETS1 entries need a Compliance Statement.")
     if row.submission_type is SubmissionType.FIRMWARE_UPDATE and context.submitter is PartyRole.MANUFACTURER:
         supplier = row.confirming_supplier
+        if supplier is None and context.sec_form:
+            return  # the form names no supplier: the update waits for a supplier's confirmation
         if supplier is None:
             yield _at(
                 row,
@@ -341,15 +412,15 @@ def not_already_listed(
     row: EntryRow, context: CheckContext, certs: Mapping[tuple[AssuranceScheme, str], _Cert]
 ) -> Iterator[Finding]:
     """D001 (already Active on the CPL) and P005 (a firmware update of a Device Model not on the CPL)."""
-    identity = row.identity
-    if identity is None:
+    if row.identity is None:
         return
+    identity = canonical_identity(row.identity, context.registry)
     if identity in context.active_entries:
         yield _at(
             row,
             "firmware_version",
             Code.D001,
-            f"{_describe(row)} firmware {row.firmware_version} is already on the CPL.",
+            f"{_describe(row)} firmware {row.firmware_version} ({_versions(identity)}) is already on the CPL.",
         )
     if (
         row.submission_type is SubmissionType.FIRMWARE_UPDATE
@@ -364,6 +435,7 @@ def not_already_listed(
 
 
 ROW_RULES: tuple[RowRule, ...] = (
+    type_is_on_the_cpl,
     required_certificates_present,
     named_certificates_cover_model,
     certificates_name_firmware,
@@ -381,19 +453,20 @@ CERTIFICATE_SHEET_RULES: frozenset[RowRule] = frozenset({named_certificates_cove
 # --- workbook-wide rules ---------------------------------------------------------------------------
 
 
-def no_duplicate_rows(entries: Iterable[EntryRow]) -> Iterator[Finding]:
-    """D002: the same entry twice in one workbook. The type is part of identity, so two types may share hardware."""
+def no_duplicate_rows(entries: Iterable[EntryRow], registry: SpecRegistry) -> Iterator[Finding]:
+    """D002: the same entry twice in one workbook. Type and versions are part of identity (CONTRACT.md 4.1)."""
     first_seen: dict[EntryIdentity, int] = {}
     for row in entries:
-        identity = row.identity
-        if identity is None:
+        if row.identity is None:
             continue
+        identity = canonical_identity(row.identity, registry)
         if identity in first_seen:
             yield _at(
                 row,
                 "firmware_version",
                 Code.D002,
-                f"{_describe(row)} firmware {row.firmware_version} repeats row {first_seen[identity]}.",
+                f"{_describe(row)} firmware {row.firmware_version} ({_versions(identity)}) "
+                f"repeats row {first_seen[identity]}.",
             )
         else:
             first_seen[identity] = row.row
@@ -423,6 +496,12 @@ def check_submission(submission: ParsedSubmission, context: CheckContext) -> lis
     for row in submission.entries:
         for rule in rules:
             found.extend(rule(row, context, certs))
-    found.extend(no_duplicate_rows(submission.entries))
+    found.extend(no_duplicate_rows(submission.entries, context.registry))
+    if not submission.entries and ENTRY_SHEET not in submission.unusable_sheets:
+        found.append(
+            finding(
+                Code.F003, "The workbook lists no entry: every row of the sheet is blank.", sheet=ENTRY_SHEET, row=2
+            )
+        )
     found.extend(certificate_rows_complete(submission.certificates))
     return sort_findings(found)

@@ -25,6 +25,7 @@ class Kind(Enum):
     HEX_LIST = "hex list"
     DATE = "date"
     ENUM = "enumeration"
+    CPA_CERTIFICATE = "CPA certificate number"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Column:
     choices: tuple[str, ...] = ()
     #: Other spellings of a choice that read as it (an enumeration's aliases, as data).
     spellings: Mapping[str, str] = dataclass_field(default_factory=dict)
+    #: Spellings that mean "none", read as an empty cell (the SEC's 'GBCS Version 0.0' for SMETS1).
+    none_spellings: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -97,8 +100,9 @@ ENTRY_COLUMNS: tuple[Column, ...] = (
         "gbcs_version",
         Kind.TEXT,
         True,
-        "GBCS version, e.g. v4.2. Leave empty for SMETS1 entries.",
+        "GBCS version, e.g. v4.2. Leave empty for SMETS1 entries (the SEC writes GBCS Version 0.0).",
         max_length=20,
+        none_spellings=("GBCS Version 0.0",),
     ),
     Column(
         "ZigBee Certificate",
@@ -113,11 +117,18 @@ ENTRY_COLUMNS: tuple[Column, ...] = (
     Column(
         "CPA Certificate",
         "cpa_certificate",
-        Kind.TEXT,
+        Kind.CPA_CERTIFICATE,
         False,
-        "CPA certificate number, where the type needs one (not SMETS1).",
+        "CPA certificate number, where the type needs one (not SMETS1). The SEC's prefixes are read: "
+        "[E] a standard certificate, [R] a lifetime one.",
     ),
-    Column("CPA Expiry Date", "cpa_expiry", Kind.DATE, False, "Expiry date on the CPA certificate."),
+    Column(
+        "CPA Expiry Date",
+        "cpa_expiry",
+        Kind.DATE,
+        False,
+        "Expiry date on the CPA certificate; for a lifetime [R] certificate, its renewal date.",
+    ),
     Column(
         "CPA Conditional Date",
         "cpa_conditional_date",
@@ -161,6 +172,32 @@ ENTRY_COLUMNS: tuple[Column, ...] = (
         Kind.TEXT,
         False,
         "SMETS1 entries: reference to the compliance statement.",
+    ),
+    # The SEC list's own attributes (CONTRACT.md 4.1): optional, kept with the entry and published.
+    Column(
+        "CPA Security Characteristics Version",
+        "cpa_security_characteristics",
+        Kind.TEXT,
+        False,
+        "The CPA security characteristics version the certificate was issued against.",
+        max_length=40,
+    ),
+    Column("DLMS Version", "dlms_version", Kind.TEXT, False, "The DLMS CTT version, e.g. CTT 3.1.", max_length=10),
+    Column(
+        "ZSE Version",
+        "zse_version",
+        Kind.TEXT,
+        False,
+        "The ZigBee Smart Energy version, e.g. ZigBee Smart Energy Standard 1.4.",
+        max_length=40,
+    ),
+    Column(
+        "Manufacturer Image Descriptor",
+        "manufacturer_image_descriptor",
+        Kind.TEXT,
+        False,
+        "Whether the image is whole or a fragment, and the ZigBee bands (optional, with a hash).",
+        max_length=100,
     ),
 )
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cpl.core.domain import DeviceModelKey, EntryIdentity, SubmissionType
+from cpl.core.domain import CPA_PREFIX_LETTERS, CpaKind, DeviceModelKey, EntryIdentity, SubmissionType
 from cpl.core.findings import Code, Finding, finding
 from cpl.core.schema import (
     CERTIFICATE_COLUMNS,
@@ -60,20 +60,35 @@ class EntryRow:
     firmware_mapping_evidence: str | None
     confirming_supplier: str | None
     compliance_statement: str | None
+    cpa_security_characteristics: str | None = None
+    dlms_version: str | None = None
+    zse_version: str | None = None
+    manufacturer_image_descriptor: str | None = None
     problems: frozenset[str] = frozenset()  # fields already reported empty or malformed
+    #: The CPA certificate's kind, read from its SEC prefix; None when no prefix was written.
+    cpa_kind: CpaKind | None = None
 
     @functools.cached_property
     def identity(self) -> EntryIdentity | None:
-        parts = (
+        """The identity with versions as written; ``rules.canonical_identity`` spells them as the registry does."""
+        if (
+            self.physical_device_type is None
+            or self.manufacturer_id is None
+            or self.model_id is None
+            or self.hardware_version is None
+            or self.firmware_version is None
+            or self.technical_specification is None
+        ):
+            return None
+        return EntryIdentity(
             self.physical_device_type,
             self.manufacturer_id,
             self.model_id,
             self.hardware_version,
             self.firmware_version,
+            self.technical_specification,
+            self.gbcs_version,
         )
-        if self.physical_device_type is None or any(p is None for p in parts):
-            return None
-        return EntryIdentity(self.physical_device_type, *(str(p) for p in parts[1:]))
 
     @property
     def device_model(self) -> DeviceModelKey | None:
@@ -142,6 +157,10 @@ def _text_of(value: CellValue) -> str:
 
 
 def _convert(column: Column, value: CellValue) -> Value:
+    if column.none_spellings and isinstance(value, str):
+        key = normalise_header(value)
+        if any(normalise_header(spelling) == key for spelling in column.none_spellings):
+            return None
     if column.kind is Kind.DATE:
         if isinstance(value, dt.datetime):
             return value.date()
@@ -164,6 +183,8 @@ def _convert(column: Column, value: CellValue) -> Value:
         raise _BadValue(f"{text!r} is not one of: {', '.join(column.choices)}")
     if column.kind is Kind.HEX:
         return _hex(text, column.min_length, column.max_length, column.header)
+    if column.kind is Kind.CPA_CERTIFICATE:
+        return _cpa_certificate(text, column)
     if column.kind is Kind.HEX_LIST:
         parts = [p.strip() for p in text.split(",")]
         if not parts or any(not p for p in parts):
@@ -172,6 +193,38 @@ def _convert(column: Column, value: CellValue) -> Value:
     if not column.min_length <= len(text) <= column.max_length:
         raise _BadValue(f"has {len(text)} characters; {column.header} takes {column.min_length} to {column.max_length}")
     return text
+
+
+_CPA_PREFIX = re.compile(r"\[([^\]]*)\]\s*(.*)", re.DOTALL)
+
+
+def _cpa_certificate(text: str, column: Column) -> str:
+    """A CPA certificate number, with the SEC's kind prefix normalised to '[E] ' or '[R] ' if written."""
+    match = _CPA_PREFIX.fullmatch(text)
+    if match is None:
+        number, prefix = text, ""
+    else:
+        letter = match.group(1).strip().upper()
+        if letter not in CPA_PREFIX_LETTERS:
+            raise _BadValue(
+                f"{text!r} has the prefix [{match.group(1)}]: a CPA certificate is [E] (standard) or [R] (lifetime)"
+            )
+        number, prefix = match.group(2).strip(), CPA_PREFIX_LETTERS[letter].prefix
+        if not number:
+            raise _BadValue(f"{text!r} has a prefix but no certificate number")
+    if not column.min_length <= len(number) <= column.max_length:
+        raise _BadValue(
+            f"has {len(number)} characters; {column.header} takes {column.min_length} to {column.max_length}"
+        )
+    return prefix + number
+
+
+def split_cpa_prefix(text: str) -> tuple[str, CpaKind | None]:
+    """'[R] NCSC-1' -> ('NCSC-1', LIFETIME); a number without a prefix has no kind. Normalised input only."""
+    for kind in CpaKind:
+        if text.startswith(kind.prefix):
+            return text[len(kind.prefix) :], kind
+    return text, None
 
 
 def _hex(text: str, low: int, high: int, what: str) -> str:
@@ -352,6 +405,25 @@ def _rows(
     return rows, found
 
 
+def _with_cpa_kind(row: EntryRow) -> EntryRow:
+    """The CPA column's SEC prefix becomes the row's ``cpa_kind``; the number is kept without it."""
+    if row.cpa_certificate is None or not row.cpa_certificate.startswith("["):
+        return row
+    number, kind = split_cpa_prefix(row.cpa_certificate)
+    return dataclasses.replace(row, cpa_certificate=number, cpa_kind=kind)
+
+
+def _without_cpa_prefix(row: CertificateRow) -> CertificateRow:
+    """A certificate sheet may write a CPA number as the SEC list does, '[E] NCSC-…': the number is what matches."""
+    number = row.certificate_number
+    if row.scheme is not AssuranceScheme.CPA or number is None:
+        return row
+    match = _CPA_PREFIX.fullmatch(number)
+    if match is None or match.group(1).strip().upper() not in CPA_PREFIX_LETTERS or not match.group(2).strip():
+        return row
+    return dataclasses.replace(row, certificate_number=match.group(2).strip())
+
+
 def parse_submission(workbook: WorkbookData) -> ParsedSubmission:
     findings: list[Finding] = []
     unusable: set[str] = set()
@@ -372,7 +444,13 @@ def parse_submission(workbook: WorkbookData) -> ParsedSubmission:
         rows, row_findings = _rows(sheet, columns, layout, frozenset({"gbcs_version"}))
         findings.extend(row_findings)
         if sheet_name == ENTRY_SHEET:
-            entries.extend(EntryRow(n, *v, problems=p) for n, v, p in rows)  # type: ignore[arg-type, misc]
+            entries.extend(
+                _with_cpa_kind(EntryRow(n, *v, problems=p))  # type: ignore[arg-type, misc]
+                for n, v, p in rows
+            )
         else:
-            certificates.extend(CertificateRow(n, *v, problems=p) for n, v, p in rows)  # type: ignore[arg-type, misc]
+            certificates.extend(
+                _without_cpa_prefix(CertificateRow(n, *v, problems=p))  # type: ignore[arg-type, misc]
+                for n, v, p in rows
+            )
     return ParsedSubmission(tuple(entries), tuple(certificates), tuple(findings), frozenset(unusable))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from cpl.core.domain import SubmissionType, required_schemes
 from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET
 from cpl.core.sheets import CellValue, SheetData, WorkbookData
-from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
+from formats.vocabulary import CPL_CONTROLLED_TYPES, AssuranceScheme, PhysicalDeviceType
 
 Row = dict[str, object]
 
@@ -105,7 +105,7 @@ def sample_row(
 
 def sample_submission(rows: int, *, maker: SampleManufacturer = ACME, start: int = 0) -> SampleSubmission:
     """``rows`` valid New entries cycling through the CPL-controlled types."""
-    types = [t for t in PhysicalDeviceType if t not in (PhysicalDeviceType.IHD,)]
+    types = [t for t in PhysicalDeviceType if t in CPL_CONTROLLED_TYPES]
     submission = SampleSubmission()
     for i in range(start, start + rows):
         entry, certs = sample_row(types[i % len(types)], i, maker=maker)

@@ -7,13 +7,19 @@ signature comes from a development manufacturer key in keys-dev/.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 
+import openpyxl
+
 from cpl.core.domain import SubmissionType
+from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET
+from cpl.core.sec_form import DETAILS_COLUMN, FORM_ROWS, FORM_SHEET
 from cpl.demo.samples import ACME, NORTHWIND, Row, sample_row
+from cpl.workbook.sec_layout import write_sec_workbook
 from cpl.workbook.template import write_submission
-from formats.vocabulary import PhysicalDeviceType
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 from signing.cms import sign_data
 from signing.signers import PemKeySigner
 
@@ -32,12 +38,125 @@ def _collect(rows: list[tuple[Row, list[Row]]]) -> tuple[list[Row], list[Row]]:
     return entries, certificates
 
 
+# --- the SEC's New Entry form --------------------------------------------------------------------
+
+#: A new gas meter from Acme, in the SEC's spellings (colon hex, 'SMETS V5.0', '[E] ', dd/mm/yyyy).
+ACME_FORM: dict[str, str] = {
+    "Device_Type.name": "Gas Smart Meter",
+    "Device_Model.manufacturer_identifier": "10:6C",
+    "Device_Model.model_identifier": "7A:01",
+    "Device_Model.hardware_version.version": "00",
+    "Device_Model.hardware_version.revision": "01",
+    "Device_Model.firmware_version": "00:00:90:01",
+    "SMETS/CHTS Version.Version_number": "SMETS V5.0",
+    "GBCS Version.version_number": "GBCS Version 4.1",
+    "CPA_Certificate.identification_number": "[E] NCSC-DEMO-7A01",
+    "CPA_Certificate.security_characteristics_version": "Security Characteristics version 1.3",
+    "CPA_Certificate.expiry_date": "31/01/2031",
+    "ZSE_Certificate.identification_number": "ZIG-DEMO-7A01",
+    "ZSE_Certificate.ZSE_version": "ZigBee Smart Energy Standard 1.4",
+    "Contact-CPA.Contact.contact name": "Acme Meters assurance team",
+    "Contact-CPA.Contact.contact email": "assurance@acme.example",
+    "FIR Release Notes.Description": "RN-106C-7A01-00009001.pdf",
+}
+ACME_FORM_CERTIFICATES: list[Row] = [
+    {
+        "scheme": "ZigBee",
+        "certificate_number": "ZIG-DEMO-7A01",
+        "manufacturer_id": "106C",
+        "model_id": "7A01",
+        "hardware_version": "0001",
+        "firmware_versions": "00009001",
+        "issued": dt.date(2026, 9, 1),
+    },
+    {
+        "scheme": "CPA",
+        "certificate_number": "NCSC-DEMO-7A01",
+        "manufacturer_id": "106C",
+        "model_id": "7A01",
+        "hardware_version": "0001",
+        "firmware_versions": "00009001",
+        "issued": dt.date(2026, 9, 1),
+        "expiry": dt.date(2031, 1, 31),
+    },
+]
+
+#: New firmware for a gas meter already on the SEC's list (2.051 entry 000707): a Firmware Update,
+#: because its Device Model is listed. Its certificates name the old firmware only, so SECAS records
+#: mapping evidence with the approval (C005), and a supplier confirms it (the form names none).
+FIRMWARE_UPDATE_FORM: dict[str, str] = {
+    "Device_Type.name": "Gas Smart Meter",
+    "Device_Model.manufacturer_identifier": "10:31",
+    "Device_Model.model_identifier": "B0:A2",
+    "Device_Model.hardware_version.version": "01",
+    "Device_Model.hardware_version.revision": "72",
+    "Device_Model.firmware_version": "08:00:01:00",
+    "SMETS/CHTS Version.Version_number": "SMETS V4.2",
+    "GBCS Version.version_number": "GBCS Version 3.2",
+    "CPA_Certificate.identification_number": "[E] NCSC-1433053936-3846",
+    "CPA_Certificate.security_characteristics_version": "Security Characteristics version 1.3",
+    "CPA_Certificate.expiry_date": "25/04/2028",
+    "ZSE_Certificate.identification_number": "ZIG22038ZSE13118-24",
+    "ZSE_Certificate.ZSE_version": "ZigBee Smart Energy Standard 1.4",
+    "FIR Release Notes.Description": "Firmware 08:00:01:00 release notes (demo)",
+}
+FIRMWARE_UPDATE_CERTIFICATES: list[Row] = [
+    {
+        "scheme": "ZigBee",
+        "certificate_number": "ZIG22038ZSE13118-24",
+        "manufacturer_id": "1031",
+        "model_id": "B0A2",
+        "hardware_version": "0172",
+        "firmware_versions": "08000000",
+        "issued": dt.date(2022, 6, 1),
+    },
+    {
+        "scheme": "CPA",
+        "certificate_number": "NCSC-1433053936-3846",
+        "manufacturer_id": "1031",
+        "model_id": "B0A2",
+        "hardware_version": "0172",
+        "firmware_versions": "08000000",
+        "issued": dt.date(2022, 4, 25),
+        "expiry": dt.date(2028, 4, 25),
+    },
+]
+
+
+def sec_form(values: dict[str, str], certificates: list[Row], today: dt.date = dt.date(2026, 12, 1)) -> bytes:
+    """The SEC's CPL workbook with its `CPL - New Entry` form filled in, and an `Assurance Certificates` sheet."""
+    book = openpyxl.load_workbook(io.BytesIO(write_sec_workbook(version="2.051", issued=today, entries=(), history=())))
+    form = book[FORM_SHEET]
+    details = next(
+        cell.column
+        for row in form.iter_rows(max_row=20)
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.strip() == DETAILS_COLUMN
+    )
+    labels = {f"{r.group}.{r.attribute}": r for r in FORM_ROWS}
+    for row in form.iter_rows():
+        label = f"{str(row[0].value or '').strip()}.{str(row[1].value or '').strip()}"
+        if label in labels and label in values:
+            form.cell(row=row[0].row, column=details, value=values[label])
+    sheet = book.create_sheet(CERTIFICATE_SHEET)
+    sheet.append([c.header for c in CERTIFICATE_COLUMNS])
+    for cert in certificates:
+        sheet.append([cert.get(c.field) for c in CERTIFICATE_COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def write_all(out: Path, keys: Path = Path("keys-dev")) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
 
     # Acme: one good entry of every Physical Device Type but the Communications Hub (the DCC's own).
-    acme = [sample_row(t, i, maker=ACME) for i, t in enumerate(PhysicalDeviceType) if t is not T.COMMUNICATIONS_HUB]
+    acme = [
+        sample_row(t, i, maker=ACME)
+        for i, t in enumerate(PhysicalDeviceType)
+        if t in CPL_CONTROLLED_TYPES and t is not T.COMMUNICATIONS_HUB
+    ]
     path = out / "acme-new-models.xlsx"
     write_submission(path, *_collect(acme))
     written.append(path)
@@ -99,6 +218,14 @@ def write_all(out: Path, keys: Path = Path("keys-dev")) -> list[Path]:
     bad.append((orphan_update, c))
     path = out / "acme-with-problems.xlsx"
     write_submission(path, *_collect(bad), extra_columns=["Colour"])
+    written.append(path)
+
+    # The SEC's own New Entry form, filled in as a manufacturer would (CONTRACT.md 4.3).
+    path = out / "acme-sec-new-entry-form.xlsx"
+    path.write_bytes(sec_form(ACME_FORM, ACME_FORM_CERTIFICATES))
+    written.append(path)
+    path = out / "mfr-1031-sec-firmware-update.xlsx"
+    path.write_bytes(sec_form(FIRMWARE_UPDATE_FORM, FIRMWARE_UPDATE_CERTIFICATES))
     written.append(path)
 
     # Not a workbook at all.

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from cpl import audit, mailer
 from cpl.core import notices
-from cpl.core.domain import CpaDates, format_entry_id
-from cpl.core.expiry import CpaFacts, NoticeKey, plan_expiry
+from cpl.core.domain import CpaDates, CpaKind, format_entry_id
+from cpl.core.expiry import CpaFacts, NoticeKey, OwedNotice, plan_expiry
 from cpl.services.entries import propose_removal
 from cpl.store import Certificate, Entry, Party, RemovalProposal, SentNotice
 from formats.vocabulary import AssuranceScheme, EntryStatus
@@ -36,8 +36,21 @@ def describe_device_model(entry: Entry) -> str:
 def cpa_facts(entry: Entry, certificate: Certificate | None) -> CpaFacts | None:
     """The entry's CPA dates with the certificate on record (conditions met, an extended conditional
     date, a renewal date) taking precedence; None when no expiry date is known at all."""
+    if entry.cpa_certificate is None:
+        return None
+    if entry.cpa_kind == CpaKind.LIFETIME:
+        if entry.cpa_renewal_date is None:
+            return None
+        return CpaFacts(
+            entry_id=format_entry_id(entry.id or 0),
+            party_id=entry.submitting_party_id,
+            device_model=describe_device_model(entry),
+            certificate=entry.cpa_certificate,
+            dates=CpaDates(expiry=entry.cpa_renewal_date),
+            lifetime=True,
+        )
     expiry = (certificate.expiry if certificate else None) or entry.cpa_expiry
-    if expiry is None or entry.cpa_certificate is None:
+    if expiry is None:
         return None
     conditional = (certificate.conditional_date if certificate else None) or entry.cpa_conditional_date
     return CpaFacts(
@@ -88,12 +101,13 @@ def notified_keys(session: Session) -> set[NoticeKey]:
     """Every CPA notice queued or sent, to any party, as the key the rule counts it by."""
     keys: set[NoticeKey] = set()
     for kind, ref in session.exec(select(SentNotice.kind, SentNotice.subject_ref)).all():
-        months = notices.cpa_expiry_months(kind)
+        renewal_months = notices.cpa_renewal_months(kind)
+        months = notices.cpa_expiry_months(kind) if renewal_months is None else renewal_months
         entry_id, _, end = ref.partition("@")
         if months is None or not end:
             continue
         try:
-            keys.add(NoticeKey(entry_id, months, dt.date.fromisoformat(end)))
+            keys.add(NoticeKey(entry_id, months, dt.date.fromisoformat(end), renewal_months is not None))
         except ValueError:
             continue
     return keys
@@ -126,6 +140,22 @@ class ExpiryRun:
         return counts
 
 
+def _expiry_notice(owed: OwedNotice, as_of: dt.date) -> notices.Notice:
+    f = owed.facts
+    return notices.cpa_expiry_notice(
+        entry_id=f.entry_id,
+        device_model=f.device_model,
+        months_before=owed.months_before,
+        effective_end=f.effective_end,
+        certificate=f.certificate,
+        expiry=f.dates.expiry,
+        conditional_date=f.dates.conditional_date,
+        conditions_met=f.dates.conditions_met,
+        renewal_date=f.dates.renewal_date,
+        as_of=as_of,
+    )
+
+
 def run_expiry(session: Session, as_of: dt.date, now: dt.datetime, actor: str = ACTOR) -> ExpiryRun:
     """Plan as of ``as_of`` and do it in the caller's transaction: proposals, queued notices, an audit event."""
     by_id, facts, undated = load_facts(session)
@@ -139,17 +169,17 @@ def run_expiry(session: Session, as_of: dt.date, now: dt.datetime, actor: str = 
             run.proposals.append(proposal)
     for owed in plan.notices:
         f = owed.facts
-        notice = notices.cpa_expiry_notice(
-            entry_id=f.entry_id,
-            device_model=f.device_model,
-            months_before=owed.months_before,
-            effective_end=f.effective_end,
-            certificate=f.certificate,
-            expiry=f.dates.expiry,
-            conditional_date=f.dates.conditional_date,
-            conditions_met=f.dates.conditions_met,
-            renewal_date=f.dates.renewal_date,
-            as_of=as_of,
+        notice = (
+            notices.cpa_renewal_notice(
+                entry_id=f.entry_id,
+                device_model=f.device_model,
+                months_before=owed.months_before,
+                renewal_date=f.dates.expiry,
+                certificate=f.certificate,
+                as_of=as_of,
+            )
+            if f.lifetime
+            else _expiry_notice(owed, as_of)
         )
         party = session.get(Party, f.party_id)
         queued = mailer.queue(session, notice, [party] if party is not None else [], now)

@@ -21,9 +21,10 @@ from cpl.core.domain import PartyRole, format_entry_id
 from cpl.core.extracts import ExtractChanges, extract_changes, removed_without_panel_reference
 from cpl.core.lifecycle import next_sequence, require_four_eyes
 from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.services import versions
 from cpl.services.entries import list_entries
 from cpl.services.parties import acting_user
-from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt
+from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt, as_utc
 from formats.extract import (
     Extract,
     ExtractEntry,
@@ -61,7 +62,22 @@ def extract_entry(entry: Entry) -> ExtractEntry:
         status=entry.status,
         status_since=entry.status_since.isoformat(),
         panel_reference=entry.panel_reference,
+        attributes=_optional_attributes(entry),
     )
+
+
+def _optional_attributes(entry: Entry) -> dict[str, str]:
+    """The SEC list's attributes an entry has, as the extract's optional keys (``OPTIONAL_ENTRY_KEYS``)."""
+    values = {
+        "cpa_certificate_kind": entry.cpa_kind,
+        "cpa_renewal_date": entry.cpa_renewal_date.isoformat() if entry.cpa_renewal_date else None,
+        "cpa_security_characteristics": entry.cpa_security_characteristics,
+        "dlms_version": entry.dlms_version,
+        "zse_version": entry.zse_version,
+        "manufacturer_image_creator": entry.manufacturer_image_creator,
+        "manufacturer_image_descriptor": entry.manufacturer_image_descriptor,
+    }
+    return {key: value for key, value in values.items() if value is not None}
 
 
 # --- the lifecycle ---------------------------------------------------------------------------------
@@ -94,7 +110,8 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
         previous_sha256=previous.content_sha256 if previous else None,
         entries=entries,
     )
-    before = _entries_of(previous, session)
+    # The first extract after an import is compared with the imported list, not with nothing.
+    before = _entries_of(previous, session) if previous is not None else versions.imported_baseline(session)
     unexplained = removed_without_panel_reference(before, extract.entries)
     if unexplained:
         raise errors.PanelReferenceError(
@@ -173,6 +190,13 @@ def approve(
     session.add(draft)
     session.add(issued)
     session.flush()
+    versions.record_version(
+        session,
+        sequence=issued.sequence,
+        issued=as_utc(issued.issued_at).date(),
+        changes=ExtractChanges(**json.loads(draft.changes_json)),
+        entries=parse_extract(draft.content).entries,
+    )
     audit.record(
         session,
         actor=user.user_id,

@@ -10,16 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
 from cpl import audit, mailer
 from cpl.core import errors, lifecycle
-from cpl.core.domain import EntryIdentity, PartyRole, format_entry_id
-from cpl.core.findings import Code, Finding, finding, has_errors
+from cpl.core.domain import CpaKind, DeviceModelKey, EntryIdentity, PartyRole, format_entry_id
+from cpl.core.findings import Code, Finding, finding, has_errors, sort_findings
 from cpl.core.lifecycle import SubmissionState
-from cpl.core.rules import CheckContext, KnownCertificate, SignatureState, check_submission
+from cpl.core.rules import CheckContext, KnownCertificate, SignatureState, canonical_identity, check_submission
+from cpl.core.sec_form import FormSubmission, is_sec_form, place_findings, read_sec_form
+from cpl.core.sheets import WorkbookData
 from cpl.core.specs import SpecRegistry
 from cpl.core.submission import EntryRow, ParsedSubmission, parse_submission
 from cpl.services.entries import record_status
@@ -41,10 +43,23 @@ from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
 class CheckResult:
     findings: list[Finding]
     parsed: ParsedSubmission | None
+    #: The SEC's New Entry form, when that was the workbook's layout (CONTRACT.md 4.3).
+    form: FormSubmission | None = None
 
     @property
     def has_errors(self) -> bool:
         return has_errors(self.findings)
+
+
+def read_submission(
+    workbook: WorkbookData, active_device_models: frozenset[DeviceModelKey]
+) -> tuple[ParsedSubmission, FormSubmission | None]:
+    """Either layout as typed rows: the project's own sheet, or the SEC's vertical New Entry form (whose
+    submission type follows from whether its Device Model is already on the CPL)."""
+    if is_sec_form(workbook):
+        form = read_sec_form(workbook, device_model_listed=active_device_models.__contains__)
+        return parse_submission(form.workbook), form
+    return parse_submission(workbook), None
 
 
 def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
@@ -53,8 +68,11 @@ def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
         workbook = read_workbook(data)
     except WorkbookUnreadable as unreadable:
         return CheckResult([finding(Code.WB001, unreadable.reason)], None)
-    parsed = parse_submission(workbook)
-    return CheckResult(check_submission(parsed, context), parsed)
+    parsed, form = read_submission(workbook, context.active_device_models)
+    if form is None:
+        return CheckResult(check_submission(parsed, context), parsed)
+    found = check_submission(parsed, replace(context, sec_form=True))
+    return CheckResult(sort_findings([*form.findings, *place_findings(found, form)]), parsed, form)
 
 
 def cpl_context(
@@ -65,6 +83,7 @@ def cpl_context(
     registry: SpecRegistry,
     signature: SignatureState = SignatureState.ABSENT,
     signature_problem: str = "",
+    mapping_evidence: str | None = None,
 ) -> CheckContext:
     """What the stored CPL contributes to a check: Active entries, certificates, suppliers."""
     active = session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
@@ -95,6 +114,7 @@ def cpl_context(
         active_device_models=frozenset(i.device_model for i in identities),
         known_certificates=certificates,
         supplier_ids=suppliers,
+        mapping_evidence=mapping_evidence,
     )
 
 
@@ -105,6 +125,8 @@ def _identity(entry: Entry) -> EntryIdentity:
         entry.model_id,
         entry.hardware_version,
         entry.firmware_version,
+        entry.technical_specification,
+        entry.gbcs_version,
     )
 
 
@@ -163,6 +185,8 @@ def submit(
             "state": record.state,
             "errors": errors_found,
             "signed": signature is not None,
+            # The SEC form's contacts and FIR details: kept for audit with the workbook, never published.
+            **({"layout": "sec-new-entry-form", "form_audit": dict(result.form.audit)} if result.form else {}),
         },
     )
     return record, result
@@ -175,15 +199,17 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     return record
 
 
-def _reparse(record: Submission) -> ParsedSubmission:
-    return parse_submission(read_workbook(record.workbook))
+def _active_device_models(session: Session) -> frozenset[DeviceModelKey]:
+    active = session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
+    return frozenset(_identity(e).device_model for e in active)
 
 
 def suppliers_named(session: Session, record: Submission) -> frozenset[str]:
-    """Suppliers a submission names to confirm its firmware updates (none unless a manufacturer's)."""
+    """Suppliers a submission names to confirm its firmware updates (none unless a manufacturer's);
+    ``lifecycle.ANY_SUPPLIER`` when a firmware update names none (the SEC's form has no such field)."""
     submitter = party_of(session, record.party_id)
     try:
-        rows = _reparse(record).entries
+        rows = read_submission(read_workbook(record.workbook), _active_device_models(session))[0].entries
     except WorkbookUnreadable:
         return frozenset()
     return lifecycle.suppliers_to_confirm(submitter.role, rows)
@@ -194,7 +220,7 @@ def confirm(session: Session, submission_id: int, user_id: str, now: dt.datetime
     user, supplier = acting_user(session, user_id, PartyRole.SUPPLIER)
     record = get_submission(session, submission_id)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)
-    if supplier.party_id not in suppliers_named(session, record):
+    if not lifecycle.may_confirm(supplier.party_id, suppliers_named(session, record)):
         raise errors.NotPermittedError(
             f"Submission {submission_id} names no firmware update for {supplier.party_id} to confirm."
         )
@@ -221,8 +247,13 @@ def approve(
     now: dt.datetime,
     signature_state: SignatureState,
     signature_problem: str = "",
+    mapping_evidence: str | None = None,
 ) -> list[Entry]:
-    """SECAS adds a clean submission's entries to the CPL, re-checked against the CPL as it is now."""
+    """SECAS adds a clean submission's entries to the CPL, re-checked against the CPL as it is now.
+
+    ``mapping_evidence`` is firmware mapping evidence SECAS records with the submission (the SEC's
+    New Entry form cannot carry it): it answers C005 and is kept with the entries for audit.
+    """
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     record = get_submission(session, submission_id)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)
@@ -234,6 +265,7 @@ def approve(
         registry=registry,
         signature=signature_state,
         signature_problem=signature_problem,
+        mapping_evidence=mapping_evidence,
     )
     result = check_workbook(record.workbook, context)
     if result.has_errors or result.parsed is None:
@@ -252,7 +284,9 @@ def approve(
         submission_id, lifecycle.suppliers_to_confirm(submitter.role, parsed.entries), confirmed
     )
     _record_certificates(session, parsed, record)
-    entries = [_upsert_entry(session, row, record, user.user_id, now) for row in parsed.entries]
+    entries = [
+        _upsert_entry(session, row, record, user.user_id, now, registry, mapping_evidence) for row in parsed.entries
+    ]
     record.state, record.decided_by, record.decided_at = SubmissionState.APPROVED, user.user_id, now
     session.add(record)
     audit.record(
@@ -311,9 +345,17 @@ def _record_certificates(session: Session, parsed: ParsedSubmission, record: Sub
         )
 
 
-def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: str, now: dt.datetime) -> Entry:
-    identity = row.identity
-    assert identity is not None and row.submission_type is not None  # a clean row has both
+def _upsert_entry(
+    session: Session,
+    row: EntryRow,
+    record: Submission,
+    user_id: str,
+    now: dt.datetime,
+    registry: SpecRegistry,
+    mapping_evidence: str | None = None,
+) -> Entry:
+    assert row.identity is not None and row.submission_type is not None  # a clean row has both
+    identity = canonical_identity(row.identity, registry)
     entry = session.exec(
         select(Entry).where(
             Entry.physical_device_type == identity.physical_device_type,
@@ -321,6 +363,8 @@ def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: 
             Entry.model_id == identity.model_id,
             Entry.hardware_version == identity.hardware_version,
             Entry.firmware_version == identity.firmware_version,
+            Entry.technical_specification == identity.technical_specification,
+            Entry.gbcs_version == identity.gbcs_version,
         )
     ).first()
     reason = "approved submission" if entry is None else "re-approved after removal"
@@ -334,7 +378,7 @@ def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: 
             manufacturer="",
             model="",
             release_notes="",
-            technical_specification="",
+            technical_specification=identity.technical_specification,
             submission_type=row.submission_type,
             status=EntryStatus.ACTIVE,
             status_since=now.date(),
@@ -345,20 +389,28 @@ def _upsert_entry(session: Session, row: EntryRow, record: Submission, user_id: 
         "manufacturer",
         "model",
         "release_notes",
-        "technical_specification",
-        "gbcs_version",
         "zigbee_certificate",
         "dlms_certificate",
         "cpa_certificate",
-        "cpa_expiry",
         "cpa_conditional_date",
         "manufacturer_image_hash",
         "manufacturer_image_creator",
         "firmware_mapping_evidence",
         "confirming_supplier",
         "compliance_statement",
+        "cpa_security_characteristics",
+        "dlms_version",
+        "zse_version",
+        "manufacturer_image_descriptor",
     ):
         setattr(entry, name, getattr(row, name))
+    entry.technical_specification, entry.gbcs_version = identity.technical_specification, identity.gbcs_version
+    entry.firmware_mapping_evidence = row.firmware_mapping_evidence or mapping_evidence
+    # A lifetime certificate's date is its renewal date, never an expiry (CONTRACT.md 4.1, MP209).
+    lifetime = row.cpa_kind is CpaKind.LIFETIME
+    entry.cpa_kind = None if row.cpa_certificate is None else (row.cpa_kind or CpaKind.STANDARD)
+    entry.cpa_expiry = None if lifetime else row.cpa_expiry
+    entry.cpa_renewal_date = row.cpa_expiry if lifetime else None
     entry.submission_type = row.submission_type
     entry.submission_id = record.id or 0
     entry.submitting_party_id = record.party_id

@@ -202,8 +202,9 @@ def test_a_version_gets_another_spelling_through_the_cli_and_keeps_it_when_end_d
 def test_template_is_written(cpl: CplRun) -> None:
     out = cpl.tmp / "template.xlsx"
     cpl("template", out)
-    report = cpl.json("check", out)
-    assert report["findings"] == []  # an empty form: no rows, no findings
+    report = cpl.json("check", out, expect=1)
+    # An empty form is read whole (no WB002, no N002) and lists no entry: F003, and nothing else.
+    assert [(f["code"], f["sheet"]) for f in report["findings"]] == [("F003", "CPL New Entry")]
 
 
 HOSTILE = [

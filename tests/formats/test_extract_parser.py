@@ -482,3 +482,51 @@ def test_a_previous_sha256_with_a_trailing_newline_is_refused() -> None:
 def test_format_version_true_is_not_version_1() -> None:
     """JSON true equals 1 in Python; the parsed extract would then re-encode to other bytes than were signed."""
     assert _refusal(_content(format_version=True)) == "the content is not a cpl-extract version 1 document"
+
+
+# --- optional keys: the SEC list's attributes (added to format 1, never required) -----------------
+
+SEC_ATTRIBUTES = {
+    "cpa_certificate_kind": "lifetime",
+    "cpa_renewal_date": "2023-08-30",
+    "cpa_security_characteristics": "Security Characteristics version 1.2",
+    "dlms_version": "CTT 3.1",
+    "zse_version": "ZigBee Smart Energy Standard 1.4",
+    "manufacturer_image_creator": "EDMI Europe Limited",
+    "manufacturer_image_descriptor": "Complete image",
+}
+
+
+def test_an_extract_without_the_optional_keys_reads_as_before() -> None:
+    entry = parse_extract(_content()).entries[0]
+    assert entry.attributes == {}
+    assert entry.to_json() == CONTRACT_ENTRY
+
+
+def test_the_optional_keys_are_read_and_written_back_byte_for_byte() -> None:
+    content = _content(entries=[_entry(**SEC_ATTRIBUTES)])
+    extract = parse_extract(content)
+    assert dict(extract.entries[0].attributes) == SEC_ATTRIBUTES
+    assert extract.content() == content
+
+
+def test_an_optional_key_set_to_null_is_the_same_as_absent() -> None:
+    entry = parse_extract(_content(entries=[_entry(dlms_version=None)])).entries[0]
+    assert entry.attributes == {}
+
+
+@pytest.mark.parametrize("key", sorted(SEC_ATTRIBUTES))
+def test_an_optional_key_of_the_wrong_type_is_refused(key: str) -> None:
+    assert key in _refusal(_content(entries=[_entry(**{key: 7})]))
+
+
+def test_an_entry_writes_only_the_optional_keys_it_has() -> None:
+    entry = parse_extract(_content(entries=[_entry(zse_version="ZigBee Smart Energy Standard 1.2a")])).entries[0]
+    written = entry.to_json()
+    assert set(written) - set(CONTRACT_ENTRY) == {"zse_version"}
+
+
+def test_a_key_no_reader_knows_is_ignored_by_todays_reader() -> None:
+    # How the format evolves: a later optional key reaches a reader of today as an ignored key.
+    entry = parse_extract(_content(entries=[_entry(some_later_key="x")])).entries[0]
+    assert entry.to_json() == CONTRACT_ENTRY

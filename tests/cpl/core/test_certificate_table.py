@@ -51,6 +51,9 @@ def c001_columns(device_type: PhysicalDeviceType, submission_type: SubmissionTyp
         parse_submission(as_workbook_data([entry], certs)),
         CheckContext(as_of=AS_OF, submitter=submitter, registry=REGISTRY),
     )
+    off_the_cpl = [f for f in found if f.code == Code.C006]
+    assert len(off_the_cpl) == (device_type not in CPL_CONTROLLED_TYPES), found
+    found = [f for f in found if f.code != Code.C006]
     assert all(f.code == Code.C001 and f.sheet == ENTRY_SHEET and f.row == 2 for f in found), found
     return [f.column or "" for f in found]
 

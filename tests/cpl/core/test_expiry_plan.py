@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from cpl.core.domain import CpaDates
 from cpl.core.expiry import (
@@ -79,7 +80,7 @@ def test_a_conditional_date_after_the_expiry_does_not_end_the_certificate() -> N
 def test_a_notice_is_the_same_notice_for_the_same_entry_window_and_end_date() -> None:
     owed = OwedNotice(facts("CPL-000004", conditional_date=dt.date(2027, 1, 31)), 6)
     assert owed.key == NoticeKey("CPL-000004", 6, dt.date(2027, 1, 31))
-    assert owed.key == ("CPL-000004", 6, dt.date(2027, 1, 31))
+    assert owed.key == ("CPL-000004", 6, dt.date(2027, 1, 31), False)
 
 
 # --- why a removal is proposed -------------------------------------------------------------------
@@ -229,3 +230,37 @@ def test_a_conditional_date_met_on_the_expiry_date_is_an_expiry_not_a_conditiona
     assert f.effective_end == dt.date(2027, 6, 30)
     assert f.ends_at_conditional_date is False
     assert lapse_reason(f) == "CPA certificate CPA-5 expired on 2027-06-30"
+
+
+# --- lifetime certificates (the SEC's "[R] "): renewal notices, never a removal -------------------
+
+
+def lifetime_facts(renewal: dt.date, entry_id: str = "CPL-000009") -> CpaFacts:
+    return replace(facts(entry_id, expiry=renewal), lifetime=True)
+
+
+def test_a_lifetime_certificate_past_its_renewal_date_is_never_proposed_for_removal() -> None:
+    plan = plan_expiry(
+        [lifetime_facts(dt.date(2026, 1, 1))], already_notified=(), already_proposed=(), as_of=dt.date(2027, 6, 1)
+    )
+    assert plan == ExpiryPlan((), ())
+
+
+def test_a_lifetime_certificate_owes_12_and_6_month_renewal_notices_keyed_apart_from_expiry() -> None:
+    renewal = dt.date(2027, 6, 30)
+    plan = plan_expiry([lifetime_facts(renewal)], already_notified=(), already_proposed=(), as_of=dt.date(2027, 1, 1))
+    assert [(n.months_before, n.key.renewal) for n in plan.notices] == [(12, True), (6, True)]
+    assert plan.proposals == ()
+    # An expiry notice for the same entry, window and date is not the renewal notice.
+    expiry_keys = [NoticeKey("CPL-000009", 12, renewal), NoticeKey("CPL-000009", 6, renewal)]
+    again = plan_expiry(
+        [lifetime_facts(renewal)], already_notified=expiry_keys, already_proposed=(), as_of=dt.date(2027, 1, 1)
+    )
+    assert len(again.notices) == 2
+    done = plan_expiry(
+        [lifetime_facts(renewal)],
+        already_notified=[n.key for n in plan.notices],
+        already_proposed=(),
+        as_of=dt.date(2027, 1, 1),
+    )
+    assert done.notices == ()

@@ -475,7 +475,7 @@ def test_smets1_row_with_an_unreadable_compliance_statement_is_only_its_format_f
 
 def firmware_update(**changes: object) -> tuple[list[Row], list[Row], frozenset[object]]:
     entries, certs = gas(submission_type=SubmissionType.FIRMWARE_UPDATE, **changes)
-    model = EntryIdentity(GAS, "106C", "A001", "0000", "0001").device_model
+    model = EntryIdentity(GAS, "106C", "A001", "0000", "0001", "SMETS2 v4.2", "v4.2").device_model
     return entries, certs, frozenset({model})
 
 
@@ -541,12 +541,12 @@ def test_manufacturer_image_hash_without_creator_is_p004_at_the_creator_cell() -
 
 
 def test_entry_already_active_is_d001_at_the_firmware_version() -> None:
-    active = frozenset({EntryIdentity(GAS, "106C", "A001", "0000", "9001")})
+    active = frozenset({EntryIdentity(GAS, "106C", "A001", "0000", "9001", "SMETS2 v4.2", "v4.2")})
     assert check(*gas(), context(active_entries=active)) == [
         at(
             Code.D001,
             "Firmware Version",
-            "Gas Smart Meter 106C/A001 hardware 0000 firmware 9001 is already on the CPL.",
+            "Gas Smart Meter 106C/A001 hardware 0000 firmware 9001 (SMETS2 v4.2, GBCS v4.2) is already on the CPL.",
         )
     ]
 
@@ -572,7 +572,7 @@ def repeats(row: int, of: int) -> Finding:
     return at(
         Code.D002,
         "Firmware Version",
-        f"Gas Smart Meter 106C/A001 hardware 0000 firmware 9001 repeats row {of}.",
+        f"Gas Smart Meter 106C/A001 hardware 0000 firmware 9001 (SMETS2 v4.2, GBCS v4.2) repeats row {of}.",
         row=row,
     )
 

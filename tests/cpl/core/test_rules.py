@@ -17,7 +17,7 @@ from cpl.core.specs import SpecKind, SpecVersion
 from cpl.core.submission import parse_submission
 from cpl.demo.samples import Row, as_workbook_data, sample_row
 from cpl.specs_file import default_registry
-from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
+from formats.vocabulary import CPL_CONTROLLED_TYPES, AssuranceScheme, PhysicalDeviceType
 
 AS_OF = dt.date(2026, 11, 23)
 REGISTRY = default_registry()
@@ -47,10 +47,25 @@ def codes(found: list[Finding]) -> list[str]:
     return [f.code for f in found]
 
 
-@pytest.mark.parametrize("device_type", list(PhysicalDeviceType))
+@pytest.mark.parametrize("device_type", sorted(CPL_CONTROLLED_TYPES))
 def test_valid_row_of_every_physical_device_type_has_no_findings(device_type: PhysicalDeviceType) -> None:
     entries, certs = one(device_type)
     assert findings_for(entries, certs) == []
+
+
+@pytest.mark.parametrize("device_type", [PhysicalDeviceType.IHD, PhysicalDeviceType.TYPE_2_DEVICE_OTHER])
+def test_a_type_2_device_is_c006_and_nothing_else(device_type: PhysicalDeviceType) -> None:
+    # SEC Inventory Enrolment and Withdrawal Procedures 2.9: "a Type 2 Device shall not be identified in the CPL".
+    entries, certs = one(device_type)
+    found = findings_for(entries, certs)
+    assert [(f.code, f.row, f.column) for f in found] == [(Code.C006, 2, "Physical Device Type")]
+    assert "Type 2 Device" in found[0].message and "2.9" in found[0].message
+
+
+def test_a_workbook_with_no_entry_is_f003() -> None:
+    _, certs = one()
+    found = findings_for([], certs)
+    assert [(f.code, f.sheet) for f in found] == [(Code.F003, ENTRY_SHEET)]
 
 
 def test_missing_sheet_is_wb002() -> None:
@@ -254,7 +269,13 @@ def test_entry_already_active_on_the_cpl_is_d001() -> None:
     entries, certs = one()
     e = entries[0]
     identity = EntryIdentity(
-        GAS, str(e["manufacturer_id"]), str(e["model_id"]), str(e["hardware_version"]), str(e["firmware_version"])
+        GAS,
+        str(e["manufacturer_id"]),
+        str(e["model_id"]),
+        str(e["hardware_version"]),
+        str(e["firmware_version"]),
+        str(e["technical_specification"]),
+        str(e["gbcs_version"]),
     )
     found = findings_for(entries, certs, context(active_entries=frozenset({identity})))
     assert codes(found) == [Code.D001]
@@ -275,21 +296,27 @@ def test_same_hardware_under_two_physical_device_types_is_not_a_duplicate() -> N
 
 def test_firmware_update_from_manufacturer_needs_supplier() -> None:
     entries, certs = one(submission_type=SubmissionType.FIRMWARE_UPDATE)
-    model = EntryIdentity(GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001")
+    model = EntryIdentity(
+        GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001", "SMETS2 v4.2", "v4.2"
+    )
     found = findings_for(entries, certs, context(active_device_models=frozenset({model.device_model})))
     assert codes(found) == [Code.P001]
 
 
 def test_firmware_update_from_supplier_needs_no_confirming_supplier() -> None:
     entries, certs = one(submission_type=SubmissionType.FIRMWARE_UPDATE)
-    model = EntryIdentity(GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001")
+    model = EntryIdentity(
+        GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001", "SMETS2 v4.2", "v4.2"
+    )
     ctx = context(submitter=PartyRole.SUPPLIER, active_device_models=frozenset({model.device_model}))
     assert findings_for(entries, certs, ctx) == []
 
 
 def test_confirming_supplier_must_be_a_registered_supplier() -> None:
     entries, certs = one(submission_type=SubmissionType.FIRMWARE_UPDATE, confirming_supplier="nobody")
-    model = EntryIdentity(GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001")
+    model = EntryIdentity(
+        GAS, "106C", str(entries[0]["model_id"]), str(entries[0]["hardware_version"]), "0001", "SMETS2 v4.2", "v4.2"
+    )
     ctx = context(active_device_models=frozenset({model.device_model}), supplier_ids=frozenset({"bright-energy"}))
     found = findings_for(entries, certs, ctx)
     assert codes(found) == [Code.P001] and "not a registered supplier" in found[0].message
@@ -348,7 +375,7 @@ def test_cpa_certificate_on_the_sheet_without_expiry_is_f001() -> None:
 
 # --- properties ------------------------------------------------------------------------------------
 
-CONTROLLED = [t for t in PhysicalDeviceType]
+CONTROLLED = sorted(CPL_CONTROLLED_TYPES)
 hex_case = st.sampled_from([str.upper, str.lower, str.swapcase])
 
 

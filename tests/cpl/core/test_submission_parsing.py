@@ -259,7 +259,7 @@ def test_rows_keep_their_spreadsheet_row_numbers() -> None:
 def test_entry_identity_and_device_model_come_from_the_typed_row() -> None:
     row = parse_entries(GAS_ENTRY).entries[0]
     gas = PhysicalDeviceType.GAS_SMART_METER
-    assert row.identity == EntryIdentity(gas, "106C", "4331", "00AC", "9001")
+    assert row.identity == EntryIdentity(gas, "106C", "4331", "00AC", "9001", "SMETS2 v4.2", "v4.2")
     assert row.device_model == DeviceModelKey(gas, "106C", "4331", "00AC")
     assert row.certificate_number(AssuranceScheme.ZIGBEE) == "ZB-1"
     assert row.certificate_number(AssuranceScheme.CPA) == "CPA-1"
