@@ -310,6 +310,7 @@ def publish(session: Session, out_dir: Path, now: dt.datetime, actor: str = "cli
         entries_by_status=by_status,
         changes=changes,
         dcc_loaded_at=published.dcc_loaded_at,
+        version=published.version,
     )
     queued = mailer.queue(session, notice, mailer.parties_with_email(session), now)
     if queued:

@@ -160,6 +160,14 @@ class EntryOut(BaseModel):
     status: str
     status_since: dt.date
     panel_reference: str | None
+    # The SEC list's attributes (the extract's optional keys): null when the entry has none.
+    cpa_certificate_kind: Literal["standard", "lifetime"] | None = None
+    cpa_renewal_date: dt.date | None = None
+    cpa_security_characteristics: str | None = None
+    dlms_version: str | None = None
+    zse_version: str | None = None
+    manufacturer_image_creator: str | None = None
+    manufacturer_image_descriptor: str | None = None
 
 
 def entry_out(entry: Entry) -> EntryOut:

@@ -9,6 +9,13 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # Commands that are expected to refuse (exit 1) in the demo.
 expect_refusal() { if "$@"; then echo "(expected a refusal)"; exit 1; fi; }
 
+# The SEC's real CPL workbook (public), where the project's shared papers keep it.
+SEC_WORKBOOK="${SEC_WORKBOOK:-../shared/reference/central_products_list_v2.051.xlsm}"
+if [ ! -f "$SEC_WORKBOOK" ]; then
+  echo "The demo starts from the SEC's CPL workbook, expected at $SEC_WORKBOOK (set SEC_WORKBOOK to its path)." >&2
+  exit 2
+fi
+
 rm -rf var && mkdir -p var
 
 step "Parties: two manufacturers, a supplier, the DCC, SECAS with two users for four-eyes signing"
@@ -20,9 +27,32 @@ cpl parties add secas --role secas --name "SECAS" --email cpl@secas.example
 cpl parties add-user alice --party secas --name "Alice (SECAS)"
 cpl parties add-user bob --party secas --name "Bob (SECAS)"
 
-step "Sample submission workbooks (and a blank template)"
+step "The SEC's list as it is today: import CPL version 2.051 (the real, public workbook; its macros are never run)"
+cpl parties add mfr-1031 --role manufacturer --name "Manufacturer 10:31 (demo)" --email cpl@mfr-1031.example
+cpl import-cpl "$SEC_WORKBOOK" --by alice
+cpl list --status Withdrawn | tail -5
+
+step "Sample submission workbooks (and blank templates: this service's and the SEC's own)"
 python -m cpl.demo.workbooks var/demo
 cpl template var/demo/template.xlsx
+cpl template --layout sec var/demo/sec-template.xlsx
+
+step "The SEC's New Entry form, filled in by Acme: checked and submitted as it is (findings would name its rows)"
+cpl check var/demo/acme-sec-new-entry-form.xlsx
+cpl submit var/demo/acme-sec-new-entry-form.xlsx --party acme-meters
+cpl approve 2 --by alice
+
+step "New firmware for a gas meter already on 2.051 (entry 000707), on the SEC's form: a Firmware Update"
+echo "Its certificates name the old firmware only (C005): SECAS records the mapping evidence when approving."
+expect_refusal cpl check var/demo/mfr-1031-sec-firmware-update.xlsx
+expect_refusal cpl submit var/demo/mfr-1031-sec-firmware-update.xlsx --party mfr-1031
+echo "The form names no supplier: it waits for a supplier's confirmation."
+expect_refusal cpl approve 3 --by alice --mapping-evidence "Release notes 08:00:01:00 section 2: no ZigBee or CPA-relevant change"
+cpl confirm 3 --by bright-energy
+cpl approve 3 --by alice --mapping-evidence "Release notes 08:00:01:00 section 2: no ZigBee or CPA-relevant change"
+
+step "The Panel withdraws a Communications Hub of the imported list (SECP_67_0101)"
+cpl remove CPL-000002 --status Withdrawn --panel-ref SECP_67_0101 --by alice --reason "Withdrawn by its manufacturer"
 
 step "A workbook with problems: every finding has a code, a sheet, a row and a column"
 expect_refusal cpl check var/demo/acme-with-problems.xlsx --submitter manufacturer
@@ -37,21 +67,21 @@ expect_refusal cpl submit var/demo/acme-with-problems.xlsx --party acme-meters
 cpl submissions list
 
 step "SECAS approves the clean submissions; one with errors cannot be approved"
-cpl approve 1 --by alice
-cpl approve 2 --by alice
-cpl approve 3 --by bob
-expect_refusal cpl approve 4 --by alice
+cpl approve 4 --by alice
+cpl approve 5 --by alice
+cpl approve 6 --by bob
+expect_refusal cpl approve 7 --by alice
 
 step "A firmware update from Acme needs Bright Energy's confirmation before approval"
 cpl submit var/demo/acme-firmware-update.xlsx --party acme-meters
-expect_refusal cpl approve 5 --by alice
-cpl confirm 5 --by bright-energy
-cpl approve 5 --by alice
+expect_refusal cpl approve 8 --by alice
+cpl confirm 8 --by bright-energy
+cpl approve 8 --by alice
 
-step "The CPL"
-cpl list
+step "The CPL: the 729 imported entries and the new ones (the last 12 shown)"
+cpl list | tail -14
 
-step "Extract 1: Alice prepares, Bob approves and signs (four eyes)"
+step "Extract 1 is CPL version 2.052: Alice prepares (what changed since 2.051), Bob approves and signs (four eyes)"
 cpl extract prepare --by alice
 expect_refusal cpl extract approve 1 --by alice
 cpl extract approve 1 --by bob
@@ -73,18 +103,26 @@ smi report
 step "The DCC's signed receipt goes back to SECAS: the extract is recorded as loaded"
 cpl receipt import var/receipts/receipt-1.p7m
 
-step "SECAS publishes the CPL; parties are told (SMTP if CPL_SMTP_URL is set, else .eml files in var/outbox/)"
+step "SECAS publishes CPL 2.052, also in the SEC's layout; parties are told (SMTP if CPL_SMTP_URL is set, else .eml files in var/outbox/)"
 cpl publish
+echo "The SEC layout's CSV tab (first 3 rows) and its Version Control sentences for 2.052:"
+head -3 var/public/central_products_list.csv
+python - <<'PY'
+from python_calamine import CalamineWorkbook
+rows = CalamineWorkbook.from_path("var/public/central_products_list.xlsx").get_sheet_by_name("Version Control").to_python()
+print("\n".join(f"  {r[0]}  {r[1]}  " + str(r[2]).replace("\r\n", "\n    ") for r in rows if str(r[0]).startswith("2.05")))
+PY
 
 step "The Panel withdraws Acme's gas meter (SECP_66_1503); a removal without a Panel reference is refused"
-expect_refusal cpl remove CPL-000004 --status Withdrawn --panel-ref "agreed by email" --by alice
-cpl remove CPL-000004 --status Withdrawn --panel-ref SECP_66_1503 --by alice --reason "CPA certificate revoked by NCSC"
+GAS=$(cpl list --json | python -c 'import json,sys; print(next(e["entry_id"] for e in json.load(sys.stdin)["entries"] if e["manufacturer_id"] == "106C" and e["model"] == "A-00004"))')
+expect_refusal cpl remove "$GAS" --status Withdrawn --panel-ref "agreed by email" --by alice
+cpl remove "$GAS" --status Withdrawn --panel-ref SECP_66_1503 --by alice --reason "CPA certificate revoked by NCSC"
 
 step "A certificate revocation becomes a removal proposal for the Panel, never a silent removal"
 cpl certificates revoke ZigBee ZIGBEE-106C-9006-0000 --by bob --reason "ZigBee certification withdrawn"
 cpl proposals
 
-step "Extract 2: Bob prepares (the removal is listed with its Panel reference), Alice approves"
+step "Extract 2 (CPL 2.053): Bob prepares (the removal is listed with its Panel reference), Alice approves"
 cpl extract prepare --by bob
 cpl extract approve 2 --by alice
 cpl extract verify var/extracts/cpl-extract-000002.p7m
@@ -109,7 +147,8 @@ cpl receipt import var/receipts/receipt-2.p7m
 cpl publish
 
 step "The expiry job (cron): 12- and 6-month CPA notices, once each, as of a date two years on"
-cpl expiry run --as-of 2030-03-01
+echo "(Many of 2.051's CPA certificates have ended since 2022: each becomes a removal proposal, first 12 shown.)"
+cpl expiry run --as-of 2030-03-01 | sed -n 1,14p
 cpl expiry run --as-of 2030-03-01
 
 step "Notices sent, and the audit log checked end to end"

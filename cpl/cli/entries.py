@@ -59,7 +59,7 @@ def list_cpl(
             r["firmware_version"],
             r["technical_specification"],
             r["gbcs_version"] or "",
-            r["cpa_expiry"] or "",
+            r["cpa_expiry"] or (f"renewal {r['cpa_renewal_date']}" if r["cpa_renewal_date"] else ""),
             r["status"] + (f" {r['panel_reference']}" if r["panel_reference"] else ""),
         )
     out.print(table)

@@ -26,7 +26,7 @@ from cpl.cli.console import (
 )
 from cpl.core.notices import CPL_PUBLISHED
 from cpl.services import extracts as extract_service
-from cpl.services import unit_of_work
+from cpl.services import unit_of_work, versions
 from cpl.store import IssuedExtract, utcnow
 from cpl.views import draft_out, issued_out, receipt_out
 from formats.extract import ExtractFormatError
@@ -87,11 +87,15 @@ def extract_approve(
             "signer": issued.signer_subject,
             "prepared_by": issued.prepared_by,
             "approved_by": issued.approved_by,
+            "version": versions.version_of(session, issued.sequence),
         }
     if as_json:
         emit_json(data)
     else:
-        out.print(f"Extract {data['sequence']} issued, signed by {data['signer']}: {data['file']}")
+        out.print(
+            f"Extract {data['sequence']} issued as CPL version {data['version']}, signed by {data['signer']}: "
+            f"{data['file']}"
+        )
 
 
 @extract_app.command("verify")
@@ -180,6 +184,7 @@ def publish(
         published = done.published
         summary: dict[str, Any] = {
             "sequence": published.sequence,
+            "version": published.version,
             "issued_at": published.issued_at.isoformat(),
             "dcc_loaded_at": published.dcc_loaded_at.isoformat() if published.dcc_loaded_at else None,
             "entries": len(published.entries),
@@ -193,14 +198,14 @@ def publish(
         emit_json(summary)
     else:
         loaded = "loaded by the DCC" if summary["dcc_loaded_at"] else "not yet loaded by the DCC"
+        version = f"{summary['version']} (extract {summary['sequence']})" if summary["version"] else summary["sequence"]
         out.print(
-            f"Published CPL version {summary['sequence']} ({summary['entries']} entries, {loaded}): "
-            + ", ".join(summary["files"])
+            f"Published CPL version {version} ({summary['entries']} entries, {loaded}): " + ", ".join(summary["files"])
         )
         if summary["notices_queued"]:
             sent = report.sent_by_kind().get(CPL_PUBLISHED, 0)
-            out.print(f"Notice of version {summary['sequence']} sent to {sent} of {summary['notices_queued']} parties.")
+            out.print(f"Notice of version {version} sent to {sent} of {summary['notices_queued']} parties.")
         else:
-            out.print(f"Every party with an email address was already told of version {summary['sequence']}.")
+            out.print(f"Every party with an email address was already told of version {version}.")
         report_failures(report)
     raise typer.Exit(1 if report.failures else 0)

@@ -107,9 +107,12 @@ def published_notice(
     entries_by_status: Mapping[str, int],
     changes: Mapping[str, Any],
     dcc_loaded_at: dt.datetime | None,
+    version: str | None = None,
 ) -> Notice:
-    """(a) A new CPL version is published: its sequence, size, what changed, whether the DCC has loaded it."""
+    """(a) A new CPL version is published: its version (the SEC's numbering, when it has one, and the
+    extract's sequence), size, what changed, whether the DCC has loaded it."""
     total = sum(entries_by_status.values())
+    named = f"{version} (extract {sequence})" if version else str(sequence)
     removed = [
         f"{r.get('entry_id')} ({r.get('status')}, Panel decision {r.get('panel_reference')})"
         for r in changes.get("removed", [])
@@ -122,9 +125,9 @@ def published_notice(
     return _notice(
         CPL_PUBLISHED,
         f"extract:{sequence}",
-        f"CPL version {sequence} published",
+        f"CPL version {version or sequence} published",
         [
-            f"Version {sequence} of the Central Products List was issued on {_stamp(issued_at)} and is published.",
+            f"Version {named} of the Central Products List was issued on {_stamp(issued_at)} and is published.",
             "",
             f"It lists {total} entr{'y' if total == 1 else 'ies'}: "
             + ", ".join(f"{count} {status}" for status, count in entries_by_status.items())

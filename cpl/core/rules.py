@@ -231,7 +231,12 @@ def certificates_name_firmware(
                 "firmware_mapping_evidence",
                 Code.C005,
                 f"{scheme} certificate {number} lists firmware {', '.join(cert.firmware_versions)}, "
-                f"not {row.firmware_version}; give Firmware Mapping Evidence.",
+                f"not {row.firmware_version}; "
+                + (
+                    "SECAS records the firmware mapping evidence with the approval."
+                    if context.sec_form
+                    else "give Firmware Mapping Evidence."
+                ),
             )
 
 

@@ -27,6 +27,8 @@ class SheetData:
 @dataclass(frozen=True)
 class WorkbookData:
     sheets: tuple[SheetData, ...]
+    #: The file holds a VBA project (macros): never read or run here; a submission refuses it.
+    macros: bool = False
 
     def sheet(self, name: str) -> SheetData | None:
         """Sheets are found by name, case and surrounding spaces ignored."""

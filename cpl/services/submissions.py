@@ -45,10 +45,18 @@ class CheckResult:
     parsed: ParsedSubmission | None
     #: The SEC's New Entry form, when that was the workbook's layout (CONTRACT.md 4.3).
     form: FormSubmission | None = None
+    #: False for a file with macros: a submission keeps its workbook verbatim, and macros are never kept.
+    keep_workbook: bool = True
 
     @property
     def has_errors(self) -> bool:
         return has_errors(self.findings)
+
+
+MACROS_REFUSED = (
+    "The workbook holds macros (a VBA project), which are never kept or run: save it as a macro-free "
+    "Excel Workbook (.xlsx) and submit that."
+)
 
 
 def read_submission(
@@ -68,6 +76,9 @@ def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
         workbook = read_workbook(data)
     except WorkbookUnreadable as unreadable:
         return CheckResult([finding(Code.WB001, unreadable.reason)], None)
+    if workbook.macros:
+        # A submission is kept verbatim, so a macro-enabled file would keep its macros: refused.
+        return CheckResult([finding(Code.WB001, MACROS_REFUSED)], None, keep_workbook=False)
     parsed, form = read_submission(workbook, context.active_device_models)
     if form is None:
         return CheckResult(check_submission(parsed, context), parsed)
@@ -162,7 +173,7 @@ def submit(
         submitted_by=user.user_id,
         submitted_at=now,
         filename=filename,
-        workbook=workbook,
+        workbook=workbook if result.keep_workbook else b"",
         workbook_sha256=hashlib.sha256(workbook).hexdigest(),
         signature=signature,
         signature_sha256=hashlib.sha256(signature).hexdigest() if signature is not None else None,

@@ -67,6 +67,8 @@ _RATIO_FLOOR_BYTES = _MIB
 _INFLATE_INPUT_STEP = 256 * 1024
 _INFLATE_OUTPUT_STEP = _MIB
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+#: A VBA project (the macros of an .xlsm): named, never read, run or kept.
+_VBA_PART = re.compile(r"(?i)(?:^|/)vbaProject[^/]*\.bin$")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _XML_DECLARATION_ENCODING = re.compile(rb"""\A\s*<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
@@ -623,7 +625,8 @@ def _read(data: bytes, limits: ReadLimits) -> WorkbookData:
         worker.shutdown(wait=True, cancel_futures=True)
     for info in sheet_parts:  # parts no sheet names are still checked: the file is judged whole
         parts.check(info, sheet=True)
-    return WorkbookData(sheets=tuple(sheets))
+    macros = any(_VBA_PART.search(info.filename) for info in infos)
+    return WorkbookData(sheets=tuple(sheets), macros=macros)
 
 
 def _header_text(value: CellValue) -> str:

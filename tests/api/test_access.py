@@ -53,6 +53,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/cpl.json", _fixed("/api/v1/cpl.json"), EVERYONE),
     Endpoint("GET", "/api/v1/cpl.csv", _fixed("/api/v1/cpl.csv"), EVERYONE),
     Endpoint("GET", "/api/v1/cpl.xlsx", _fixed("/api/v1/cpl.xlsx"), EVERYONE),
+    Endpoint("GET", "/api/v1/central_products_list.xlsx", _fixed("/api/v1/central_products_list.xlsx"), EVERYONE),
+    Endpoint("GET", "/api/v1/central_products_list.csv", _fixed("/api/v1/central_products_list.csv"), EVERYONE),
     Endpoint("GET", "/api/v1/certificates", _fixed("/api/v1/certificates"), EVERYONE),
     Endpoint("GET", "/api/v1/me", _fixed("/api/v1/me"), AUTHENTICATED),
     Endpoint("GET", "/api/v1/audit", _fixed("/api/v1/audit"), SECAS),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +35,7 @@ from cpl.store import CplVersion, Entry, IssuedExtract, Submission, get_engine
 from formats.extract import parse_extract
 from signing.signers import PemKeySigner
 from tests.conftest import SEC_REFERENCE, PostgresServer
+from tests.cpl.conftest import CPL, CplRun
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = SEC_REFERENCE
@@ -357,3 +360,55 @@ def test_the_import_on_postgresql_continues_the_numbering(postgres_server: Postg
         s.flush()
         # After the list's highest number; numbers are never reused (gaps included).
         assert entry.id == max(int(r["Entry.number"]) for r in real_list()) + 1
+
+
+# --- through the real commands, to the DCC ----------------------------------------------------------
+
+
+def test_import_cpl_on_the_command_line_then_issued_and_applied_by_the_dcc(
+    cpl: CplRun, expected: list[dict[str, Any]]
+) -> None:
+    cpl.parties()
+    report = cpl.json("import-cpl", REAL, "--by", "alice")
+    statuses = Counter(e["Entry.status"] for e in expected)
+    assert {k: report[k] for k in ("version", "entries", "active", "removed")} == {
+        "version": "2.051",
+        "entries": len(expected),
+        "active": statuses["Current"],
+        "removed": statuses["Removed"],
+    }
+    again = cpl("import-cpl", REAL, "--by", "alice", expect=1)
+    assert "already holds" in again.stderr and "Traceback" not in again.stderr
+    missing = cpl("import-cpl", cpl.tmp / "nope.xlsm", "--by", "alice", expect=2)
+    assert "does not exist" in missing.stderr
+    cpl("extract", "prepare", "--by", "alice")
+    issued = cpl.json("extract", "approve", "1", "--by", "bob")
+    assert issued["version"] == "2.052"
+    env = {
+        **cpl.env,
+        "SMI_DATABASE_URL": f"sqlite:///{cpl.tmp / 'smi.db'}",
+        "SMI_RECEIPTS_DIR": str(cpl.tmp / "receipts"),
+    }
+    smi = subprocess.run(
+        [str(CPL.with_name("smi")), "ingest", issued["file"], "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert smi.returncode == 0, smi.stderr
+    applied = json.loads(smi.stdout)
+    assert applied["sequence"] == 1 and "Traceback" not in smi.stderr
+
+
+def test_a_form_with_a_bad_row_on_the_command_line_names_the_row(cpl: CplRun, tmp_path: Path) -> None:
+    cpl.parties()
+    bad = tmp_path / "bad.xlsm"
+    bad.write_bytes(_with_cell(tmp_path, f"T{_row_of('000100')}", ":".join(["AB"] * 31)))
+    report = cpl.json("import-cpl", bad, "--by", "alice", expect=1)
+    assert report["imported"] is False and report["entries"] == 0
+    assert [(f["code"], f["row"], f["sheet"]) for f in report["findings"]] == [
+        ("F002", _row_of("000100"), "Central Products List")
+    ]
+    assert cpl.json("list")["entries"] == []

@@ -245,7 +245,7 @@ def test_publish_refuses_when_nothing_has_been_issued(cpl: CplRun) -> None:
     assert not (cpl.tmp / "public").exists()
 
 
-def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: CplRun) -> None:
+def test_publish_writes_five_files_and_tells_each_party_once_per_version(cpl: CplRun) -> None:
     with Session(get_engine(cpl.env["CPL_DATABASE_URL"]), expire_on_commit=False) as s:
         populate(s)
         add_entry(s, "4331", manufacturer=HOSTILE_MANUFACTURER)
@@ -255,10 +255,14 @@ def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: C
     summary = cpl.json("publish", "--out-dir", public)
     assert summary["sequence"] == 1 and summary["entries"] == 1 and summary["notices_queued"] == 4
     assert summary["sent"] == {"cpl-published": 4} and summary["failures"] == []
-    assert sorted(p.name for p in public.iterdir()) == ["cpl.csv", "cpl.json", "cpl.xlsx"]
+    files = ["central_products_list.csv", "central_products_list.xlsx", "cpl.csv", "cpl.json", "cpl.xlsx"]
+    assert sorted(p.name for p in public.iterdir()) == files
     umask = os.umask(0)
     os.umask(umask)
-    assert {(public / name).stat().st_mode & 0o777 for name in ("cpl.csv", "cpl.json", "cpl.xlsx")} == {0o666 & ~umask}
+    assert {(public / name).stat().st_mode & 0o777 for name in files} == {0o666 & ~umask}
+    # The SEC layout: with no imported history, this service's first version is 1.0.
+    sec_csv = (public / "central_products_list.csv").read_text("utf-8").splitlines()
+    assert sec_csv[1].startswith("Version 1.0 Issued on ") and ",000001,Current," in sec_csv[1]
     assert json.loads((public / "cpl.json").read_bytes())["entries"][0]["entry_id"] == "CPL-000001"
     (_, row) = csv.reader(io.StringIO((public / "cpl.csv").read_bytes().decode("utf-8"), newline=""))
     assert row[2] == "'" + HOSTILE_MANUFACTURER
@@ -271,8 +275,9 @@ def test_publish_writes_three_files_and_tells_each_party_once_per_version(cpl: C
     ]
     assert sorted(m["To"] for m in mails) == sorted(mail for _, _, mail in PARTIES if mail)
     body = " ".join(mails[0].get_body().get_content().split())  # type: ignore[union-attr]
-    assert mails[0]["Subject"] == "CPL version 1 published"
+    assert mails[0]["Subject"] == "CPL version 1.0 published"
+    assert "Version 1.0 (extract 1) of the Central Products List" in body
     assert "1 entry: 1 Active" in body and "added: CPL-000001" in body and "has not yet confirmed" in body
 
     again = cpl("publish", "--out-dir", public).stdout
-    assert "already told of version 1" in again and len(list(outbox.glob("*.eml"))) == 4
+    assert "already told of version 1.0 (extract 1)" in again and len(list(outbox.glob("*.eml"))) == 4

@@ -79,16 +79,13 @@ def test_a_new_entry_naming_no_certificate_is_c001_for_each_the_table_requires(
 
 
 @pytest.mark.parametrize(("device_type", "schemes"), NEEDS)
-def test_smets1_entries_need_the_table_but_no_cpa_certificate(
+def test_smets1_entries_need_no_assurance_certificate(
     device_type: PhysicalDeviceType, schemes: frozenset[AssuranceScheme]
 ) -> None:
-    assert required_schemes(device_type, SubmissionType.SMETS1) == schemes - {_C}
-    expected = sorted(COLUMN[s] for s in schemes - {_C})
-    assert c001_columns(device_type, SubmissionType.SMETS1, PartyRole.DCC) == expected
-
-
-def test_smets1_gas_meter_still_needs_its_zigbee_certificate() -> None:
-    assert c001_columns(_T.GAS_SMART_METER, SubmissionType.SMETS1, PartyRole.DCC) == ["ZigBee Certificate"]
+    # DOMAIN.md: no CPA certificate (a compliance statement stands in); the SEC's list (2.051,
+    # conditionality rules): a SMETS1 Device Model's CPA, DLMS and ZSE certificate fields "must be empty".
+    assert required_schemes(device_type, SubmissionType.SMETS1) == frozenset()
+    assert c001_columns(device_type, SubmissionType.SMETS1, PartyRole.DCC) == []
 
 
 def test_the_cpl_controls_the_types_that_must_be_on_it() -> None:

@@ -7,6 +7,8 @@ import pytest
 from cpl.core import errors
 from cpl.core.domain import PartyRole, SubmissionType
 from cpl.core.lifecycle import (
+    ANY_SUPPLIER,
+    may_confirm,
     next_sequence,
     panel_reference,
     require_confirmations,
@@ -99,9 +101,21 @@ def test_only_firmware_update_rows_name_suppliers_to_confirm() -> None:
     assert suppliers_to_confirm(PartyRole.MANUFACTURER, rows) == frozenset({"SUPPLIER-D"})
 
 
-def test_a_firmware_update_row_without_a_supplier_names_none_to_confirm() -> None:
+def test_a_firmware_update_row_without_a_supplier_waits_for_any_supplier() -> None:
+    # The SEC's New Entry form has no field for a supplier (CONTRACT.md 4.3): any supplier may confirm.
     rows = [row(2, FIRMWARE_UPDATE, None), row(3, FIRMWARE_UPDATE, "")]
-    assert suppliers_to_confirm(PartyRole.MANUFACTURER, rows) == frozenset()
+    assert suppliers_to_confirm(PartyRole.MANUFACTURER, rows) == frozenset({ANY_SUPPLIER})
+    assert may_confirm("bright-energy", {ANY_SUPPLIER}) and not may_confirm("bright-energy", {"other"})
+    assert may_confirm("other", {"other"})
+
+
+def test_any_supplier_means_one_confirmation_and_every_named_supplier_still_counts() -> None:
+    with pytest.raises(errors.SupplierConfirmationMissingError, match="a supplier"):
+        require_confirmations(9, {ANY_SUPPLIER}, set())
+    require_confirmations(9, {ANY_SUPPLIER}, {"bright-energy"})
+    with pytest.raises(errors.SupplierConfirmationMissingError, match="SUPPLIER-A"):
+        require_confirmations(9, {ANY_SUPPLIER, "SUPPLIER-A"}, {"bright-energy"})
+    require_confirmations(9, {ANY_SUPPLIER, "SUPPLIER-A"}, {"SUPPLIER-A"})
 
 
 @pytest.mark.parametrize("submitter", [PartyRole.SUPPLIER, PartyRole.DCC, PartyRole.SECAS, "supplier"])
