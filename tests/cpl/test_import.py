@@ -114,6 +114,27 @@ def do_import(session: Session, data: bytes | None = None) -> import_service.Imp
     )
 
 
+def new_entry(submission_id: int) -> Entry:
+    """An entry added after the import, numbered by the store."""
+    return Entry(
+        physical_device_type="Gas Smart Meter",
+        manufacturer="Acme",
+        manufacturer_id="106C",
+        model="G9",
+        model_id="F001",
+        hardware_version="0001",
+        firmware_version="00000001",
+        release_notes="rn",
+        technical_specification="SMETS2 v4.2",
+        gbcs_version="v4.2",
+        submission_type="New",
+        status="Active",
+        status_since=NOW.date(),
+        submission_id=submission_id,
+        submitting_party_id="acme-meters",
+    )
+
+
 def signer() -> PemKeySigner:
     return PemKeySigner.from_files(
         KEYS / "secas-signer-1.pem", KEYS / "secas-signer-1.key.pem", chain=[KEYS / "issuing-ca.pem"]
@@ -240,6 +261,7 @@ def _row_of(number: str) -> int:
         ("L", "[X] NCSC-1", Code.F002),  # no such CPA prefix
         ("J", "SMETS V9.9", Code.V001),  # an unknown SEC version
         ("D", "IHD", Code.C006),  # not a type the CPL lists
+        ("I", '=CONCATENATE("12:40:74:",  "DA")', Code.F002),  # a formula: never evaluated or trusted
     ],
 )
 def test_one_unreadable_row_imports_nothing_and_is_a_finding_at_its_row(
@@ -296,23 +318,7 @@ def test_a_new_entry_after_the_import_takes_the_next_number(session: Session) ->
     do_import(session)
     highest = max(e.id or 0 for e in session.exec(select(Entry)).all())
     submission = session.exec(select(Submission)).one()
-    entry = Entry(
-        physical_device_type="Gas Smart Meter",
-        manufacturer="Acme",
-        manufacturer_id="106C",
-        model="G9",
-        model_id="F001",
-        hardware_version="0001",
-        firmware_version="00000001",
-        release_notes="rn",
-        technical_specification="SMETS2 v4.2",
-        gbcs_version="v4.2",
-        submission_type="New",
-        status="Active",
-        status_since=NOW.date(),
-        submission_id=submission.id or 0,
-        submitting_party_id="acme-meters",
-    )
+    entry = new_entry(submission.id or 0)
     session.add(entry)
     session.flush()
     assert entry.id == highest + 1
@@ -339,23 +345,7 @@ def test_the_import_on_postgresql_continues_the_numbering(postgres_server: Postg
         assert result.imported
         s.commit()
         submission = s.exec(select(Submission)).one()
-        entry = Entry(
-            physical_device_type="Gas Smart Meter",
-            manufacturer="Acme",
-            manufacturer_id="106C",
-            model="G9",
-            model_id="F001",
-            hardware_version="0001",
-            firmware_version="00000001",
-            release_notes="rn",
-            technical_specification="SMETS2 v4.2",
-            gbcs_version="v4.2",
-            submission_type="New",
-            status="Active",
-            status_since=NOW.date(),
-            submission_id=submission.id or 0,
-            submitting_party_id="acme-meters",
-        )
+        entry = new_entry(submission.id or 0)
         s.add(entry)
         s.flush()
         # After the list's highest number; numbers are never reused (gaps included).
@@ -412,3 +402,21 @@ def test_a_form_with_a_bad_row_on_the_command_line_names_the_row(cpl: CplRun, tm
         ("F002", _row_of("000100"), "Central Products List")
     ]
     assert cpl.json("list")["entries"] == []
+
+
+def test_a_list_that_does_not_say_its_version_imports_nothing(session: Session, tmp_path: Path) -> None:
+    # Removed entries reference the imported version (the file records no Panel reference): a file
+    # that names no version leaves them nothing to reference, so it is refused whole.
+    book = openpyxl.load_workbook(REAL, keep_vba=False)
+    control = book["Version Control"]
+    for merged in list(control.merged_cells.ranges):
+        control.unmerge_cells(str(merged))
+    for row in control.iter_rows(min_row=3):
+        for cell in row:
+            cell.value = None
+    path = tmp_path / "no-version.xlsx"
+    book.save(path)
+    result = do_import(session, path.read_bytes())
+    assert not result.imported and result.version is None
+    assert {f.sheet for f in result.findings if f.is_error} == {"Version Control"}
+    assert session.exec(select(Entry)).first() is None and session.exec(select(CplVersion)).first() is None
