@@ -156,9 +156,15 @@ class Extract:
     previous_sha256: str | None
     entries: tuple[ExtractEntry, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Freshness (TUF's freeze attack, FIDO MDS3's nextUpdate): the authority issues the next extract
+    #: by then; a DCC whose CPL in force is past it says the CPL is stale. Optional, written when set.
+    next_update_by: dt.datetime | None = None
+    #: The authority's audit-log head when the extract was issued: anyone holding a later extract can
+    #: tell a cut-off tail of the log. Optional, written when set.
+    audit_head_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             **self.extra,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -167,6 +173,11 @@ class Extract:
             "previous_sha256": self.previous_sha256,
             "entries": [entry.to_json() for entry in sorted(self.entries, key=lambda e: e.entry_id)],
         }
+        if self.next_update_by is not None:
+            document["next_update_by"] = format_timestamp(self.next_update_by)
+        if self.audit_head_sha256 is not None:
+            document["audit_head_sha256"] = self.audit_head_sha256
+        return document
 
     def content(self) -> bytes:
         # Entries hold only strings and null by construction; only the open-ended extra keys can
@@ -264,11 +275,30 @@ def parse_extract(content: bytes) -> Extract:
     ids = [e.entry_id for e in entries]
     if ids != sorted(ids) or len(set(ids)) != len(ids):
         raise ExtractFormatError("entries are not sorted by entry_id, or an entry_id repeats")
-    known = {"format", "format_version", "sequence", "issued_at", "previous_sha256", "entries"}
+    issued_at = parse_timestamp(_require(data, "issued_at", str, "the extract"))
+    next_update = _optional_str(data, "next_update_by", "the extract") if "next_update_by" in data else None
+    next_update_by = parse_timestamp(next_update) if next_update is not None else None
+    if next_update_by is not None and next_update_by < issued_at:
+        raise ExtractFormatError("next_update_by is before issued_at: the extract would be stale when issued")
+    head = _optional_str(data, "audit_head_sha256", "the extract") if "audit_head_sha256" in data else None
+    if head is not None and not _HEX64.fullmatch(head):
+        raise ExtractFormatError("audit_head_sha256 is not 64 lower-case hex digits")
+    known = {
+        "format",
+        "format_version",
+        "sequence",
+        "issued_at",
+        "previous_sha256",
+        "entries",
+        "next_update_by",
+        "audit_head_sha256",
+    }
     return Extract(
         sequence=sequence,
-        issued_at=parse_timestamp(_require(data, "issued_at", str, "the extract")),
+        issued_at=issued_at,
         previous_sha256=previous,
         entries=entries,
         extra={k: v for k, v in data.items() if k not in known},
+        next_update_by=next_update_by,
+        audit_head_sha256=head,
     )

@@ -530,3 +530,36 @@ def test_a_key_no_reader_knows_is_ignored_by_todays_reader() -> None:
     # How the format evolves: a later optional key reaches a reader of today as an ignored key.
     entry = parse_extract(_content(entries=[_entry(some_later_key="x")])).entries[0]
     assert entry.to_json() == CONTRACT_ENTRY
+
+
+# --- freshness and the audit head (optional top-level keys) ---------------------------------------
+
+
+def test_next_update_by_and_the_audit_head_are_read_and_written_back() -> None:
+    head = "ab" * 32
+    content = _content(next_update_by="2026-11-29T12:00:00Z", audit_head_sha256=head)
+    extract = parse_extract(content)
+    assert extract.next_update_by == dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
+    assert extract.audit_head_sha256 == head and extract.extra == {}
+    assert extract.content() == content
+
+
+def test_an_extract_without_them_has_neither() -> None:
+    extract = parse_extract(_content())
+    assert extract.next_update_by is None and extract.audit_head_sha256 is None
+    assert "next_update_by" not in json.loads(extract.content())
+
+
+def test_next_update_by_before_issued_at_is_refused() -> None:
+    assert "before issued_at" in _refusal(_content(next_update_by="2026-11-22T11:59:59Z"))
+    parse_extract(_content(next_update_by="2026-11-22T12:00:00Z"))  # the same moment is allowed
+
+
+@pytest.mark.parametrize("value", ["2026-11-29", "tomorrow", 7])
+def test_a_malformed_next_update_by_is_refused(value: Any) -> None:
+    _refusal(_content(next_update_by=value))
+
+
+@pytest.mark.parametrize("value", ["AB" * 32, "ab" * 31, 5])
+def test_a_malformed_audit_head_is_refused(value: Any) -> None:
+    _refusal(_content(audit_head_sha256=value))
