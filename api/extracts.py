@@ -79,7 +79,9 @@ def router(settings: Settings) -> APIRouter:
     def prepare(request: Request, credentials: Credentials) -> DraftOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
-            draft, changes = extract_service.prepare(session, principal.user_id, now())
+            draft, changes = extract_service.prepare(
+                session, principal.user_id, now(), next_update_within=settings.cpl.next_update_within
+            )
             out = draft_out(draft)
             return out.model_copy(update={"changes": changes_out(changes)})
 

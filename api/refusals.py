@@ -20,6 +20,8 @@ from cpl.services import tokens
 #: Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.CplError], int], ...] = (
     (publication.PublicationIntegrityError, 503),  # our stored state is at fault, not the request
+    (errors.StoreBusyError, 503),  # the database is busy: the same request may succeed in a moment
+    (errors.ConcurrentChangeError, 409),  # another request changed the same thing first
     (errors.NotFoundError, 404),
     (errors.NotPermittedError, 403),
     (errors.FourEyesError, 403),
@@ -43,9 +45,14 @@ def status_of(error: errors.CplError) -> int:
     return 422
 
 
+#: Seconds a client should wait before retrying when the store was busy.
+RETRY_AFTER_SECONDS = 2
+
+
 async def _cpl_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CplError)
-    return error_response(status_of(exc), error_code(exc), sentence(exc))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, errors.StoreBusyError) else None
+    return error_response(status_of(exc), error_code(exc), sentence(exc), headers)
 
 
 def install_refusal_handlers(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cpl.store import AuditEvent
+from cpl.store import AuditEvent, AuditHead
 from formats.extract import canonical_json
 
 GENESIS = "0" * 64
@@ -44,9 +44,13 @@ def _timestamp(at: dt.datetime) -> str:
 def record(
     session: Session, *, actor: str, action: str, subject: str, now: dt.datetime, details: dict[str, Any] | None = None
 ) -> AuditEvent:
-    """Append an event to the chain, in the caller's transaction (so it commits or rolls back with the change)."""
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
-    previous = last.event_hash if last else GENESIS
+    """Append an event to the chain, in the caller's transaction (so it commits or rolls back with the change).
+
+    The chain's head row is locked for the rest of the transaction: a concurrent appender waits,
+    then links to this event (never to the same predecessor), and reads one row, not the chain.
+    """
+    head = _locked_head(session)
+    previous = head.event_hash
     details_json = json.dumps(details or {}, sort_keys=True, default=str)
     event = AuditEvent(
         at=now,
@@ -58,8 +62,32 @@ def record(
         event_hash=_event_hash(previous, now, actor, action, subject, details_json),
     )
     session.add(event)
+    head.event_hash, head.events = event.event_hash, head.events + 1
+    session.add(head)
     session.flush()
     return event
+
+
+def _locked_head(session: Session) -> AuditHead:
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is not None:
+        return head
+    # The first event of a store (or a store from before the head row): the head is the last event.
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+    count = len(session.exec(select(AuditEvent.id)).all()) if last else 0
+    head = AuditHead(id=1, event_hash=last.event_hash if last else GENESIS, events=count)
+    session.add(head)
+    session.flush()  # two first appenders race on the one primary key: the loser is a ConcurrentChangeError
+    return head
+
+
+def head_hash(session: Session) -> str:
+    """The chain's head: the last event's hash (GENESIS for an empty log)."""
+    head = session.get(AuditHead, 1)
+    if head is not None:
+        return head.event_hash
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+    return last.event_hash if last else GENESIS
 
 
 @dataclass(frozen=True)

@@ -122,13 +122,22 @@ class SmtpSettings:
 _SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 
 
+def _redacted(url: str) -> str:
+    """The URL with anything between '//' and '@' (user and password) replaced, for messages and logs."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return "not a URL"
+    return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else f"{scheme}://{rest}"
+
+
 def parse_smtp_url(url: str) -> SmtpSettings:
     """``smtp://[user:password@]host[:port]``, ``smtp+starttls://...`` or ``smtps://...``."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise MailConfigurationError(f"CPL_SMTP_URL {url!r} is not a URL like smtp://host:25.") from None
+        # Never echo the URL: it may carry a password.
+        raise MailConfigurationError(f"CPL_SMTP_URL is not a URL like smtp://host:25 ({_redacted(url)}).") from None
     if parts.scheme not in _SCHEMES:
         raise MailConfigurationError(
             f"CPL_SMTP_URL must start smtp://, smtp+starttls:// or smtps:// (got {parts.scheme or 'no scheme'}://)."

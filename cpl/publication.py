@@ -17,8 +17,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from cpl.core import errors
 from cpl.core.notices import published_notice
 from cpl.core.sec_entries import sec_entry
 from cpl.core.sec_list import VersionRecord, version_label
+from cpl.files import write_atomically
 from cpl.services import versions
 from cpl.store import ExtractDraft, IssuedExtract, as_utc
 from cpl.workbook.sec_layout import write_sec_csv, write_sec_workbook
@@ -268,16 +267,6 @@ class Publication:
     published: PublishedCpl
     files: tuple[Path, ...]
     notices_queued: int
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers (a web server) see the old file or the new one, never half; readable as the umask allows."""
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False) as partial:
-        partial.write(data)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(partial.name, 0o666 & ~umask)  # temporary files are created 0600; published files are public
-    os.replace(partial.name, path)
 
 
 def publish(session: Session, out_dir: Path, now: dt.datetime, actor: str = "cli") -> Publication:

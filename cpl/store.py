@@ -8,14 +8,18 @@ statements.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from cpl.core import errors
 
 
 def utcnow() -> dt.datetime:
@@ -72,6 +76,7 @@ class Submission(SQLModel, table=True):
 
 
 class SupplierConfirmation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("submission_id", "supplier_party_id", name="uq_confirmation"),)
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(foreign_key="submission.id", index=True)
     supplier_party_id: str = Field(foreign_key="party.party_id")
@@ -258,6 +263,19 @@ class AuditEvent(SQLModel, table=True):
     event_hash: str = Field(max_length=64, unique=True)
 
 
+class AuditHead(SQLModel, table=True):
+    """The audit chain's head: one row, locked and moved by every append in the appender's transaction.
+
+    Appends are serialised on it (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: every write
+    transaction is ``BEGIN IMMEDIATE``), so two writers can never link to the same event, and an
+    append reads one row, never the chain.
+    """
+
+    id: int = Field(default=1, primary_key=True)
+    event_hash: str = Field(max_length=64)
+    events: int = 0
+
+
 class SentNotice(SQLModel, table=True):
     """A notice to a party, queued in the transaction of the change it reports and then delivered.
 
@@ -285,11 +303,35 @@ class SentNotice(SQLModel, table=True):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is off: SQLAlchemy's "begin" event below opens each one.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Every SQLite transaction takes the write lock when it begins (readers are not blocked: WAL).
+
+    A deferred transaction that reads, then writes after another writer committed, would act on what
+    it read (or fail with SQLITE_BUSY_SNAPSHOT): state checks hold only if no other writer can commit
+    between the check and the write. PostgreSQL gets the same guarantee from row locks.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: How long a SQLite writer waits for another's lock before the store is reported busy.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only: it holds workbooks and token digests."""
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -300,22 +342,72 @@ def get_engine(url: str) -> Engine:
     engine = _ENGINES.get(url)
     if engine is None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(url)
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        SQLModel.metadata.create_all(engine)
+            event.listen(engine, "begin", _sqlite_begin)
+        try:
+            SQLModel.metadata.create_all(engine)
+            _ensure_audit_head(engine)
+        except OperationalError as problem:
+            if _busy(problem):
+                raise _busy_error() from None
+            raise
         _ENGINES[url] = engine
     return engine
 
 
+def _ensure_audit_head(engine: Engine) -> None:
+    """The audit chain's head row exists before any writer needs to lock it (a store from before the
+    head row gets one pointing at its last event)."""
+    with Session(engine) as session:
+        if session.get(AuditHead, 1) is not None:
+            return
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+        count = session.exec(select(func.count()).select_from(AuditEvent)).one()
+        session.add(AuditHead(id=1, event_hash=last.event_hash if last else "0" * 64, events=count))
+        try:
+            session.commit()
+        except IntegrityError:  # another process made it first: the same row
+            session.rollback()
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
-    """One unit of work: committed if the block succeeds, rolled back whole if anything raises."""
+    """One unit of work: committed if the block succeeds, rolled back whole if anything raises.
+
+    A store that is busy (another writer holds the lock past the timeout, a PostgreSQL deadlock or
+    serialisation failure) is ``StoreBusyError``; a write that lost a race to another (a unique key
+    taken meanwhile) is ``ConcurrentChangeError``: each a sentence, with nothing written.
+    """
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise errors.ConcurrentChangeError(
+                "Another change to the CPL was made at the same moment and this one was not applied; "
+                "nothing was changed: look at the current state and try again."
+            ) from None
+        except OperationalError as problem:
+            session.rollback()
+            if _busy(problem):
+                raise _busy_error() from None
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+def _busy_error() -> errors.StoreBusyError:
+    return errors.StoreBusyError(
+        "The CPL database is busy with another change; nothing was changed: try again in a moment."
+    )
+
+
+def _busy(problem: OperationalError) -> bool:
+    """SQLite's lock timeout, PostgreSQL's deadlock (40P01), serialisation (40001) and lock (55P03) failures."""
+    code = getattr(problem.orig, "sqlstate", None) or getattr(problem.orig, "pgcode", None)
+    return code in {"40P01", "40001", "55P03"} or "database is locked" in str(problem.orig)

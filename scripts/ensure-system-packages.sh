@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as real parts, when they are missing:
-# openssl (the independent CMS verifier), softhsm2 (a real PKCS#11 token), postgresql (a real
-# server the tests start themselves) and chromium (the page tests' browser).
+# openssl (the independent CMS verifier), libbcprov-java and libbcpkix-java (BouncyCastle, the second
+# independent CMS implementation; libbcpkix-java brings libbcutil-java), softhsm2 (a real PKCS#11
+# token), postgresql (a real server the tests start themselves) and chromium (the page tests' browser).
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
+[ -e /usr/share/java/bcprov.jar ] || missing+=(libbcprov-java)
+[ -e /usr/share/java/bcpkix.jar ] || missing+=(libbcpkix-java)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)

@@ -5,7 +5,9 @@ is `formats/`'s, what they mean is `cpl/`'s and `smi/`'s.
 
 - `signing.cms`: `sign_data` and `verify_signed_data` (CMS SignedData, strict).
 - `signing.signers`: the `Signer` interface, PEM and PKCS#11 signers, `load_signer(spec)`.
-- `signing.trust`: `TrustStore` and `load_trust(paths)`: the configured trust anchors.
+- `signing.trust`: `TrustStore`, `load_trust(paths, crl_paths)` and `load_crls(paths)`: the
+  configured trust anchors and CRLs.
+- `signing.revocation`: the CRL rules (what may be configured, how a chain is checked).
 - `signing.profile`: the certificate profile, policy OIDs and key identifiers.
 - `signing.errors`: every refusal, named for the rule that failed.
 - `signing.devpki`: DEVELOPMENT ONLY credentials (`python -m signing.devpki keys-dev`).

@@ -6,7 +6,8 @@ SHA-256, ecdsa-with-SHA256 and NIST P-256 and nothing else; it requires the cont
 message-digest and signing-time signed attributes; it verifies the signature over the DER of the
 signed attributes as a SET; and it builds the signer's chain from the file's certificates to an
 anchor in the verifier's `TrustStore` only (never to a root found in the file), valid at the
-signing time. Each refusal is its own `VerificationError` subclass.
+signing time; when the `TrustStore` holds CRLs, no certificate of that chain may be revoked
+(`signing.revocation`). Each refusal is its own `VerificationError` subclass.
 
 ASN.1 is built and parsed with asn1crypto and every cryptographic operation is cryptography's;
 the chain is built and checked by cryptography's X.509 verifier with an extension policy for
@@ -60,17 +61,21 @@ from signing.errors import (
     VerificationError,
 )
 from signing.profile import (
+    CLOCK_SKEW,
     DEV_POLICY_PURPOSES,
     certificate_policies,
     describe_certificate,
     describe_key,
     is_p256_key,
+    names_match,
+    subject_key_identifier_of,
 )
+from signing.revocation import check_chain_revocation
 from signing.signers import Signer
 from signing.trust import TrustStore
 
 #: How far ahead of the verifier's clock a signing-time may be (the signer's clock may run fast).
-SIGNING_TIME_SKEW: Final = dt.timedelta(minutes=5)
+SIGNING_TIME_SKEW: Final = CLOCK_SKEW
 #: Signer, issuing CA(s), root: a generous bound for this profile's two-level hierarchy.
 MAX_CHAIN_DEPTH: Final = 4
 
@@ -209,7 +214,8 @@ def verify_signed_data(
     encapsulated one). ``required_policy``, when given, is the certificate policy OID the signer
     must carry (the role: extract signing, receipt signing, submission signing). ``now``, when
     given, bounds the signing-time (plus `SIGNING_TIME_SKEW`); certificates are checked at the
-    signing time.
+    signing time. When ``trust`` holds CRLs, the signer and every issuing CA are checked against
+    them as of ``now`` (the clock when None), whatever the signing-time (`signing.revocation`).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -241,6 +247,9 @@ def verify_signed_data(
     _check_signer_valid_at(signer_certificate, signing_time)
     intermediates = [c for c in parsed.certificates if c != signer_certificate]
     path = _build_chain(signer_certificate, intermediates, trust, signing_time)
+    if trust.checks_revocation:  # as of the verifier's time, not the signing-time (signing.revocation)
+        revocation_time = now if now is not None else dt.datetime.now(dt.UTC)
+        check_chain_revocation((signer_certificate, *path), trust.crls, revocation_time)
     _check_key_usage(signer_certificate)
     if required_policy is not None:
         _check_policy(signer_certificate, path, required_policy)
@@ -461,11 +470,11 @@ def _find_signer_certificate(signer: _SignerInfo, certificates: Sequence[x509.Ce
     matches: list[x509.Certificate] = []
     for certificate in certificates:
         if signer.issuer_der is not None:
-            if certificate.serial_number == signer.serial_number and _same_name(
+            if certificate.serial_number == signer.serial_number and names_match(
                 certificate.issuer.public_bytes(), signer.issuer_der
             ):
                 matches.append(certificate)
-        elif _subject_key_identifier(certificate) == signer.subject_key_identifier:
+        elif subject_key_identifier_of(certificate) == signer.subject_key_identifier:
             matches.append(certificate)
     distinct = {c.fingerprint(hashes.SHA256()): c for c in matches}
     if not distinct:
@@ -475,23 +484,6 @@ def _find_signer_certificate(signer: _SignerInfo, certificates: Sequence[x509.Ce
     if len(distinct) > 1:
         raise MalformedCmsError("more than one certificate in the file matches the signer identifier.")
     return next(iter(distinct.values()))
-
-
-def _same_name(encoded: bytes, other: bytes) -> bool:
-    """Names equal as encoded or, like OpenSSL's X509_NAME_cmp, after RFC 5280 normalisation."""
-    if encoded == other:
-        return True
-    try:
-        return bool(asn1_x509.Name.load(encoded) == asn1_x509.Name.load(other))
-    except Exception:  # a name asn1crypto cannot normalise is no match
-        return False
-
-
-def _subject_key_identifier(certificate: x509.Certificate) -> bytes | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except (x509.ExtensionNotFound, ValueError):
-        return None
 
 
 def _load_public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey:

@@ -7,8 +7,8 @@ entity signers the demo and the tests use, each as NAME.pem (certificate) and NA
 PEM, unencrypted, because these are development credentials), plus a README.md that lists them.
 Every run makes new keys; the file names never change.
 
-The certificate builders here are also what the tests use to make throwaway PKIs, so they take
-any key and any validity: the profile is enforced where it matters, by the verifier.
+The certificate and CRL builders here are also what the tests use to make throwaway PKIs, so they
+take any key and any validity: the profile is enforced where it matters, by the verifier.
 """
 
 from __future__ import annotations
@@ -213,6 +213,54 @@ def make_end_entity(
         digital_signature=digital_signature,
     )
     return Credential(name, certificate, key)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One CRL entry: a certificate's serial number, when it was revoked and why."""
+
+    serial_number: int
+    revoked_at: dt.datetime
+    reason: x509.ReasonFlags | None = x509.ReasonFlags.key_compromise
+
+
+def make_crl(
+    issuer: Credential,
+    revocations: Sequence[Revocation] = (),
+    *,
+    this_update: dt.datetime,
+    next_update: dt.datetime,
+    number: int = 1,
+    signing_key: CertificateIssuerPrivateKeyTypes | None = None,
+) -> x509.CertificateRevocationList:
+    """A complete CRL by ``issuer`` (ecdsa-with-SHA256, CRL number, authority key identifier).
+
+    ``signing_key``, which only tests want, signs it with another key than the issuer's.
+    """
+    issuer_ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier(
+                key_identifier=issuer_ski.value.digest, authority_cert_issuer=None, authority_cert_serial_number=None
+            ),
+            critical=False,
+        )
+    )
+    for revocation in revocations:
+        entry = (
+            x509.RevokedCertificateBuilder()
+            .serial_number(revocation.serial_number)
+            .revocation_date(revocation.revoked_at)
+        )
+        if revocation.reason is not None:
+            entry = entry.add_extension(x509.CRLReason(revocation.reason), critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(signing_key if signing_key is not None else issuer.private_key, hashes.SHA256())
 
 
 # --- the development set ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ class SigningOperationError(SigningError):
 
 
 class TrustConfigurationError(SigningError):
-    """The trust anchors could not be loaded or are not CA certificates."""
+    """The trust anchors or CRLs could not be loaded, or are not what this verifier can rely on."""
 
 
 # --- verifying ------------------------------------------------------------------------------
@@ -116,3 +116,26 @@ class KeyUsageError(VerificationError):
 
 class SignerRoleError(VerificationError):
     """The signer certificate lacks the certificate policy required for this purpose."""
+
+
+# --- revocation (configured CRLs) ----------------------------------------------------------
+
+
+class CertificateRevokedError(VerificationError):
+    """The signer certificate, or a CA certificate in its chain, is listed on a configured CRL."""
+
+
+class RevocationCheckError(VerificationError):
+    """CRLs are configured but they cannot decide whether a certificate in the chain is revoked."""
+
+
+class MissingCrlError(RevocationCheckError):
+    """No configured CRL comes from one of the CAs in the chain, so its certificates cannot be checked."""
+
+
+class StaleCrlError(RevocationCheckError):
+    """The issuing CA's newest configured CRL has expired (past its nextUpdate) or is not yet valid."""
+
+
+class CrlSignatureError(RevocationCheckError):
+    """A configured CRL naming a CA in the chain is not signed by that CA (or the CA may not sign CRLs)."""

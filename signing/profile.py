@@ -11,9 +11,11 @@ policy OIDs at its verifiers instead.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Final
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -31,6 +33,10 @@ DEV_POLICY_PURPOSES: Final[Mapping[str, str]] = {
     DEV_POLICY_DCC_RECEIPT_SIGNING: "development DCC receipt signing",
     DEV_POLICY_SUBMISSION_SIGNING: "development submission signing",
 }
+
+#: How far a time another party wrote (a signing-time, a CRL's thisUpdate) may run ahead of the
+#: verifier's clock: the other party's clock may run fast.
+CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 
 #: The only curve: NIST P-256 (secp256r1).
 CURVE_NAME: Final = "secp256r1"
@@ -95,6 +101,29 @@ def has_digital_signature(certificate: x509.Certificate) -> bool:
     return bool(usage.digital_signature)
 
 
+def subject_key_identifier_of(certificate: x509.Certificate) -> bytes | None:
+    """The certificate's subjectKeyIdentifier (None when it has none, or it is malformed)."""
+    try:
+        return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
+def serial_text(serial_number: int) -> str:
+    """How messages write a serial number: upper-case hex, as `openssl x509 -serial` and `openssl crl -text` do."""
+    return f"{serial_number:X}"
+
+
 def describe_certificate(certificate: x509.Certificate) -> str:
     """How refusal messages name a certificate: its subject and serial number."""
-    return f"'{certificate.subject.rfc4514_string()}' (serial {certificate.serial_number:x})"
+    return f"'{certificate.subject.rfc4514_string()}' (serial {serial_text(certificate.serial_number)})"
+
+
+def names_match(encoded: bytes, other: bytes) -> bool:
+    """DER names equal as encoded or, like OpenSSL's X509_NAME_cmp, after RFC 5280 normalisation."""
+    if encoded == other:
+        return True
+    try:
+        return bool(asn1_x509.Name.load(encoded) == asn1_x509.Name.load(other))
+    except Exception:  # a name asn1crypto cannot normalise is no match
+        return False

@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 import typer
 
 from cpl.cli import entries, extracts, imports, operations, parties, specs, submissions
-from cpl.config import Settings
+from cpl.cli.console import fail
+from cpl.config import ConfigurationError, Settings
+from cpl.core import errors
 
 HELP = "The Central Products List authority (SECAS): submissions, the list, extracts."
 
@@ -28,7 +30,10 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
 
     @app.callback()
     def root(ctx: typer.Context) -> None:
-        ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
+        try:
+            ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
+        except ConfigurationError as problem:
+            fail(str(problem), 2)
 
     for commands in (submissions.commands, entries.commands, extracts.commands, imports.commands):
         app.add_typer(commands)
@@ -44,5 +49,14 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
     return app
 
 
+def run(app: typer.Typer, argv: Sequence[str] | None = None) -> None:
+    """Run the command; a named refusal that no command caught (the store busy in a read-only command,
+    say) is still one sentence and its exit status, never a traceback."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="cpl", standalone_mode=True)
+    except errors.CplError as refusal:
+        fail(str(refusal), refusal.exit_code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    build_app()(args=list(argv) if argv is not None else None, prog_name="cpl")
+    run(build_app(), argv)

@@ -59,7 +59,7 @@ def concurrent_runs(what: str) -> Iterator[None]:
     """Two runs at the same moment queue the same notices; the later one keeps nothing and says so."""
     try:
         yield
-    except IntegrityError:
+    except (IntegrityError, errors.ConcurrentChangeError):
         fail(
             f"Another {what} recorded the same notices at the same time; nothing from this one was kept, run it again.",
             1,

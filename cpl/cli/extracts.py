@@ -9,6 +9,7 @@ import typer
 from sqlmodel import col, select
 
 from cpl import mailer, publication
+from cpl.checkpoints import checkpoint
 from cpl.cli.console import (
     ByOpt,
     JsonOpt,
@@ -44,7 +45,7 @@ commands = typer.Typer()
 def extract_prepare(ctx: typer.Context, by: ByOpt, as_json: JsonOpt = False) -> None:
     """Draft the next extract from the CPL and show what it changes since the last issued one."""
     with refusals(), unit_of_work(settings(ctx)) as session:
-        draft, _ = extract_service.prepare(session, by, utcnow())
+        draft, _ = extract_service.prepare(session, by, utcnow(), next_update_within=settings(ctx).next_update_within)
         data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
     if as_json:
         emit_json({"draft": data["id"], **data})
@@ -77,24 +78,42 @@ def extract_approve(
         signer, trust = load_signer(config.signer_spec), config.extract_trust()
     except SigningError as problem:
         fail(f"The signer is not usable: {problem}", 2)
+    directory = out_dir or config.extract_dir
+    with refusals(), unit_of_work(config) as session:
+        _repair(extract_service.repair_extract_files(session, directory))
     with refusals(), unit_of_work(config) as session:
         issued = extract_service.approve(session, draft, by, utcnow(), signer, trust)
-        path = extract_service.write_issued(issued, out_dir or config.extract_dir)
-        data = {
-            "sequence": issued.sequence,
-            "file": str(path),
-            "content_sha256": issued.content_sha256,
-            "signer": issued.signer_subject,
-            "prepared_by": issued.prepared_by,
-            "approved_by": issued.approved_by,
-            "version": versions.version_of(session, issued.sequence),
-        }
+        version = versions.version_of(session, issued.sequence)
+        checkpoint("extract-approve:before-commit")
+    # The file leaves the system only once the issue has committed, from the stored bytes.
+    checkpoint("extract-approve:after-commit")
+    path = extract_service.write_issued(issued, directory)
+    data = {
+        "sequence": issued.sequence,
+        "file": str(path),
+        "content_sha256": issued.content_sha256,
+        "signer": issued.signer_subject,
+        "prepared_by": issued.prepared_by,
+        "approved_by": issued.approved_by,
+        "version": version,
+    }
     if as_json:
         emit_json(data)
     else:
         out.print(
             f"Extract {data['sequence']} issued as CPL version {data['version']}, signed by {data['signer']}: "
             f"{data['file']}"
+        )
+
+
+def _repair(repair: extract_service.FileRepair) -> None:
+    """Say what a crash had left and what was done about it (stderr: it is not the command's output)."""
+    for path in repair.written:
+        err.print(f"Wrote {path}: the extract was issued, but its file had not been written.", markup=False)
+    for path in repair.set_aside:
+        err.print(
+            f"Set {path} aside: no extract with those bytes was ever issued (a crash before the issue committed).",
+            markup=False,
         )
 
 

@@ -29,6 +29,7 @@ from cpl.config import Settings
 from cpl.core import errors
 from cpl.core.domain import PartyRole
 from cpl.core.rules import SignatureState
+from cpl.files import write_atomically
 from cpl.services import parties as party_service
 from cpl.services import submissions as submission_service
 from cpl.services import unit_of_work
@@ -65,7 +66,7 @@ def template(
             published = publication.published_cpl(session)
             data = publication.to_sec_xlsx(published) if published else publication.blank_sec_workbook(utcnow().date())
         try:
-            publication.write_atomically(out_path, data)
+            write_atomically(out_path, data)
         except OSError as problem:
             fail(f"Cannot write {out_path} ({problem.strerror}).", 2)
         what = f"CPL version {published.version or published.sequence}" if published else "no list yet"

@@ -80,3 +80,13 @@ class ReceiptError(CplError):
 
 class ReceiptReplayedError(ReceiptError):
     """The same signed receipt was imported before."""
+
+
+class ConcurrentChangeError(CplError):
+    """Another writer changed the same thing first (a unique key taken meanwhile); nothing was written."""
+
+
+class StoreBusyError(CplError):
+    """The database could not be used now (locked, deadlock, serialisation failure): try again."""
+
+    exit_code = 2

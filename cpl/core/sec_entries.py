@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cpl.core.domain import CpaKind, SubmissionType, format_entry_id
+from cpl.core.domain import CpaKind, SubmissionType
 from cpl.core.sec_list import SecEntry
 from formats.extract import ExtractEntry
 from formats.vocabulary import EntryStatus, PhysicalDeviceType
@@ -92,7 +92,3 @@ def sec_entry(entry: ExtractEntry) -> SecEntry:
         manufacturer_image_hash=entry.manufacturer_image_hash,
         manufacturer_image_descriptor=attributes.get("manufacturer_image_descriptor"),
     )
-
-
-def entry_id_of(entry: SecEntry) -> str:
-    return format_entry_id(entry.number)

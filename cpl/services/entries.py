@@ -52,9 +52,10 @@ def parse_entry_id(text: str) -> int:
     return int(match.group(1))
 
 
-def get_entry(session: Session, entry_ref: str | int) -> Entry:
+def get_entry(session: Session, entry_ref: str | int, *, lock: bool = False) -> Entry:
+    """The entry; ``lock`` holds its row until the transaction ends (its status is being changed)."""
     number = entry_ref if isinstance(entry_ref, int) else parse_entry_id(entry_ref)
-    entry = session.get(Entry, number)
+    entry = session.get(Entry, number, with_for_update=lock, populate_existing=lock)
     if entry is None:
         raise errors.UnknownEntryError(f"There is no CPL entry {format_entry_id(number)}.")
     return entry
@@ -88,7 +89,7 @@ def remove(
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     lifecycle.require_removal_status(status)
     reference = lifecycle.panel_reference(panel_reference)
-    entry = get_entry(session, entry_ref)
+    entry = get_entry(session, entry_ref, lock=True)
     if entry.status != EntryStatus.ACTIVE:
         raise errors.EntryStatusError(f"{format_entry_id(entry.id or 0)} is already {entry.status}.")
     if session.get(PanelDecision, reference) is None:

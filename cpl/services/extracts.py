@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from cpl.core.domain import PartyRole, format_entry_id
 from cpl.core.extracts import ExtractChanges, extract_changes, removed_without_panel_reference
 from cpl.core.lifecycle import next_sequence, require_four_eyes
 from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.files import remove_partial_writes, write_atomically
 from cpl.services import versions
 from cpl.services.entries import list_entries
 from cpl.services.parties import acting_user
@@ -99,8 +101,15 @@ def _current_entries(session: Session) -> tuple[ExtractEntry, ...]:
     return tuple(sorted((extract_entry(e) for e in list_entries(session)), key=lambda e: e.entry_id))
 
 
-def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDraft, ExtractChanges]:
-    """Draft the next extract from the CPL as stored, and what it changes since the last issued one."""
+def prepare(
+    session: Session, user_id: str, now: dt.datetime, *, next_update_within: dt.timedelta | None = None
+) -> tuple[ExtractDraft, ExtractChanges]:
+    """Draft the next extract from the CPL as stored, and what it changes since the last issued one.
+
+    The draft carries the audit log's head as it stands (so a later extract shows whether the log was
+    cut), and, with ``next_update_within``, the time by which the next extract will be issued (the
+    DCC says its CPL is stale after it).
+    """
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     previous = last_issued(session)
     entries = _current_entries(session)
@@ -109,6 +118,8 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
         issued_at=now,
         previous_sha256=previous.content_sha256 if previous else None,
         entries=entries,
+        next_update_by=now + next_update_within if next_update_within else None,
+        audit_head_sha256=audit.head_hash(session),
     )
     # The first extract after an import is compared with the imported list, not with nothing.
     before = _entries_of(previous, session) if previous is not None else versions.imported_baseline(session)
@@ -145,8 +156,9 @@ def prepare(session: Session, user_id: str, now: dt.datetime) -> tuple[ExtractDr
     return draft, changes
 
 
-def get_draft(session: Session, draft_id: int) -> ExtractDraft:
-    draft = session.get(ExtractDraft, draft_id)
+def get_draft(session: Session, draft_id: int, *, lock: bool = False) -> ExtractDraft:
+    """The draft; ``lock`` holds its row until the transaction ends (it is being approved)."""
+    draft = session.get(ExtractDraft, draft_id, with_for_update=lock, populate_existing=lock)
     if draft is None:
         raise errors.UnknownExtractError(f"There is no extract draft {draft_id}.")
     return draft
@@ -157,7 +169,7 @@ def approve(
 ) -> IssuedExtract:
     """A second SECAS user signs exactly the drafted bytes; the issued extract is then immutable."""
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
-    draft = get_draft(session, draft_id)
+    draft = get_draft(session, draft_id, lock=True)
     if draft.state != "draft":
         raise errors.ExtractError(f"Extract draft {draft_id} is {draft.state}; prepare a new one.")
     require_four_eyes(draft_id, draft.prepared_by, user.user_id)
@@ -212,11 +224,57 @@ def approve(
     return issued
 
 
+def extract_file(directory: Path, sequence: int) -> Path:
+    return directory / f"cpl-extract-{sequence:06d}.p7m"
+
+
 def write_issued(issued: IssuedExtract, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"cpl-extract-{issued.sequence:06d}.p7m"
-    path.write_bytes(issued.signed)
+    """The issued extract's file, written from the stored (committed) bytes: atomically, and only when
+    the file is not already exactly those bytes. Call it after the transaction that issued it commits."""
+    path = extract_file(directory, issued.sequence)
+    try:
+        if path.read_bytes() == issued.signed:
+            return path
+    except FileNotFoundError:
+        pass
+    write_atomically(path, issued.signed, mode=0o644)
     return path
+
+
+@dataclass(frozen=True)
+class FileRepair:
+    """What ``repair_extract_files`` did: files written for issued extracts, files the store never issued."""
+
+    written: tuple[Path, ...]
+    set_aside: tuple[Path, ...]
+    partial: tuple[Path, ...]
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.written or self.set_aside or self.partial)
+
+
+def repair_extract_files(session: Session, directory: Path) -> FileRepair:
+    """Finish what a crash left: every issued extract has its file with the stored bytes; a file for a
+    sequence the store never issued (or with other bytes) is set aside as ``.orphan``, never served;
+    half-written temporary files are removed."""
+    partial = tuple(remove_partial_writes(directory))
+    issued = {i.sequence: i for i in session.exec(select(IssuedExtract)).all()}
+    set_aside: list[Path] = []
+    if directory.is_dir():
+        for path in sorted(directory.glob("cpl-extract-*.p7m")):
+            number = path.stem.removeprefix("cpl-extract-")
+            record = issued.get(int(number)) if number.isdigit() else None
+            if record is None or path.read_bytes() != record.signed:
+                orphan = path.with_name(path.name + ".orphan")
+                os.replace(path, orphan)
+                set_aside.append(orphan)
+    written = []
+    for record in issued.values():
+        path = extract_file(directory, record.sequence)
+        if not path.exists():
+            written.append(write_issued(record, directory))
+    return FileRepair(tuple(written), tuple(set_aside), partial)
 
 
 def get_issued(session: Session, sequence: int | None = None) -> IssuedExtract:

@@ -203,8 +203,9 @@ def submit(
     return record, result
 
 
-def get_submission(session: Session, submission_id: int) -> Submission:
-    record = session.get(Submission, submission_id)
+def get_submission(session: Session, submission_id: int, *, lock: bool = False) -> Submission:
+    """The submission; ``lock`` holds its row until the transaction ends (a decision is made on it)."""
+    record = session.get(Submission, submission_id, with_for_update=lock, populate_existing=lock)
     if record is None:
         raise errors.UnknownSubmissionError(f"There is no submission {submission_id}.")
     return record
@@ -229,11 +230,22 @@ def suppliers_named(session: Session, record: Submission) -> frozenset[str]:
 def confirm(session: Session, submission_id: int, user_id: str, now: dt.datetime) -> SupplierConfirmation:
     """A supplier confirms a manufacturer's firmware update that names it matches its maintenance plans."""
     user, supplier = acting_user(session, user_id, PartyRole.SUPPLIER)
-    record = get_submission(session, submission_id)
+    record = get_submission(session, submission_id, lock=True)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)
     if not lifecycle.may_confirm(supplier.party_id, suppliers_named(session, record)):
         raise errors.NotPermittedError(
             f"Submission {submission_id} names no firmware update for {supplier.party_id} to confirm."
+        )
+    already = session.exec(
+        select(SupplierConfirmation).where(
+            SupplierConfirmation.submission_id == submission_id,
+            SupplierConfirmation.supplier_party_id == supplier.party_id,
+        )
+    ).first()
+    if already is not None:
+        raise errors.DuplicateError(
+            f"{supplier.party_id} already confirmed submission {submission_id} "
+            f"(by {already.confirmed_by}); a confirmation counts once."
         )
     confirmation = SupplierConfirmation(
         submission_id=submission_id, supplier_party_id=supplier.party_id, confirmed_by=user.user_id, confirmed_at=now
@@ -266,7 +278,7 @@ def approve(
     New Entry form cannot carry it): it answers C005 and is kept with the entries for audit.
     """
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
-    record = get_submission(session, submission_id)
+    record = get_submission(session, submission_id, lock=True)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)
     submitter = party_of(session, record.party_id)
     context = cpl_context(
@@ -314,7 +326,7 @@ def approve(
 
 def reject(session: Session, submission_id: int, user_id: str, note: str, now: dt.datetime) -> Submission:
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
-    record = get_submission(session, submission_id)
+    record = get_submission(session, submission_id, lock=True)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)
     record.state, record.decided_by, record.decided_at = SubmissionState.REJECTED, user.user_id, now
     record.decision_note = note

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from cpl import audit
 from cpl.config import Settings as CplSettings
 from cpl.core import errors
 from cpl.core.domain import PartyRole
@@ -18,7 +19,7 @@ from cpl.services import entries as entry_service
 from cpl.services import extracts as extract_service
 from cpl.services import parties as party_service
 from cpl.store import Entry, IssuedExtract, get_engine
-from formats.extract import parse_extract, sha256_hex
+from formats.extract import canonical_json, parse_extract, sha256_hex
 from formats.receipt import build_receipt
 from formats.vocabulary import EntryStatus
 from signing.cms import sign_data
@@ -131,8 +132,28 @@ def test_the_same_cpl_state_gives_the_same_bytes(session: Session) -> None:
     add_entry(session, "4331")
     one, _ = extract_service.prepare(session, "alice", NOW)
     two, _ = extract_service.prepare(session, "bob", NOW)
-    assert one.content == two.content
+    first, second = json.loads(one.content), json.loads(two.content)
+    # The audit log's head moved (the first prepare is itself an audited event); nothing else differs.
+    assert first.pop("audit_head_sha256") != second.pop("audit_head_sha256")
+    assert first == second
+    assert canonical_json(first) == canonical_json(second)
     assert one.state == "superseded" and two.state == "draft"
+
+
+def test_an_extract_carries_the_audit_head_as_it_stood_when_prepared(session: Session) -> None:
+    add_entry(session, "4331")
+    head = audit.head_hash(session)
+    draft, _ = extract_service.prepare(session, "alice", NOW)
+    assert parse_extract(draft.content).audit_head_sha256 == head
+    assert audit.head_hash(session) != head  # the prepare is recorded after it
+
+
+def test_next_update_by_is_the_promised_interval_after_issue(session: Session) -> None:
+    add_entry(session, "4331")
+    draft, _ = extract_service.prepare(session, "alice", NOW, next_update_within=dt.timedelta(days=8))
+    assert parse_extract(draft.content).next_update_by == NOW + dt.timedelta(days=8)
+    plain, _ = extract_service.prepare(session, "alice", NOW)
+    assert parse_extract(plain.content).next_update_by is None
 
 
 def test_prepare_shows_removals_with_their_panel_reference(session: Session) -> None:

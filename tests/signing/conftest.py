@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from tests.signing.bouncycastle import BouncyCastle, BouncyCastleUnavailable
 from tests.signing.helpers import KEYS
 
 
@@ -19,3 +20,12 @@ def openssl() -> str:
     if path is None:
         pytest.fail("openssl is required for the interoperability tests (scripts/ensure-system-packages.sh)")
     return path
+
+
+@pytest.fixture(scope="session")
+def bouncycastle(tmp_path_factory: pytest.TempPathFactory) -> BouncyCastle:
+    """CmsTool compiled against the BouncyCastle jars: a test that needs it fails (never skips) without them."""
+    try:
+        return BouncyCastle.compile(tmp_path_factory.mktemp("bouncycastle"))
+    except BouncyCastleUnavailable as error:
+        pytest.fail(str(error))

@@ -62,7 +62,9 @@ def write_pem(credential: Credential, directory: Path) -> tuple[Path, Path]:
 # --- openssl, the independent implementation -------------------------------------------------
 
 
-def openssl_verify(signed: Path, ca_file: Path, content: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def openssl_verify(
+    signed: Path, ca_file: Path, content: Path | None = None, *, extra: Sequence[str] = ()
+) -> subprocess.CompletedProcess[bytes]:
     command = [
         "openssl",
         "cms",
@@ -79,7 +81,7 @@ def openssl_verify(signed: Path, ca_file: Path, content: Path | None = None) -> 
     ]
     if content is not None:
         command += ["-content", str(content)]
-    return subprocess.run(command, capture_output=True, check=False)
+    return subprocess.run([*command, *extra], capture_output=True, check=False)
 
 
 def openssl_sign(

@@ -304,8 +304,14 @@ def test_issuing_ca_not_authorised_for_the_policy_is_refused_for_that_role() -> 
 
 def _issued_openssl_signer(tmp_path: Path, issuing_ca: Credential, key: object) -> tuple[Path, Path]:
     credential = make_end_entity(
-        "odd-key", "secas", "SECAS", issuing_ca, policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,), now=now(), key=key
-    )  # type: ignore[arg-type]
+        "odd-key",
+        "secas",
+        "SECAS",
+        issuing_ca,
+        policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
+        now=now(),
+        key=key,  # type: ignore[arg-type]
+    )
     return write_pem(credential, tmp_path)
 
 

@@ -74,8 +74,8 @@ def test_non_p256_keys_are_refused_at_construction(tmp_path: Path, key: object) 
         dev_credential("issuing-ca"),
         policies=(DEV_POLICY_CPL_EXTRACT_SIGNING,),
         now=now(),
-        key=key,
-    )  # type: ignore[arg-type]
+        key=key,  # type: ignore[arg-type]
+    )
     cert, key_path = write_pem(credential, tmp_path)
     with pytest.raises(UnsupportedSignerKeyError, match="only NIST P-256"):
         PemKeySigner.from_files(cert, key_path)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from cpl.core.domain import CpaKind, EntryIdentity, PartyRole, SubmissionType
 from cpl.core.findings import Code, Finding
 from cpl.core.rules import CheckContext, canonical_identity, check_submission
+from cpl.core.schema import ENTRY_SHEET, column_for
 from cpl.core.submission import parse_submission
 from cpl.demo.samples import Row, as_workbook_data, sample_row
 from cpl.specs_file import default_registry
@@ -208,3 +209,127 @@ def test_white_space_and_case_around_a_sec_value_never_matter(pad: tuple[str, st
     assert canonical_identity(row.identity, REGISTRY) == canonical_identity(plain.identity, REGISTRY)  # type: ignore[arg-type]
     assert row.cpa_kind is CpaKind.STANDARD
     assert check([spelled], certs) == []
+
+
+# --- what the findings say ---------------------------------------------------------------------------
+
+
+def test_a_lifetime_certificates_notices_say_when_it_is_due_for_renewal() -> None:
+    entry, certs = lifetime(dt.date(2027, 5, 31))
+    number = str(entry["cpa_certificate"]).removeprefix("[R] ")
+    assert [f.message for f in check([entry], certs)] == [
+        f"Lifetime CPA certificate {number} is due for renewal on 2027-05-31, within 12 months."
+    ]
+    entry, certs = lifetime(dt.date(2026, 5, 31))
+    assert [f.message for f in check([entry], certs)] == [
+        f"Lifetime CPA certificate {number} was due for renewal on 2026-05-31."
+    ]
+
+
+def test_a_missing_lifetime_renewal_date_is_asked_for_by_name() -> None:
+    entry, certs = lifetime(AS_OF)
+    entry["cpa_expiry"] = None
+    assert [f.message for f in check([entry], certs) if f.code == Code.F001] == [
+        "CPA Expiry Date (for a lifetime [R] certificate, its renewal date) is required with a CPA certificate."
+    ]
+
+
+def test_an_entry_already_listed_names_its_versions_and_smets1_has_no_gbcs_version() -> None:
+    entry, certs = sample_row(GAS, 3, submission_type=SubmissionType.SMETS1)
+    row = parse_submission(as_workbook_data([entry], certs)).entries[0]
+    assert row.identity is not None
+    listed = frozenset({canonical_identity(row.identity, REGISTRY)})
+    found = check([entry], certs, submitter=PartyRole.DCC, active_entries=listed)
+    assert [f.code for f in found] == [Code.D001]
+    assert found[0].message.endswith(" firmware 9001 (SMETS1 v1.2, GBCS none) is already on the CPL.")
+
+
+def test_a_type_2_device_is_c006_citing_the_procedures() -> None:
+    entry, certs = gas(physical_device_type=PhysicalDeviceType.IHD)
+    found = check([entry], certs)
+    assert [(f.code, f.column) for f in found] == [(Code.C006, "Physical Device Type")]
+    assert found[0].message.endswith(
+        " is a Type 2 Device, which the CPL does not list (SEC Inventory Enrolment and Withdrawal Procedures 2.9)."
+    )
+
+
+def test_on_the_sec_form_secas_records_the_mapping_evidence() -> None:
+    """CONTRACT.md 4.3: the form has no field for mapping evidence; SECAS records it with the submission."""
+    entry, certs = gas(firmware_version="9002")  # its certificates list firmware 9001
+    numbers = {str(c["scheme"]): str(c["certificate_number"]) for c in certs}
+    found = check([entry], certs, sec_form=True)
+    assert [(f.code, f.column, f.message) for f in found] == [
+        (
+            Code.C005,
+            "Firmware Mapping Evidence",
+            f"{scheme} certificate {numbers[scheme]} lists firmware 9001, not 9002; "
+            "SECAS records the firmware mapping evidence with the approval.",
+        )
+        for scheme in ("ZigBee", "CPA")
+    ]
+
+
+def test_a_manufacturers_firmware_update_on_the_sec_form_waits_for_a_supplier() -> None:
+    """CONTRACT.md 4.3: the form has no field for a confirming supplier, so its absence is no finding there."""
+    entry, certs = gas(submission_type=SubmissionType.FIRMWARE_UPDATE)
+    row = parse_submission(as_workbook_data([entry], certs)).entries[0]
+    assert row.identity is not None and row.confirming_supplier is None
+    listed = frozenset({row.identity.device_model})
+    assert check([entry], certs, active_device_models=listed, sec_form=True) == []
+    assert [f.code for f in check([entry], certs, active_device_models=listed)] == [Code.P001]
+
+
+def test_a_workbook_with_no_entry_is_f003_on_the_first_entry_row() -> None:
+    _, certs = gas()
+    assert check([], certs) == [
+        Finding(Code.F003, "CPL New Entry", 2, None, "The workbook lists no entry: every row of the sheet is blank.")
+    ]
+
+
+def test_an_unknown_or_bare_cpa_prefix_is_named_in_the_finding() -> None:
+    entry, certs = gas(cpa_certificate="[X] NCSC-1")
+    assert [f.message for f in check([entry], certs)] == [
+        "CPA Certificate '[X] NCSC-1' has the prefix [X]: a CPA certificate is [E] (standard) or [R] (lifetime)."
+    ]
+    entry, certs = gas(cpa_certificate="[E]  ")
+    assert [f.message for f in check([entry], certs)] == [
+        "CPA Certificate '[E]' has a prefix but no certificate number."
+    ]
+
+
+def test_a_cpa_number_is_read_to_the_columns_length_limits_inclusive() -> None:
+    column = column_for(ENTRY_SHEET, "cpa_certificate")
+    for length in (column.min_length, column.max_length):
+        entry, certs = gas()
+        number = "N" * length
+        entry["cpa_certificate"] = "[E] " + number
+        for cert in certs:
+            if cert["scheme"] == "CPA":
+                cert["certificate_number"] = number
+        assert check([entry], certs) == [], length
+    entry, certs = gas(cpa_certificate="[E] " + "N" * (column.max_length + 1))
+    assert [(f.code, f.column, f.message) for f in check([entry], certs)] == [
+        (
+            Code.F002,
+            "CPA Certificate",
+            f"CPA Certificate has {column.max_length + 1} characters; CPA Certificate takes "
+            f"{column.min_length} to {column.max_length}.",
+        )
+    ]
+
+
+def test_a_certificate_sheets_number_under_another_prefix_is_not_the_certificate() -> None:
+    """Only [E] and [R] are prefixes (CONTRACT.md 4.1): '[X] CPA-1' on the sheet is not CPA-1."""
+    entry, certs = gas()
+    for cert in certs:
+        if cert["scheme"] == "CPA":
+            cert["certificate_number"] = "[X] " + str(cert["certificate_number"])
+    assert [(f.code, f.column) for f in check([entry], certs)] == [(Code.C004, "CPA Certificate")]
+
+
+def test_a_gbcs_version_in_a_number_cell_is_f002_not_a_crash() -> None:
+    """'GBCS Version 0.0' is matched on text only; a number cell is the wrong format (Excel turns 4.2 into a number)."""
+    entry, certs = gas(gbcs_version=4.2)
+    assert [(f.code, f.column, f.message) for f in check([entry], certs)] == [
+        (Code.F002, "GBCS Version", "GBCS Version is the number 4.2, not text.")
+    ]
