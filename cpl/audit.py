@@ -73,7 +73,7 @@ def _locked_head(session: Session) -> AuditHead:
     if head is not None:
         return head
     # The first event of a store (or a store from before the head row): the head is the last event.
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     count = len(session.exec(select(AuditEvent.id)).all()) if last else 0
     head = AuditHead(id=1, event_hash=last.event_hash if last else GENESIS, events=count)
     session.add(head)
@@ -86,7 +86,7 @@ def head_hash(session: Session) -> str:
     head = session.get(AuditHead, 1)
     if head is not None:
         return head.event_hash
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     return last.event_hash if last else GENESIS
 
 

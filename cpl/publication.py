@@ -108,7 +108,7 @@ def _parsed_entries(content_sha256: str, content: bytes) -> tuple[ExtractEntry, 
 
 def published_cpl(session: Session) -> PublishedCpl | None:
     """The latest issued extract as published, or None when nothing has been issued yet."""
-    issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc())).first()
+    issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc()).limit(1)).first()
     if issued is None:
         return None
     draft = session.get(ExtractDraft, issued.draft_id)

@@ -364,7 +364,7 @@ def _ensure_audit_head(engine: Engine) -> None:
     with Session(engine) as session:
         if session.get(AuditHead, 1) is not None:
             return
-        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
         count = session.exec(select(func.count()).select_from(AuditEvent)).one()
         session.add(AuditHead(id=1, event_hash=last.event_hash if last else "0" * 64, events=count))
         try:

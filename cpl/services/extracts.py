@@ -86,7 +86,7 @@ def _optional_attributes(entry: Entry) -> dict[str, str]:
 
 
 def last_issued(session: Session) -> IssuedExtract | None:
-    return session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc())).first()
+    return session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc()).limit(1)).first()
 
 
 def _entries_of(issued: IssuedExtract | None, session: Session) -> tuple[ExtractEntry, ...]:
@@ -255,25 +255,28 @@ class FileRepair:
 
 
 def repair_extract_files(session: Session, directory: Path) -> FileRepair:
-    """Finish what a crash left: every issued extract has its file with the stored bytes; a file for a
-    sequence the store never issued (or with other bytes) is set aside as ``.orphan``, never served;
-    half-written temporary files are removed."""
+    """Finish what a crash left. Only the newest issue can lack its file (each is written right after
+    its commit), and only sequences above it can have a file the store never issued: the latest
+    extract's file is made exactly the stored bytes, any later-numbered file is set aside as
+    ``.orphan`` (never served), and half-written temporary files are removed. Bounded work, however
+    many extracts history holds."""
     partial = tuple(remove_partial_writes(directory))
-    issued = {i.sequence: i for i in session.exec(select(IssuedExtract)).all()}
+    latest = last_issued(session)
+    newest = latest.sequence if latest is not None else 0
     set_aside: list[Path] = []
     if directory.is_dir():
         for path in sorted(directory.glob("cpl-extract-*.p7m")):
             number = path.stem.removeprefix("cpl-extract-")
-            record = issued.get(int(number)) if number.isdigit() else None
-            if record is None or path.read_bytes() != record.signed:
-                orphan = path.with_name(path.name + ".orphan")
-                os.replace(path, orphan)
-                set_aside.append(orphan)
+            if not number.isdigit() or int(number) < newest:
+                continue
+            if latest is not None and int(number) == newest and path.read_bytes() == latest.signed:
+                continue
+            orphan = path.with_name(path.name + ".orphan")
+            os.replace(path, orphan)
+            set_aside.append(orphan)
     written = []
-    for record in issued.values():
-        path = extract_file(directory, record.sequence)
-        if not path.exists():
-            written.append(write_issued(record, directory))
+    if latest is not None and not extract_file(directory, newest).exists():
+        written.append(write_issued(latest, directory))
     return FileRepair(tuple(written), tuple(set_aside), partial)
 
 

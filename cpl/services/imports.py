@@ -123,7 +123,10 @@ def import_cpl(
     if has_errors(findings):
         return _refused(sec, findings)
     assert sec.version is not None and sec.issued is not None
-    if session.get(CplVersion, sec.version) is not None or session.exec(select(CplVersion)).first() is not None:
+    if (
+        session.get(CplVersion, sec.version) is not None
+        or session.exec(select(CplVersion).limit(1)).first() is not None
+    ):
         raise ImportRefusedError("The store already has a version history; nothing was imported.")
 
     record = Submission(

@@ -34,7 +34,7 @@ def version_of(session: Session, sequence: int) -> str | None:
 
 def imported_baseline(session: Session) -> tuple[ExtractEntry, ...]:
     """The entries as ``cpl import-cpl`` stored them: what the first extract after an import is compared with."""
-    imported = session.exec(select(ImportedList).order_by(col(ImportedList.id).desc())).first()
+    imported = session.exec(select(ImportedList).order_by(col(ImportedList.id).desc()).limit(1)).first()
     return parse_extract(imported.content).entries if imported is not None else ()
 
 
@@ -47,7 +47,7 @@ def record_version(
     entries: Sequence[ExtractEntry],
 ) -> CplVersion:
     """The next version, for the extract just issued, with its Version Control sentences."""
-    last = session.exec(select(CplVersion).order_by(col(CplVersion.position).desc())).first()
+    last = session.exec(select(CplVersion).order_by(col(CplVersion.position).desc()).limit(1)).first()
     by_id = {e.entry_id: e for e in entries}
 
     def sec(ids: Sequence[str]) -> list[SecEntry]:
