@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,3 +34,20 @@ def best_of(repeat: int, work: Callable[[], T]) -> tuple[float, T]:
         best = min(best, time.perf_counter() - start)
     assert result is not None or repeat > 0
     return best, result  # type: ignore[return-value]
+
+
+def median_alternated(repeat: int, ours: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
+    """Medians of ``repeat`` runs of each, ours and the baseline alternated (so a busy moment of the
+    machine falls on both alike), after one warm-up run of each."""
+    ours()
+    baseline()
+    mine: list[float] = []
+    theirs: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        ours()
+        mine.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        baseline()
+        theirs.append(time.perf_counter() - start)
+    return statistics.median(mine), statistics.median(theirs)
