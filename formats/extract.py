@@ -21,6 +21,7 @@ FORMAT_VERSION = 1
 EXTRACT_STATUSES: tuple[str, ...] = tuple(EntryStatus)
 ACTIVE: str = EntryStatus.ACTIVE
 CERTIFICATE_SCHEMES = CERTIFICATE_KEYS
+_SORTED_SCHEMES: tuple[str, ...] = tuple(sorted(CERTIFICATE_KEYS))
 
 #: Keys an entry may carry beside the required ones (added with CPL 2.051's attributes, format 1 still):
 #: written only when the entry has a value, so an entry without them is byte for byte as before, and
@@ -55,6 +56,11 @@ def canonical_json(value: Any) -> bytes:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _dumps_ordered(value: Any) -> bytes:
+    """As ``_dumps`` for a value whose every dictionary is already in sorted key order."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _refuse_floats(value: Any) -> None:
@@ -128,25 +134,32 @@ class ExtractEntry:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The entry as the extract writes it, keys already in sorted order (so the canonical encoding
+        need not sort 50,000 dictionaries again)."""
+        certificates = self.certificates
+        document = {
+            "certificates": dict(zip(_SORTED_SCHEMES, map(certificates.get, _SORTED_SCHEMES), strict=True)),
+            "cpa_expiry": self.cpa_expiry,
             "entry_id": self.entry_id,
-            "physical_device_type": self.physical_device_type,
+            "firmware_version": self.firmware_version,
+            "gbcs_version": self.gbcs_version,
+            "hardware_version": self.hardware_version,
             "manufacturer": self.manufacturer,
             "manufacturer_id": self.manufacturer_id,
+            "manufacturer_image_hash": self.manufacturer_image_hash,
             "model": self.model,
             "model_id": self.model_id,
-            "hardware_version": self.hardware_version,
-            "firmware_version": self.firmware_version,
-            "technical_specification": self.technical_specification,
-            "gbcs_version": self.gbcs_version,
-            "certificates": {scheme: self.certificates.get(scheme) for scheme in CERTIFICATE_SCHEMES},
-            "cpa_expiry": self.cpa_expiry,
-            "manufacturer_image_hash": self.manufacturer_image_hash,
+            "panel_reference": self.panel_reference,
+            "physical_device_type": self.physical_device_type,
             "status": self.status,
             "status_since": self.status_since,
-            "panel_reference": self.panel_reference,
-            **{key: self.attributes[key] for key in OPTIONAL_ENTRY_KEYS if self.attributes.get(key) is not None},
+            "technical_specification": self.technical_specification,
         }
+        if self.attributes:
+            attributes = self.attributes
+            document.update((key, attributes[key]) for key in OPTIONAL_ENTRY_KEYS if attributes.get(key) is not None)
+            document = dict(sorted(document.items()))
+        return document
 
 
 @dataclass(frozen=True)
@@ -183,7 +196,12 @@ class Extract:
         # Entries hold only strings and null by construction; only the open-ended extra keys can
         # smuggle in a float, so only they are walked (a full walk costs as much as the encoding).
         _refuse_floats(self.extra)
-        return _dumps(self.to_json())
+        document = self.to_json()
+        if self.extra:
+            return _dumps(document)  # open-ended values: sort everything
+        # Every dictionary is built in sorted key order (ExtractEntry.to_json), so only the top level
+        # needs ordering; the encoding then skips sorting each entry again.
+        return _dumps_ordered(dict(sorted(document.items())))
 
     def active_model_keys(self) -> frozenset[tuple[str, str, str, str, str]]:
         return frozenset(e.model_key for e in self.entries if e.is_active)
