@@ -20,9 +20,12 @@ def settings_of(request: Request) -> Settings:
 
 
 @contextmanager
-def transaction(request: Request) -> Iterator[Session]:
-    """The request's one unit of work: committed if the route returns, rolled back whole if it raises."""
-    with unit_of_work(settings_of(request).cpl) as session:
+def transaction(request: Request, *, write: bool = True) -> Iterator[Session]:
+    """The request's one unit of work: committed if the route returns, rolled back whole if it raises.
+
+    ``write=False`` for a route that only reads: on SQLite it never waits for a writer's lock.
+    """
+    with unit_of_work(settings_of(request).cpl, write=write) as session:
         yield session
 
 

@@ -38,7 +38,7 @@ def _shown(moment: dt.datetime) -> str:
 
 
 def _published(request: Request) -> publication.PublishedCpl:
-    with transaction(request) as session:
+    with transaction(request, write=False) as session:
         published = publication.published_cpl(session)
     if published is None:
         raise ApiError(404, "not_published", "No CPL has been published yet.")
@@ -89,7 +89,7 @@ def router() -> APIRouter:
     ) -> HTMLResponse:
         today = dt.datetime.now(dt.UTC).date()
         query = page.PageQuery.of(q, device_type, manufacturer, status)
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             published = publication.published_cpl(session)
         context: dict[str, Any] = {
             "published": published,

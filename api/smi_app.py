@@ -8,7 +8,10 @@ uvicorn (`smi serve`). Its responses are the simulator's views (`smi.views`), th
 localhost, and what it accepts is only what verifies to its trust anchors.
 
 Errors take the one JSON shape; a refused extract is a 422 whose code names the acceptance rule
-that failed (``extract_rollback``, ``extract_signature``...), and the inventory is unchanged.
+that failed (``extract_rollback``, ``extract_signature``...), and the inventory is unchanged. A
+locked inventory (another process holds its database, or another applier its lock, for longer than
+SMI_BUSY_TIMEOUT) is a 503 ``inventory_busy`` with ``Retry-After``: try again. Uploads that arrive
+together are applied one at a time, so the second of two identical ones is a harmless repeat.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from smi.errors import (
     ConfigurationError,
     DeviceRefusedError,
     ExtractRefusedError,
+    InventoryBusyError,
+    InventoryUnavailableError,
     SmiError,
     UnknownDeviceError,
     UnusableInputError,
 )
 from smi.service import Inventory
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import APPLIED, Store
+from smi.store import APPLIED, Store, as_inventory_error
 from smi.views import (
     ApplyDueOut,
     DeviceOut,
@@ -57,6 +62,8 @@ from smi.views import (
 #: The largest extract file the simulator reads (a national CPL is a few MiB).
 MAX_EXTRACT_BYTES = 64 * 1024 * 1024
 PKCS7_MIME = "application/pkcs7-mime"
+#: What a busy inventory's 503 tells the client to wait before trying again, in seconds.
+RETRY_AFTER_SECONDS = 5
 
 
 def _now() -> dt.datetime:
@@ -70,7 +77,7 @@ def _code(rule: str) -> str:
 def _status_of(error: SmiError) -> int:
     if isinstance(error, UnknownDeviceError):
         return 404
-    if isinstance(error, ConfigurationError):
+    if isinstance(error, ConfigurationError | InventoryBusyError):
         return 503
     if isinstance(error, ExtractRefusedError | UnusableInputError):
         return 422
@@ -82,7 +89,14 @@ def _status_of(error: SmiError) -> int:
 async def _smi_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SmiError)
     code = _code(exc.rule) if isinstance(exc, ExtractRefusedError) else error_code(exc)
-    return error_response(_status_of(exc), code, sentence(exc))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, InventoryBusyError) else None
+    return error_response(_status_of(exc), code, sentence(exc), headers)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database failure the service did not name itself: busy (503, try again) or unusable (503)."""
+    named = as_inventory_error(exc) or InventoryUnavailableError("The inventory database cannot be used.")
+    return await _smi_error(request, named)
 
 
 class Simulator:
@@ -91,11 +105,7 @@ class Simulator:
     def __init__(self, settings: Settings) -> None:
         self.trust: TrustStore = trust_anchors(settings.trust_anchors)
         receipts = ReceiptSigner.from_spec(settings.receipt_signer, settings.receipts_dir)
-        try:
-            store = Store.open(settings.database_url)
-        except OperationalError as error:
-            reason = str(error.orig or error).splitlines()[0]
-            raise ConfigurationError(f"The inventory database cannot be opened ({reason}).") from None
+        store = Store.open(settings.database_url, busy_timeout=settings.busy_timeout)
         self.inventory = Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)
 
 
@@ -116,6 +126,7 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body_size=MAX_EXTRACT_BYTES)
     install_error_handlers(app)
     app.add_exception_handler(SmiError, _smi_error)
+    app.add_exception_handler(OperationalError, _database_error)
 
     @app.post(
         "/extracts",
@@ -123,13 +134,15 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         summary="Receive a signed CPL extract",
         description=(
             "Verify the extract (multipart field `extract`, a .p7m) and apply it now, or queue it with "
-            "`defer=true`. A harmless repeat (same sequence, same content) is a 200 that changes nothing; a "
-            "refused extract is a 422 naming the rule, and the CPL in force stays as it was."
+            "`defer=true`. The CPL in force sent again is a harmless repeat, a 200 that changes nothing (but "
+            "writes what its apply still owed, if a crash stopped it); one still queued is applied now; an "
+            "older one is refused as a rollback. A refused extract is a 422 naming the rule, and the CPL in "
+            "force stays as it was; a busy inventory is a 503 with Retry-After."
         ),
         dependencies=[Depends(require_multipart)],
         responses={
             200: {"model": IngestOut, "description": "A harmless repeat"},
-            **error_responses(400, 413, 415, 422),
+            **error_responses(400, 413, 415, 422, 503),
         },
     )
     def receive_extract(

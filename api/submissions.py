@@ -78,6 +78,9 @@ def router(settings: Settings) -> APIRouter:
     ) -> SubmissionOut:
         data = read_upload(workbook)
         signature_bytes = read_upload(signature) if signature is not None else None
+        # The file is judged before the transaction begins: no lock is held while it is read.
+        read = submission_service.read_submission_file(data)
+        registry = load_registry(settings.cpl.specs_file)
         with transaction(request) as session:
             principal = caller(session, credentials)
             state, problem = check_submission_signature(data, signature_bytes, principal.party_id, settings.cpl)
@@ -87,10 +90,11 @@ def router(settings: Settings) -> APIRouter:
                 filename=upload_name(workbook, "workbook.xlsx"),
                 workbook=data,
                 signature=signature_bytes,
-                registry=load_registry(settings.cpl.specs_file),
+                registry=registry,
                 signature_state=state,
                 signature_problem=problem,
                 now=now(),
+                read=read,
             )
             return submission_out(record)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -335,6 +336,24 @@ def _private_sqlite_file(url: str) -> None:
 
 
 _ENGINES: dict[str, Engine] = {}
+_READERS: dict[str, Engine] = {}
+#: One writer at a time per SQLite file within this process, handed over at once (SQLite's own busy
+#: handler sleeps in growing steps, which puts hundreds of milliseconds on a queued writer's p99).
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+
+
+def read_engine(url: str) -> Engine:
+    """For read-only units of work: on SQLite a deferred transaction (WAL readers wait for no writer)."""
+    writer = get_engine(url)
+    if writer.dialect.name != "sqlite":
+        return writer
+    reader = _READERS.get(url)
+    if reader is None:
+        reader = create_engine(url)
+        event.listen(reader, "connect", _sqlite_pragmas)
+        event.listen(reader, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        _READERS[url] = reader
+    return reader
 
 
 def get_engine(url: str) -> Engine:
@@ -374,14 +393,29 @@ def _ensure_audit_head(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back whole if anything raises.
 
     A store that is busy (another writer holds the lock past the timeout, a PostgreSQL deadlock or
     serialisation failure) is ``StoreBusyError``; a write that lost a race to another (a unique key
     taken meanwhile) is ``ConcurrentChangeError``: each a sentence, with nothing written.
+    ``write=False`` is a read-only unit (on SQLite it takes no write lock and waits for no writer).
     """
-    with Session(get_engine(url), expire_on_commit=False) as session:
+    engine = get_engine(url) if write else read_engine(url)
+    lock = _WRITE_LOCKS.setdefault(url, threading.Lock()) if write and engine.dialect.name == "sqlite" else None
+    if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise _busy_error()
+    try:
+        with _session(engine) as session:
+            yield session
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+@contextmanager
+def _session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -956,10 +956,10 @@ def _device_type(value: CellValue) -> PhysicalDeviceType | None:
 
 
 def _hex_text(value: CellValue) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
+    """The text of a hex cell: a whole number cell (1028 typed as a number) as its digits. A boolean or a
+    negative number gives text that is no identifier and no octet ('1', '-5'): the callers refuse it."""
     if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() and value >= 0 else None
+        return str(int(value)) if float(value).is_integer() else None
     return value.strip() if isinstance(value, str) else None
 
 

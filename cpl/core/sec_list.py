@@ -642,6 +642,8 @@ _REGISTRY_SPEC = re.compile(r"(SMETS|CHTS)[0-9]*\s+v(.+)", re.IGNORECASE)
 _HIGHEST_MANUFACTURER_ID = 0xFFFE
 _HIGHEST_MODEL_ID = 0xFFBF
 _HASH_OCTETS = 32
+#: How the history table's first heading ('Version Number (each issued version …') begins, as ``_key`` spells it.
+_HISTORY_HEADER_KEY = "version number"
 
 _T = TypeVar("_T")
 
@@ -1155,7 +1157,7 @@ def _read_history(sheet: SheetData | None) -> _History:
         return _History((), None, (_history_finding(Code.WB002, f"The workbook has no '{VERSION_SHEET}' tab."),))
     rows = _all_rows(sheet)
     header_at = next(
-        (i for i, (_, cells) in enumerate(rows) if _first_cell(cells).startswith(_key("Version Number"))), None
+        (i for i, (_, cells) in enumerate(rows) if _first_cell(cells).startswith(_HISTORY_HEADER_KEY)), None
     )
     if header_at is None:
         message = f"The tab has no history table headed '{VERSION_TABLE_HEADER[0]}' in column A."

@@ -23,8 +23,11 @@ from cpl.store import session_scope
 
 
 @contextmanager
-def unit_of_work(settings: Settings) -> Iterator[Session]:
-    """One transaction on the configured database; notices it queues are delivered after it commits."""
-    with session_scope(settings.database_url) as session:
+def unit_of_work(settings: Settings, *, write: bool = True) -> Iterator[Session]:
+    """One transaction on the configured database; notices it queues are delivered after it commits.
+
+    ``write=False`` for a unit that only reads (the public page, downloads): it never waits for a writer.
+    """
+    with session_scope(settings.database_url, write=write) as session:
         mailer.attach(session, settings.mail)
         yield session

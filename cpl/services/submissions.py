@@ -70,20 +70,33 @@ def read_submission(
     return parse_submission(workbook), None
 
 
-def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
-    """Read a workbook safely and apply every rule; an unreadable file is a WB001 finding."""
+def read_submission_file(data: bytes) -> WorkbookData | Finding:
+    """The workbook's cells, or the WB001 finding that says why it cannot be used. Pure CPU and no
+    store: callers do it before their transaction takes the write lock."""
     try:
         workbook = read_workbook(data)
     except WorkbookUnreadable as unreadable:
-        return CheckResult([finding(Code.WB001, unreadable.reason)], None)
+        return finding(Code.WB001, unreadable.reason)
     if workbook.macros:
         # A submission is kept verbatim, so a macro-enabled file would keep its macros: refused.
-        return CheckResult([finding(Code.WB001, MACROS_REFUSED)], None, keep_workbook=False)
-    parsed, form = read_submission(workbook, context.active_device_models)
+        return finding(Code.WB001, MACROS_REFUSED)
+    return workbook
+
+
+def check_read(read: WorkbookData | Finding, context: CheckContext) -> CheckResult:
+    """Every rule, on a workbook already read (``read_submission_file``)."""
+    if isinstance(read, Finding):
+        return CheckResult([read], None, keep_workbook=read.message != MACROS_REFUSED)
+    parsed, form = read_submission(read, context.active_device_models)
     if form is None:
         return CheckResult(check_submission(parsed, context), parsed)
     found = check_submission(parsed, replace(context, sec_form=True))
     return CheckResult(sort_findings([*form.findings, *place_findings(found, form)]), parsed, form)
+
+
+def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
+    """Read a workbook safely and apply every rule; an unreadable file is a WB001 finding."""
+    return check_read(read_submission_file(data), context)
 
 
 def cpl_context(
@@ -155,8 +168,12 @@ def submit(
     signature_state: SignatureState,
     signature_problem: str,
     now: dt.datetime,
+    read: WorkbookData | Finding | None = None,
 ) -> tuple[Submission, CheckResult]:
     """Keep the workbook and signature verbatim with their findings, whatever those findings are."""
+    # Read before the first query, so the write lock is not held while the file is judged; a caller
+    # whose transaction has already begun passes the file read beforehand.
+    read = read_submission_file(workbook) if read is None else read
     user, party = acting_user(session, user_id)
     context = cpl_context(
         session,
@@ -166,7 +183,7 @@ def submit(
         signature=signature_state,
         signature_problem=signature_problem,
     )
-    result = check_workbook(workbook, context)
+    result = check_read(read, context)
     errors_found = sum(1 for f in result.findings if f.is_error)
     record = Submission(
         party_id=party.party_id,
