@@ -1075,10 +1075,8 @@ def _entry_values(
     cells: Mapping[FormRow, _Cell], reading: _Reading, device_model_listed: Callable[[DeviceModelKey], bool]
 ) -> dict[str, CellValue]:
     """The project layout's cells by EntryRow field, from the form's values."""
-    values: dict[str, CellValue] = {}
-    for form_row, cell in cells.items():
-        if form_row.field is not None and form_row not in _HARDWARE_ROWS and form_row is not _FIR_NOTES_ROW:
-            values[form_row.field] = cell.value
+    # the hardware octets and the release notes are each replaced below by the value made of them
+    values: dict[str, CellValue] = {r.field: cell.value for r, cell in cells.items() if r.field is not None}
     hardware = _hardware_version(cells, reading)
     values["hardware_version"] = hardware
     submission_type = _submission_type(values, hardware, device_model_listed)
@@ -1102,21 +1100,18 @@ def _cell_of(cells: Mapping[FormRow, _Cell], field: str) -> _Cell | None:
 def _gbcs(
     cells: Mapping[FormRow, _Cell], values: dict[str, CellValue], submission_type: SubmissionType, reading: _Reading
 ) -> None:
-    """'GBCS Version 0.0' is the SEC's "none", which a SMETS1 Device Model must use and no other may."""
+    """'GBCS Version 0.0' is the SEC's "none", which a SMETS1 Device Model must use and no other may (the
+    project's parser reads it as no GBCS version, as the SEC means it)."""
     cell = _cell_of(cells, "gbcs_version")
     if cell is None or cell.value is None:
         return
     is_none = isinstance(cell.value, str) and normalise_header(cell.value) == _NO_GBCS
-    if is_none:
-        values["gbcs_version"] = None
     if submission_type is SubmissionType.SMETS1 and not is_none:
-        reading.report(
-            Code.F002,
-            cell.row,
-            "gbcs_version",
-            f"GBCS Version {_as_text(cell.value)!r} is not for a SMETS1 Device Model: it must use 'GBCS Version 0.0'.",
+        message = (
+            f"GBCS Version {_as_text(cell.value)!r} is not for a SMETS1 Device Model: it must use 'GBCS Version 0.0'."
         )
-        values["gbcs_version"] = None
+        reading.findings.append(_at(Code.F002, cell.row, message))
+        del values["gbcs_version"]  # a SMETS1 entry has none: the converted sheet leaves it blank
     elif submission_type is not SubmissionType.SMETS1 and is_none:
         reading.report(
             Code.F002,

@@ -28,6 +28,7 @@ from tests.cpl.core.test_sec_list import (
     real_parsed,
     sample_entry,
     sec_entries,
+    sec_reference,  # noqa: F401 (the fixture that finds the file)
 )
 
 IMPORTED_ON = dt.date(2022, 9, 21)  # 2.051's date of issue

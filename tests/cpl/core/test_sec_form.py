@@ -38,8 +38,8 @@ from cpl.core.submission import EntryRow, parse_submission
 from cpl.specs_file import default_registry
 from cpl.workbook.reader import read_workbook
 from formats.vocabulary import PhysicalDeviceType
+from tests.cpl.core.test_sec_list import REAL_LIST, sec_reference  # noqa: F401 (the fixture that finds the file)
 
-REAL_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "central_products_list_v2.051.xlsm"
 pytestmark = pytest.mark.usefixtures("sec_reference")  # fails, never skips, when the file is missing
 
 OTHER_TABS = ("Version Control", "Central Products List", "CPL - saveable in CSV")
@@ -123,7 +123,7 @@ def nothing_listed(key: DeviceModelKey) -> bool:
 
 @functools.cache
 def real_bytes() -> bytes:
-    return REAL_FILE.read_bytes()
+    return REAL_LIST.read_bytes()
 
 
 @functools.cache
@@ -685,3 +685,429 @@ def test_any_case_or_surrounding_space_reads_the_same(written: tuple[str, ...]) 
     assert entry.firmware_version == expected.firmware_version
     assert entry.manufacturer_image_hash == expected.manufacturer_image_hash
     assert entry.physical_device_type is expected.physical_device_type
+
+
+# --- the form read cell by cell (the real form's cells, no file round trip) --------------------------
+
+ROW_OF = {form_row.label: number for number, form_row in zip(range(7, 40), FORM_ROWS, strict=True)}
+Rows = tuple[tuple[int, tuple[CellValue, ...]], ...]
+RowEdit = Callable[[Rows], Rows]
+
+
+def edited_form(
+    values: Mapping[str, CellValue],
+    edit: RowEdit = lambda rows: rows,
+    *,
+    formulas: frozenset[tuple[int, int]] = frozenset(),
+) -> WorkbookData:
+    """``pure_form`` with its form sheet's rows changed by ``edit`` (and these cells formulas)."""
+    workbook = pure_form(values, CERTIFICATES)
+    form, certificates = workbook.sheets
+    form = dataclasses.replace(form, rows=edit(form.rows), formula_cells=formulas)
+    return WorkbookData((form, certificates))
+
+
+def inserted(rows: Rows, before: int, *cells: tuple[CellValue, ...]) -> Rows:
+    """The rows with ``cells`` as new rows before row ``before``, the rows from there on moved down."""
+    moved = len(cells)
+    return (
+        *((n, c) for n, c in rows if n < before),
+        *((before + i, c) for i, c in enumerate(cells)),
+        *((n + moved, c) for n, c in rows if n >= before),
+    )
+
+
+def read(workbook: WorkbookData, listed: Callable[[DeviceModelKey], bool] = nothing_listed) -> FormSubmission:
+    return read_sec_form(workbook, device_model_listed=listed)
+
+
+def converted(form: FormSubmission) -> dict[str, CellValue]:
+    """The converted ``CPL New Entry`` row by field."""
+    ((_, cells),) = form.workbook.sheets[0].rows
+    return {column.field: cell for column, cell in zip(ENTRY_COLUMNS, cells, strict=True)}
+
+
+def at_form(code: Code, row: int | None, message: str) -> Finding:
+    return Finding(code, FORM_SHEET, row, DETAILS_COLUMN if row is not None else None, message)
+
+
+def test_every_form_row_is_placed_and_the_fields_it_stands_in_for_land_on_its_row() -> None:
+    """CONTRACT.md 4.3: the submission type follows from the specification, the names from the identifiers;
+    mapping evidence concerns the firmware, a conditional date the CPA certificate."""
+    places = read(pure_form(VALID, CERTIFICATES)).places
+    assert {field: places[field] for field in ("submission_type", "manufacturer", "model")} == {
+        "submission_type": 15,
+        "manufacturer": 10,
+        "model": 11,
+    }
+    assert (places["firmware_mapping_evidence"], places["cpa_conditional_date"]) == (14, 17)
+    assert (places["hardware_version"], places["release_notes"], places["physical_device_type"]) == (12, 39, 9)
+
+
+@pytest.mark.parametrize(("index", "letter"), [(7, "H"), (26, "AA"), (51, "AZ"), (52, "BA")])
+def test_a_value_beside_the_details_column_names_its_column(index: int, letter: str) -> None:
+    def second_entry(rows: Rows) -> Rows:
+        return tuple((n, (*c[:7], *([None] * (index - 7)), "11:8F") if n == 10 else c) for n, c in rows)
+
+    form = read(edited_form(VALID, second_entry))
+    assert form.findings == (
+        at_form(
+            Code.F002,
+            10,
+            f"Column {letter} holds a value beside New Entry's Details: the form takes one entry's values; submit "
+            "each entry on its own form.",
+        ),
+    )
+
+
+def test_short_rows_blank_rows_and_rows_after_the_last_attribute_are_read_as_empty() -> None:
+    """A reader drops a row's empty cells at its end, or the whole row: none of it is an error."""
+
+    def loosened(rows: Rows) -> Rows:
+        short = tuple((n, c[:2] if n == 27 else c) for n, c in rows)  # row 27 stops before its details cell
+        # a row with no cells before row 20, and two rows of almost nothing after the form
+        return (*inserted(short, 20, ()), (45, ()), (46, ("Notes",)))
+
+    values = {k: v for k, v in VALID.items() if k != "Contact-CPA.Contact.contact name"}
+    form = read(edited_form(values, loosened))
+    entries, findings = judge(form)
+    assert findings == []
+    assert entries[0].dlms_certificate == "1837"
+    assert form.places["dlms_certificate"] == 21  # found by its text on the row it moved to
+
+
+def test_an_attribute_not_on_the_form_is_ignored_with_a_warning_when_filled() -> None:
+    def extra(rows: Rows) -> Rows:
+        rows = inserted(rows, 7, (None, "Reference", None, None, None, None, "R-1"))  # under no group yet
+        rows = inserted(rows, 8, ("Device_Model", "colour", None, None, None, None, None))  # left blank
+        return inserted(rows, 12, (None, "weight", None, None, None, None, "2 kg"))  # under Device_Type's group
+
+    form = read(edited_form(VALID, extra))
+    assert form.findings == (
+        at_form(Code.N002, 7, "Attribute '.Reference' is not part of the form and is ignored."),
+        at_form(Code.N002, 12, "Attribute 'Device_Type.weight' is not part of the form and is ignored."),
+    )
+    entries, findings = judge(form)
+    assert [f.code for f in findings] == [Code.N002, Code.N002]
+    assert entries[0].firmware_version == "01057200"  # every row after them is read
+    assert form.places["firmware_version"] == 14 + 3
+
+
+def test_an_attribute_written_twice_is_refused_when_the_second_holds_a_value() -> None:
+    def twice(rows: Rows) -> Rows:
+        rows = inserted(rows, 12, ("Device_Model", "model_identifier", None, None, None, None, "10:E2"))
+        return inserted(rows, 13, ("Device_Model", "manufacturer_identifier", None, None, None, None, None))
+
+    form = read(edited_form(VALID, twice))
+    assert form.findings == (
+        at_form(Code.F002, 12, "Device_Model.model_identifier appears twice on the form (rows 11 and 12)."),
+    )
+    assert (converted(form)["model_id"], converted(form)["manufacturer_id"]) == ("10:E1", "10:6C")  # the first rows'
+    entries, _ = judge(form)
+    assert entries[0].firmware_version == "01057200"  # every row after them is read
+
+
+def test_a_formula_is_refused_and_a_form_with_nothing_but_it_lists_no_entry() -> None:
+    form = read(edited_form({"Device_Model.firmware_version": "00:00:00:01"}, formulas=frozenset({(14, 6)})))
+    assert form.findings == (
+        at_form(Code.F002, 14, "The cell holds a formula; enter the value itself."),
+        at_form(Code.F003, 6, "The workbook lists no entry: every New Entry's Details cell of the form is blank."),
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "revision", "expected"),
+    [
+        pytest.param(
+            None,
+            "00",
+            [at_form(Code.F001, 12, "Device_Model.hardware_version.version is required.")],
+            id="no version",
+        ),
+        pytest.param(
+            100,
+            "00",
+            [
+                at_form(
+                    Code.F002,
+                    12,
+                    "Device_Model.hardware_version.version '100' is not valid: it takes 2 hex digits (one octet, 00 to "
+                    "FF).",
+                )
+            ],
+            id="number 100",
+        ),
+        pytest.param(
+            1.5,
+            "00",
+            [
+                at_form(
+                    Code.F002,
+                    12,
+                    "Device_Model.hardware_version.version '1.5' is not valid: it takes 2 hex digits (one octet, 00 to "
+                    "FF).",
+                )
+            ],
+            id="number 1.5",
+        ),
+        pytest.param(
+            None,
+            None,
+            [
+                at_form(Code.F001, 12, "Device_Model.hardware_version.version is required."),
+                at_form(Code.F001, 13, "Device_Model.hardware_version.revision is required."),
+            ],
+            id="neither",
+        ),
+        pytest.param(
+            "G0",
+            "000",
+            [
+                at_form(
+                    Code.F002,
+                    12,
+                    "Device_Model.hardware_version.version 'G0' is not valid: it takes 2 hex digits (one octet, 00 to "
+                    "FF).",
+                ),
+                at_form(
+                    Code.F002,
+                    13,
+                    "Device_Model.hardware_version.revision '000' is not valid: it takes 2 hex digits (one octet, 00 "
+                    "to FF).",
+                ),
+            ],
+            id="both bad",
+        ),
+    ],
+)
+def test_each_hardware_octet_is_judged_on_its_own_row_once(
+    version: CellValue, revision: CellValue, expected: list[Finding]
+) -> None:
+    values = {
+        **VALID,
+        "Device_Model.hardware_version.version": version,
+        "Device_Model.hardware_version.revision": revision,
+    }
+    _, findings = judge(read(pure_form(values, CERTIFICATES)))
+    assert [f for f in findings if f.row in (12, 13)] == expected
+
+
+def test_a_formula_in_the_first_octet_still_leaves_the_second_judged() -> None:
+    values = {**VALID, "Device_Model.hardware_version.revision": "GG"}
+    form = read(edited_form(values, formulas=frozenset({(12, 6)})))
+    assert [(f.code, f.row) for f in form.findings] == [(Code.F002, 12), (Code.F002, 13)]
+
+
+def test_the_names_are_the_identifiers_or_as_written_when_they_cannot_be_read() -> None:
+    """CONTRACT.md 4.1: the form names no manufacturer or model in words; the identifiers stand in."""
+    assert (converted(read(pure_form(VALID, CERTIFICATES)))["manufacturer"]) == "106C"
+    values = {**VALID, "Device_Model.manufacturer_identifier": "10:6G", "Device_Model.model_identifier": None}
+    row = converted(read(pure_form(values, CERTIFICATES)))
+    assert (row["manufacturer"], row["model"]) == ("10:6G", None)
+
+
+def test_an_identifier_typed_as_a_number_is_its_digits() -> None:
+    asked: list[DeviceModelKey] = []
+
+    def listed(key: DeviceModelKey) -> bool:
+        asked.append(key)
+        return True
+
+    form = read(pure_form({**VALID, "Device_Model.manufacturer_identifier": 1028.0}, CERTIFICATES), listed)
+    assert asked == [MODEL_000099._replace(manufacturer_id="1028")]
+    assert (converted(form)["submission_type"], converted(form)["manufacturer"]) == ("Firmware Update", "1028")
+
+
+@pytest.mark.parametrize(
+    ("label", "value"),
+    [
+        ("Device_Type.name", "Toaster"),
+        ("Device_Type.name", 7.0),
+        ("Device_Model.manufacturer_identifier", "10:6G"),
+        ("Device_Model.manufacturer_identifier", "106"),
+        ("Device_Model.manufacturer_identifier", 1028.5),
+        ("Device_Model.manufacturer_identifier", -1028.0),
+        ("Device_Model.manufacturer_identifier", True),
+        ("Device_Model.manufacturer_identifier", dt.date(2020, 1, 1)),
+        ("Device_Model.model_identifier", "10E"),
+        ("Device_Model.model_identifier", "1:0E1"),
+        ("Device_Model.hardware_version.version", None),
+        ("Device_Model.hardware_version.revision", "G0"),
+    ],
+)
+def test_a_device_model_that_cannot_be_read_is_new_and_never_looked_up(label: str, value: CellValue) -> None:
+    asked: list[DeviceModelKey] = []
+
+    def listed(key: DeviceModelKey) -> bool:
+        asked.append(key)
+        return True
+
+    form = read(pure_form({**VALID, label: value}, CERTIFICATES), listed)
+    assert asked == [] and converted(form)["submission_type"] == "New"
+
+
+@pytest.mark.parametrize("spelling", ["SMETS V1.2", "SMETS1 v1.2", "smets1 V1.2"])
+def test_the_registrys_smets1_spelling_is_smets1_too(spelling: str) -> None:
+    form = read(pure_form({**SMETS1, "SMETS/CHTS Version.Version_number": spelling}, ()), lambda key: True)
+    assert converted(form)["submission_type"] == "SMETS1"
+
+
+def test_gbcs_version_0_0_is_only_for_smets1_and_a_smets1_form_may_leave_gbcs_blank() -> None:
+    smets2 = read(pure_form({**VALID, "GBCS Version.version_number": "GBCS Version 0.0"}, CERTIFICATES))
+    _, findings = judge(smets2)
+    assert findings == [
+        at_form(
+            Code.F002,
+            16,
+            "'GBCS Version 0.0' is only for SMETS1 Device Models: give the GBCS version this SMETS/CHTS version "
+            "relates to.",
+        )
+    ]
+    other = read(pure_form({**SMETS1, "GBCS Version.version_number": "GBCS Version 1.1"}, ()))
+    assert other.findings == (
+        at_form(
+            Code.F002,
+            16,
+            "GBCS Version 'GBCS Version 1.1' is not for a SMETS1 Device Model: it must use 'GBCS Version 0.0'.",
+        ),
+    )
+    entries, _ = judge(other, context(submitter=PartyRole.DCC))
+    assert entries[0].gbcs_version is None
+    blank = read(pure_form({**SMETS1, "GBCS Version.version_number": None}, ()))
+    assert blank.findings == ()
+
+
+@pytest.mark.parametrize("written", ["2023-06-23", " 23/06/2023 ", dt.datetime(2023, 6, 23, 0, 0)])
+def test_a_cpa_date_may_be_a_date_cell_dd_mm_yyyy_or_yyyy_mm_dd(written: CellValue) -> None:
+    form = read(pure_form({**VALID, "CPA_Certificate.expiry_date": written}, CERTIFICATES))
+    assert form.findings == () and converted(form)["cpa_expiry"] == dt.date(2023, 6, 23)
+
+
+def test_a_cpa_date_that_is_no_date_says_how_to_write_it() -> None:
+    form = read(pure_form({**VALID, "CPA_Certificate.expiry_date": "23.06.2023"}, CERTIFICATES))
+    assert form.findings == (
+        at_form(
+            Code.F002,
+            19,
+            "CPA_Certificate.expiry_date '23.06.2023' is not a date: use a date cell or dd/mm/yyyy.",
+        ),
+    )
+
+
+def test_a_value_typed_as_a_number_is_kept_for_audit_as_its_digits() -> None:
+    form = read(pure_form({**VALID, "Manufacturer Contact FIR.House Number": 12.0}, CERTIFICATES))
+    assert form.audit["Manufacturer Contact FIR.House Number"] == "12"
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "warned"),
+    [
+        (None, "Current", [8]),
+        ("This value is allocated by SECAS", "Current", [8]),
+        ("000733", None, [7]),
+    ],
+)
+def test_each_row_secas_allocates_is_judged_on_its_own(number: CellValue, status: CellValue, warned: list[int]) -> None:
+    form = read(pure_form({**VALID, "Entry.number": number, "Entry.status": status}, CERTIFICATES))
+    label = {7: "Entry.number", 8: "Entry.status"}
+    assert form.findings == tuple(
+        Finding(
+            Code.N002,
+            FORM_SHEET,
+            row,
+            DETAILS_COLUMN,
+            f"{label[row]} is allocated by SECAS; the value {number if row == 7 else status!r} is ignored.",
+        )
+        for row in warned
+    )
+
+
+def test_a_workbook_without_the_form_sheet_is_wb002() -> None:
+    form = read(WorkbookData((SheetData("Assurance Certificates", CERTIFICATE_HEADER, ()),)))
+    assert form.findings == (
+        Finding(Code.WB002, FORM_SHEET, None, None, "The workbook has no 'CPL - New Entry' sheet."),
+    )
+    assert form.places == {} and form.audit == {} and form.has_certificate_sheet
+
+
+def test_both_layouts_in_one_workbook_is_refused_at_the_forms_header_row() -> None:
+    project = SheetData("CPL New Entry", tuple(c.header for c in ENTRY_COLUMNS), ())
+    both = WorkbookData((*pure_form(VALID, CERTIFICATES).sheets, project))
+    message = (
+        "The workbook holds both the SEC's New Entry form ('CPL - New Entry') and a 'CPL New Entry' sheet: "
+        "submit one layout or the other, not both."
+    )
+    assert read(both).findings == (Finding(Code.F002, FORM_SHEET, 6, None, message),)
+    no_header = WorkbookData((SheetData(FORM_SHEET, ("Submission Type",), ()), project))
+    assert [(f.code, f.row) for f in read(no_header).findings] == [(Code.F002, None), (Code.WB002, None)]
+
+
+def test_a_form_missing_the_gbcs_row_is_wb002_and_nothing_else_of_it() -> None:
+    def without_gbcs(rows: Rows) -> Rows:
+        return tuple(r for r in rows if r[0] != 16)
+
+    form = read(edited_form(VALID, without_gbcs))
+    assert form.findings == (
+        Finding(Code.WB002, FORM_SHEET, 6, None, "The form has no 'GBCS Version' / 'version_number' row."),
+    )
+
+
+# --- findings placed back on the form --------------------------------------------------------------
+
+
+def test_findings_on_the_converted_sheet_land_on_the_form_and_the_others_are_kept_in_order() -> None:
+    form = FormSubmission(WorkbookData(()), {"firmware_version": 14}, {}, (), True)
+    other = Finding(Code.C004, "Assurance Certificates", 3, "Expiry", "elsewhere")
+    no_column = Finding(Code.F003, "CPL New Entry", 2, None, "no entry")
+    firmware = Finding(Code.D001, "CPL New Entry", 2, "Firmware Version", "already listed")
+    assert place_findings([other, no_column, firmware], form) == [
+        other,
+        Finding(Code.F003, FORM_SHEET, None, None, "no entry"),
+        Finding(Code.D001, FORM_SHEET, 14, DETAILS_COLUMN, "already listed"),
+    ]
+
+
+def test_on_an_empty_form_only_its_own_f003_is_said() -> None:
+    empty = FormSubmission(
+        WorkbookData(()), {"firmware_version": 14}, {}, (at_form(Code.F003, 6, "The form is blank."),), True
+    )
+    f003 = Finding(Code.F003, "CPL New Entry", 2, None, "every row is blank")
+    firmware = Finding(Code.D001, "CPL New Entry", 2, "Firmware Version", "already listed")
+    assert place_findings([f003, firmware], empty) == [
+        Finding(Code.D001, FORM_SHEET, 14, DETAILS_COLUMN, "already listed")
+    ]
+
+
+def test_the_header_row_is_the_one_with_both_data_group_and_data_attribute() -> None:
+    def decoys(rows: Rows) -> Rows:
+        return inserted(rows, 5, ("Data Group",), (None, "Data Attribute"))
+
+    form = read(edited_form(VALID, decoys))
+    assert form.findings == () and form.places["firmware_version"] == 14 + 2
+
+
+def test_a_header_in_the_sheets_first_row_numbers_the_form_from_there() -> None:
+    header = tuple(str(cell) for cell in dict(real_form().rows)[6])  # the real form's header row, first here
+    rows = tuple((n - 5, c) for n, c in real_form().rows if n > 6)
+    blank = WorkbookData((SheetData(FORM_SHEET, header, rows),))
+    form = read(blank)
+    assert form.findings == (
+        at_form(Code.F003, 1, "The workbook lists no entry: every New Entry's Details cell of the form is blank."),
+    )
+    filled = tuple((n, (*c[:6], "000733") if n == 2 else c) for n, c in rows)  # Entry.number, on row 2 now
+    assert [(f.code, f.row) for f in read(WorkbookData((SheetData(FORM_SHEET, header, filled),))).findings] == [
+        (Code.N002, 2),
+        (Code.F003, 1),
+    ]
+
+
+def test_a_form_without_a_header_row_or_its_details_header_is_wb002_at_what_it_has() -> None:
+    message = (
+        "The 'CPL - New Entry' sheet has no header row with 'Data Group', 'Data Attribute' and "
+        '"New Entry\'s Details" cells.'
+    )
+    no_header = read(WorkbookData((SheetData(FORM_SHEET, ("Submission Type",), ()),)))
+    assert no_header.findings == (Finding(Code.WB002, FORM_SHEET, None, None, message),)
+    rows = tuple((number, cells[:6]) for number, cells in real_form().rows)
+    no_details = read(WorkbookData((dataclasses.replace(real_form(), rows=rows),)))
+    assert no_details.findings == (Finding(Code.WB002, FORM_SHEET, 6, DETAILS_COLUMN, message),)

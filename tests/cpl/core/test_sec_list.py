@@ -50,20 +50,36 @@ from cpl.core.sec_list import (
     version_label,
 )
 from cpl.core.sheets import CellValue, SheetData, WorkbookData
-from cpl.core.specs import SpecKind, SpecRegistry
+from cpl.core.specs import SpecKind, SpecRegistry, SpecVersion
 from cpl.specs_file import default_registry
 from cpl.workbook.reader import read_workbook
 from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 
 # --- the real file, and an independent read of it --------------------------------------------------
 
-#: The SEC's published workbook (version 2.051), beside the repository; ``SEC_CPL_WORKBOOK`` may name another copy.
-REAL_LIST = Path(
-    os.environ.get(
-        "SEC_CPL_WORKBOOK",
-        Path(__file__).resolve().parents[4] / "shared" / "reference" / "central_products_list_v2.051.xlsm",
-    )
-)
+_REFERENCE = Path("shared") / "reference" / "central_products_list_v2.051.xlsm"
+
+
+def _real_list_path() -> Path:
+    """The SEC's published workbook (version 2.051): ``SEC_CPL_WORKBOOK`` names a copy; else the one in
+    ``../shared/reference`` beside the repository, looked for upwards from here, so that a copy of the
+    tests inside the repository (the mutation sandboxes under ``.mutation/``) finds it too."""
+    named = os.environ.get("SEC_CPL_WORKBOOK")
+    if named:
+        return Path(named)
+    here = Path(__file__).resolve()
+    return next((p / _REFERENCE for p in here.parents if (p / _REFERENCE).is_file()), here.parents[4] / _REFERENCE)
+
+
+REAL_LIST = _real_list_path()
+
+
+@pytest.fixture(scope="session")
+def sec_reference() -> Path:
+    """The shared fixture (tests/conftest.py) for the file found above; modules that read it import this."""
+    assert REAL_LIST.is_file(), f"the SEC's CPL workbook is expected at {REAL_LIST} (../shared/reference/)"
+    return REAL_LIST
+
 
 needs_real_list = pytest.mark.usefixtures("sec_reference")  # fails, never skips, when the file is missing
 
@@ -454,6 +470,28 @@ def test_changes_are_described_in_the_secs_words() -> None:
     assert describe_changes(many).startswith("12 new SMETS2 device models added:\r\n000001 - ")
 
 
+def test_gbcs_versions_are_spelled_the_secs_way_whatever_the_registry_writes() -> None:
+    for version in ("v3.2", "V3.2", "3.2", " v3.2 "):
+        assert sec_version_text(SpecKind.GBCS, version) == "GBCS Version 3.2", version
+
+
+def test_a_technical_specification_is_never_none() -> None:
+    with pytest.raises(ValueError, match=r"^a technical specification version is always given$"):
+        sec_version_text(SpecKind.TECHNICAL_SPECIFICATION, None)
+    with pytest.raises(ValueError, match=r"^'two' is not a version number like 2\.051$"):
+        next_version("two")
+
+
+def test_ten_entries_are_counted_in_words_and_a_removal_is_one_paragraph_whatever_the_generation() -> None:
+    """The SEC counts in words ('Two new SMETS2 device models added:', 'Twelve …', 'Sixteen …' in 2.051);
+    only additions are told apart by generation."""
+    ten = [dataclasses.replace(sample_entry(), number=n) for n in range(1, 11)]
+    assert describe_changes(ten).startswith("Ten new SMETS2 device models added:\r\n000001 - ")
+    smets1 = dataclasses.replace(sample_entry(), number=725, technical_specification="SMETS1 v1.2", gbcs_version=None)
+    removed = describe_changes(removed=[smets1, sample_entry()], names={123: "A", 725: "C"})
+    assert removed == "Two device models removed:\r\n000123 - A 12:40:74:DA\r\n000725 - C 12:40:74:DA"
+
+
 # --- values written and read back (pure) -----------------------------------------------------------
 
 
@@ -709,55 +747,241 @@ def with_cell(column_label: str, value: CellValue, entry: SecEntry | None = None
     return cells
 
 
+HASH_31 = ":".join(["AB"] * 31)
+HASH_GG = "AB:CD:" + ":".join(["GG"] * 30)
+TYPES = (
+    "Communications Hub, Gas Smart Meter, HAN Connected Auxiliary Load Control Switch, "
+    "Polyphase Electricity Metering Equipment, Pre-Payment Interface Device, "
+    "Single Element Electricity Metering Equipment, Twin Element Electricity Metering Equipment"
+)
+TYPE_2 = "is not a type on the CPL: Type 2 Devices, IHDs among them, are never listed."
+
+#: One bad cell, its code and the whole sentence the finding says: the attribute in words, the value as
+#: written, what is wrong and (for hex) the SEC's own example of the format.
 BAD_CELLS = [
-    pytest.param("Manufacturer_Image.hash", ":".join(["AB"] * 31), Code.F002, "31 octets", id="31-octet hash"),
-    pytest.param("Manufacturer_Image.hash", "AB:CD:" + ":".join(["GG"] * 30), Code.F002, "hex", id="bad hex hash"),
-    pytest.param("CPA_Certificate.identification_number", "[X] NCSC-1", Code.F002, "[X]", id="X prefix"),
-    pytest.param("CPA_Certificate.identification_number", "[E] ", Code.F002, "no certificate number", id="bare prefix"),
     pytest.param(
-        "SMETS_CHTS Version.Version_number_and_effective_date", "SMETS V9.9", Code.V001, "SMETS V9.9", id="spec"
+        "Manufacturer_Image.hash",
+        HASH_31,
+        Code.F002,
+        f"The Manufacturer Image hash {HASH_31!r} has 31 octets; it takes 32, like 13:7E:…:E9, 32 octets.",
+        id="31-octet hash",
     ),
-    pytest.param("GBCS Version.version_number", "GBCS Version 9.9", Code.V001, "GBCS Version 9.9", id="gbcs"),
-    pytest.param("Device_Type.name", "IHD", Code.C006, "Type 2", id="IHD"),
-    pytest.param("Device_Type.name", "Type 2 Device", Code.C006, "Type 2", id="Type 2 Device"),
-    pytest.param("Device_Type.name", "Standalone Auxiliary Proportional Controller", Code.C006, "Single", id="SAPC"),
-    pytest.param("Device_Type.name", "Toaster", Code.F002, "seven types", id="unknown type"),
-    pytest.param("Device_Model.firmware_version", "", Code.F001, "required", id="no firmware"),
-    pytest.param("Device_Model.firmware_version", "12:40:74", Code.F002, "3 octets", id="short firmware"),
-    pytest.param("Device_Model.manufacturer_identifier", "FF:FF", Code.F002, "FF:FE", id="manufacturer FFFF"),
-    pytest.param("Device_Model.model_identifier", "FF:C0", Code.F002, "FF:BF", id="model FFC0"),
-    pytest.param("Device_Model.hardware_version.revision", "ACE", Code.F002, "hex", id="odd digits"),
-    pytest.param("Entry.number", "123", Code.F002, "six digits", id="number not 6 digits"),
-    pytest.param("Entry.number", "000000", Code.F002, "six digits", id="number 0"),
-    pytest.param("Entry.number", None, Code.F001, "required", id="no number"),
-    pytest.param("Entry.status", "Withdrawn", Code.F002, "Current or Removed", id="status"),
-    pytest.param("Entry.status", "  ", Code.F001, "required", id="no status"),
-    pytest.param("CPA_Certificate.expiry_date", "31/02/2027", Code.F002, "not a date", id="31 February"),
-    pytest.param("CPA_Certificate.expiry_date", "next year", Code.F002, "dd/mm/yyyy", id="not a date"),
-    pytest.param("GBCS Version.version_number", None, Code.F001, "required", id="no gbcs"),
+    pytest.param(
+        "Manufacturer_Image.hash",
+        HASH_GG,
+        Code.F002,
+        f"The Manufacturer Image hash {HASH_GG!r} is not hex octets written like 13:7E:…:E9, 32 octets.",
+        id="bad hex hash",
+    ),
+    pytest.param(
+        "CPA_Certificate.identification_number",
+        "[X] NCSC-1",
+        Code.F002,
+        "The CPA certificate '[X] NCSC-1' has the prefix [X]: a CPA certificate is [E] (standard) or [R] (lifetime).",
+        id="X prefix",
+    ),
+    pytest.param(
+        "CPA_Certificate.identification_number",
+        "[E] ",
+        Code.F002,
+        "The CPA certificate '[E]' has a prefix but no certificate number.",
+        id="bare prefix",
+    ),
+    pytest.param(
+        "SMETS_CHTS Version.Version_number_and_effective_date",
+        "SMETS V9.9",
+        Code.V001,
+        "The SMETS/CHTS version 'SMETS V9.9' is not a known SMETS or CHTS version.",
+        id="spec",
+    ),
+    pytest.param(
+        "GBCS Version.version_number",
+        "GBCS Version 9.9",
+        Code.V001,
+        "The GBCS version 'GBCS Version 9.9' is not a known GBCS version.",
+        id="gbcs",
+    ),
+    pytest.param("Device_Type.name", "IHD", Code.C006, f"The Physical Device Type 'IHD' {TYPE_2}", id="IHD"),
+    pytest.param(
+        "Device_Type.name",
+        "Type 2 Device",
+        Code.C006,
+        f"The Physical Device Type 'Type 2 Device' {TYPE_2}",
+        id="Type 2 Device",
+    ),
+    pytest.param(
+        "Device_Type.name",
+        "Standalone Auxiliary Proportional Controller",
+        Code.C006,
+        "The Physical Device Type 'Standalone Auxiliary Proportional Controller' is not a type on the CPL: it is "
+        "listed as Single Element Electricity Metering Equipment.",
+        id="SAPC",
+    ),
+    pytest.param(
+        "Device_Type.name",
+        "Toaster",
+        Code.F002,
+        f"The Physical Device Type 'Toaster' is not one of the seven types: {TYPES}.",
+        id="unknown type",
+    ),
+    pytest.param("Device_Model.firmware_version", "", Code.F001, "The firmware version is required.", id="no firmware"),
+    pytest.param(
+        "Device_Model.firmware_version",
+        "12:40:74",
+        Code.F002,
+        "The firmware version '12:40:74' has 3 octets; it takes 4, like 12:40:74:DA.",
+        id="short firmware",
+    ),
+    pytest.param(
+        "Device_Model.firmware_version",
+        "12:40:74:DG",
+        Code.F002,
+        "The firmware version '12:40:74:DG' is not hex octets written like 12:40:74:DA.",
+        id="bad hex firmware",
+    ),
+    pytest.param(
+        "Device_Model.manufacturer_identifier",
+        "FF:FF",
+        Code.F002,
+        "The manufacturer identifier FF:FF is outside 00:00 to FF:FE (FF:FF has a special meaning).",
+        id="manufacturer FFFF",
+    ),
+    pytest.param(
+        "Device_Model.manufacturer_identifier",
+        "10:6G",
+        Code.F002,
+        "The manufacturer identifier '10:6G' is not hex octets written like 10:6C.",
+        id="bad hex manufacturer",
+    ),
+    pytest.param(
+        "Device_Model.manufacturer_identifier",
+        "10",
+        Code.F002,
+        "The manufacturer identifier '10' has 1 octet; it takes 2, like 10:6C.",
+        id="one-octet manufacturer",
+    ),
+    pytest.param(
+        "Device_Model.model_identifier",
+        "FF:C0",
+        Code.F002,
+        "The model identifier FF:C0 is outside 00:00 to FF:BF (higher values have special meanings).",
+        id="model FFC0",
+    ),
+    pytest.param(
+        "Device_Model.model_identifier",
+        "43:3G",
+        Code.F002,
+        "The model identifier '43:3G' is not hex octets written like 43:31.",
+        id="bad hex model",
+    ),
+    pytest.param(
+        "Device_Model.hardware_version.revision",
+        "ACE",
+        Code.F002,
+        "The hardware revision 'ACE' is not hex written like AC.",
+        id="odd digits",
+    ),
+    pytest.param(
+        "Device_Model.hardware_version.version",
+        "0A:0B",
+        Code.F002,
+        "The hardware version '0A:0B' has 2 octets; it takes 1, like AC.",
+        id="two-octet hardware",
+    ),
+    pytest.param(
+        "Entry.number",
+        "123",
+        Code.F002,
+        "The entry number '123' is not six digits from 000001 to 999999.",
+        id="number not 6 digits",
+    ),
+    pytest.param(
+        "Entry.number",
+        "000000",
+        Code.F002,
+        "The entry number '000000' is not six digits from 000001 to 999999.",
+        id="number 0",
+    ),
+    pytest.param(
+        "Entry.number",
+        1_000_000,
+        Code.F002,
+        "The entry number '1000000' is not six digits from 000001 to 999999.",
+        id="number cell over 999999",
+    ),
+    pytest.param(
+        "Entry.number",
+        0.0,
+        Code.F002,
+        "The entry number '0' is not six digits from 000001 to 999999.",
+        id="number cell 0",
+    ),
+    pytest.param("Entry.number", None, Code.F001, "The entry number is required.", id="no number"),
+    pytest.param(
+        "Entry.status", "Withdrawn", Code.F002, "The entry status 'Withdrawn' is not Current or Removed.", id="status"
+    ),
+    pytest.param("Entry.status", "  ", Code.F001, "The entry status is required.", id="no status"),
+    pytest.param(
+        "CPA_Certificate.expiry_date",
+        "31/02/2027",
+        Code.F002,
+        "The CPA expiry or renewal date '31/02/2027' is not a date.",
+        id="31 February",
+    ),
+    pytest.param(
+        "CPA_Certificate.expiry_date",
+        "next year",
+        Code.F002,
+        "The CPA expiry or renewal date 'next year' is not a date written dd/mm/yyyy.",
+        id="not a date",
+    ),
+    pytest.param("GBCS Version.version_number", None, Code.F001, "The GBCS version is required.", id="no gbcs"),
 ]
 
 
-@pytest.mark.parametrize(("column", "value", "code", "says"), BAD_CELLS)
-def test_a_bad_cell_is_one_finding_at_its_row_and_column(column: str, value: CellValue, code: Code, says: str) -> None:
+@pytest.mark.parametrize(("column", "value", "code", "message"), BAD_CELLS)
+def test_a_bad_cell_is_one_finding_at_its_row_and_column(
+    column: str, value: CellValue, code: Code, message: str
+) -> None:
     good = list_cells(sample_entry(number=1))
     result = parsed([good, with_cell(column, value)])
-    problem = only_finding(result)
-    assert (problem.code, problem.sheet, problem.row, problem.column) == (code, LIST_SHEET, 9, column)
-    assert says in problem.message and problem.message.endswith(".")
+    assert result.findings == (Finding(code, LIST_SHEET, 9, column, message),)
     assert [e.number for e in result.entries] == [1]  # the bad row is left out, the good one kept
 
 
-def test_a_number_used_twice_is_a_finding_on_its_second_row() -> None:
-    result = parsed([list_cells(sample_entry()), list_cells(sample_entry(firmware_version="00000002"))])
-    problem = only_finding(result)
-    assert (problem.code, problem.row, problem.column) == (Code.D002, 9, "Entry.number")
-    assert "row 8" in problem.message
+@pytest.mark.parametrize(("column", "value", "code", "message"), BAD_CELLS[:3])
+def test_a_bad_row_above_a_good_one_leaves_the_good_one_read(
+    column: str, value: CellValue, code: Code, message: str
+) -> None:
+    result = parsed([with_cell(column, value), list_cells(sample_entry(number=2))])
+    assert [(f.code, f.row) for f in result.findings] == [(code, 8)]
+    assert [e.number for e in result.entries] == [2]
+
+
+def test_a_number_used_twice_is_a_finding_on_its_second_row_and_the_rows_after_it_are_read() -> None:
+    result = parsed(
+        [
+            list_cells(sample_entry()),
+            list_cells(sample_entry(firmware_version="00000002")),
+            list_cells(sample_entry(number=124)),
+        ]
+    )
+    assert result.findings == (
+        Finding(
+            Code.D002,
+            LIST_SHEET,
+            9,
+            "Entry.number",
+            "Entry number 000123 is also on row 8; an entry number is never used twice.",
+        ),
+    )
+    assert [(e.number, e.row) for e in result.entries] == [(123, 8), (124, 10)]
 
 
 @pytest.mark.parametrize("missing", [c.label for c in LIST_COLUMNS])
 def test_a_missing_column_is_one_finding(missing: str) -> None:
     index = 1 + [c.label for c in LIST_COLUMNS].index(missing)
+    column = LIST_COLUMNS[index - 1]
 
     def drop(row: Sequence[CellValue]) -> tuple[CellValue, ...]:
         return tuple(c for i, c in enumerate(row) if i != index)
@@ -765,32 +989,150 @@ def test_a_missing_column_is_one_finding(missing: str) -> None:
     result = parse_sec_list(
         workbook_of(list_sheet([drop(list_cells(sample_entry()))], [drop(r) for r in LIST_HEADER_ROWS])), registry()
     )
-    problem = only_finding(result)
-    assert (problem.code, problem.row, problem.column) == (Code.WB002, 2, missing)
+    # the groups are on row 1 and the attributes on row 2, as in version 2.051
+    message = f"The tab has no column headed '{column.group}' (row 1) and '{column.attribute}' (row 2)."
+    assert result.findings == (Finding(Code.WB002, LIST_SHEET, 2, missing, message),)
     assert result.entries == ()
 
 
 def test_a_missing_tab_or_header_row_is_one_finding() -> None:
     no_list = parse_sec_list(workbook_of(None), registry())
-    assert (only_finding(no_list).code, only_finding(no_list).sheet) == (Code.WB002, LIST_SHEET)
+    assert no_list.findings == (
+        Finding(Code.WB002, LIST_SHEET, None, None, "The workbook has no 'Central Products List' tab."),
+    )
     no_history = parse_sec_list(WorkbookData((list_sheet([list_cells(sample_entry())]),)), registry())
-    assert (only_finding(no_history).code, only_finding(no_history).sheet) == (Code.WB002, VERSION_SHEET)
-    assert no_history.entries == (sample_entry(),) and no_history.version is None
+    assert no_history.findings == (
+        Finding(Code.WB002, VERSION_SHEET, None, None, "The workbook has no 'Version Control' tab."),
+    )
+    assert no_history.entries == (sample_entry(),) and no_history.history == ()
+    assert (no_history.version, no_history.issued) == (None, None)
     headers = [r for r in LIST_HEADER_ROWS if r[0] != "Valid values"]
     no_valid_values = parse_sec_list(workbook_of(list_sheet([], headers)), registry())
-    assert only_finding(no_valid_values).code is Code.WB002 and "Valid values" in only_finding(no_valid_values).message
+    assert no_valid_values.findings == (
+        Finding(Code.WB002, LIST_SHEET, None, None, "The tab has no row headed 'Valid values' in column A."),
+    )
 
 
 def test_a_formula_is_never_trusted() -> None:
     result = parse_sec_list(
         workbook_of(list_sheet([list_cells(sample_entry())], formula_cells=frozenset({(8, 8)}))), registry()
     )
-    problem = only_finding(result)
-    assert (problem.code, problem.row, problem.column) == (Code.F002, 8, "Device_Model.firmware_version")
+    assert result.findings == (
+        Finding(
+            Code.F002,
+            LIST_SHEET,
+            8,
+            "Device_Model.firmware_version",
+            "The firmware version holds a formula; enter the value itself.",
+        ),
+    )
 
 
 def test_a_row_with_nothing_in_the_lists_columns_is_no_entry() -> None:
     assert parsed([list_cells(sample_entry()), (None,) * (len(LIST_COLUMNS) + 1)]).findings == ()
+
+
+def test_rows_with_no_cells_at_all_are_passed_over() -> None:
+    """A reader may hand over an empty row as no cells at all: above the headings, between entries, at the end."""
+    header_rows = [(), *LIST_HEADER_ROWS[1:]]
+    sheet = list_sheet([(), list_cells(sample_entry()), ()], [LIST_HEADER_ROWS[0], *header_rows])
+    result = parse_sec_list(workbook_of(sheet), registry())
+    assert result.findings == ()
+    assert result.entries == (sample_entry(row=10),)
+
+
+def test_a_row_cut_short_after_its_last_value_reads_the_rest_as_empty() -> None:
+    """Readers drop a row's empty cells at its end: the columns beyond them are empty, not an error."""
+    entry = sample_entry(
+        manufacturer_image_creator=None, manufacturer_image_hash=None, manufacturer_image_descriptor=None
+    )
+    cells = list_cells(entry)
+    assert cells[-3:] == (None, None, None)
+    assert parsed([cells[:-3]]).entries == (entry,)
+
+
+def test_header_rows_of_different_lengths_still_name_every_column() -> None:
+    """The group row may stop where its last group starts (a merged cell), or run on past the attributes."""
+    groups = list(LIST_HEADER_ROWS[0])
+    for index in range(len(groups) - 1, 1, -1):
+        if groups[index] == groups[index - 1]:
+            groups[index] = ""
+    while not groups[-1]:
+        groups.pop()
+    assert len(groups) < len(LIST_HEADER_ROWS[1])
+    short_groups = parse_sec_list(
+        workbook_of(list_sheet([list_cells(sample_entry())], [tuple(groups), *LIST_HEADER_ROWS[1:]])), registry()
+    )
+    assert short_groups.findings == () and short_groups.entries == (sample_entry(),)
+    long_groups = (*LIST_HEADER_ROWS[0], "Notes for SECAS")
+    result = parse_sec_list(
+        workbook_of(list_sheet([list_cells(sample_entry())], [long_groups, *LIST_HEADER_ROWS[1:]])), registry()
+    )
+    assert result.findings == () and result.entries == (sample_entry(),)
+
+
+@pytest.mark.parametrize("separator", [" ", "/"])
+def test_headings_read_the_same_with_spaces_or_slashes_for_underscores(separator: str) -> None:
+    """The New Entry form writes 'SMETS/CHTS Version' where the list writes 'SMETS_CHTS Version'."""
+    respelled = [
+        tuple(str(cell).replace("_", separator) for cell in row) if row[0] in ("Data Group", "Data Attribute") else row
+        for row in LIST_HEADER_ROWS
+    ]
+    assert respelled[0][9] == f"SMETS{separator}CHTS Version"
+    result = parse_sec_list(workbook_of(list_sheet([list_cells(sample_entry())], respelled)), registry())
+    assert result.findings == () and result.entries == (sample_entry(),)
+
+
+def test_the_highest_valid_identifiers_are_read() -> None:
+    """The list tab's valid values: manufacturer identifiers 00:00 to FF:FE, model identifiers 00:00 to FF:BF."""
+    entry = sample_entry(manufacturer_id="FFFE", model_id="FFBF")
+    assert parsed_entries([entry]) == [entry]
+    lowest = sample_entry(manufacturer_id="0000", model_id="0000")
+    assert parsed_entries([lowest]) == [lowest]
+
+
+def test_number_cells_for_entry_numbers_octets_and_certificates() -> None:
+    """A number cell shows digits: entry number 1 is 000001, an octet typed 0 is 00, a DLMS certificate
+    typed 1837 is '1837'."""
+    cells = list(list_cells(sample_entry(number=1, hardware_version="0000", dlms_certificate="1837")))
+    cells[1], cells[6], cells[7], cells[14] = 1, 0, 0.0, 1837.0
+    assert parsed([cells]).entries == (sample_entry(number=1, hardware_version="0000", dlms_certificate="1837"),)
+    cells[1] = 999_999.0
+    assert [e.number for e in parsed([cells]).entries] == [999_999]
+
+
+def test_a_version_the_registry_holds_under_no_sec_spelling_is_read_from_the_secs() -> None:
+    """SECAS may add a version without the SEC's spelling (``cpl specs add`` without an alias): the list's
+    'SMETS V6.0' is still SMETS2 v6.0 and 'GBCS Version 5.0' still v5.0."""
+    added = (
+        registry()
+        .with_version(SpecVersion(SpecKind.TECHNICAL_SPECIFICATION, "SMETS2 v6.0"))
+        .with_version(SpecVersion(SpecKind.GBCS, "v5.0"))
+    )
+    cells = list(list_cells(sample_entry()))
+    cells[9], cells[10] = "SMETS V6.0", "GBCS Version 5.0"
+    result = parse_sec_list(workbook_of(list_sheet([cells])), added)
+    assert result.findings == ()
+    assert [(e.technical_specification, e.gbcs_version) for e in result.entries] == [("SMETS2 v6.0", "v5.0")]
+
+
+@pytest.mark.parametrize(
+    ("specification", "gbcs", "read"),
+    [
+        ("CHTS V 1.0", "GBCS Version 1.1", ("CHTS v1.0", "v1.1")),
+        ("SMETS V 4.2", "GBCS V3.2", ("SMETS2 v4.2", "v3.2")),
+        ("SMETS2 v4.2", "v3.2", ("SMETS2 v4.2", "v3.2")),  # the registry's own spellings
+        ("SMETS V4.2", "3.2", ("SMETS2 v4.2", "v3.2")),
+    ],
+)
+def test_versions_read_with_white_space_after_the_v_or_in_the_registrys_spelling(
+    specification: str, gbcs: str, read: tuple[str, str]
+) -> None:
+    cells = list(list_cells(sample_entry()))
+    cells[9], cells[10] = specification, gbcs
+    result = parsed([cells])
+    assert result.findings == ()
+    assert [(e.technical_specification, e.gbcs_version) for e in result.entries] == [read]
 
 
 # --- the history -----------------------------------------------------------------------------------
@@ -814,28 +1156,95 @@ def test_history_rows_read_with_text_and_date_cells() -> None:
     assert history_cells(result.history[0]) == ("2.050", "16/09/2022", result.history[0].changes)
 
 
+def test_a_history_row_cut_short_has_no_changes_text() -> None:
+    result = history_of(("2.050", "16/09/2022"), ("2.051", "21/09/2022", "Changes."))
+    assert result.findings == ()
+    assert result.history[0] == VersionRecord("2.050", dt.date(2022, 9, 16), "")
+
+
+NUMBER, ISSUED = VERSION_TABLE_HEADER[0], VERSION_TABLE_HEADER[1]
+
+
 @pytest.mark.parametrize(
-    ("row", "code", "column"),
+    ("row", "code", "column", "message"),
     [
-        pytest.param(("2.05", "21/09/2022", ""), Code.F002, VERSION_TABLE_HEADER[0], id="number cell"),
-        pytest.param(("two", "21/09/2022", ""), Code.F002, VERSION_TABLE_HEADER[0], id="not a version"),
-        pytest.param(("2.052", "32/09/2022", ""), Code.F002, VERSION_TABLE_HEADER[1], id="bad date"),
-        pytest.param(("2.052", None, "x"), Code.F001, VERSION_TABLE_HEADER[1], id="no date"),
-        pytest.param((None, "21/09/2022", "x"), Code.F001, VERSION_TABLE_HEADER[0], id="no version"),
-        pytest.param(("2.051", "21/09/2022", "again"), Code.D002, VERSION_TABLE_HEADER[0], id="twice"),
+        pytest.param(
+            (2.05, "21/09/2022", ""),
+            Code.F002,
+            NUMBER,
+            "The version number 2.05 is a number cell; write the version as text, like 2.051.",
+            id="number cell",
+        ),
+        pytest.param(
+            ("two", "21/09/2022", ""),
+            Code.F002,
+            NUMBER,
+            "The version number 'two' is not a version number like 2.051.",
+            id="not a version",
+        ),
+        pytest.param(
+            ("2.052", "32/09/2022", ""),
+            Code.F002,
+            ISSUED,
+            "The date of issue '32/09/2022' is not a date.",
+            id="bad date",
+        ),
+        pytest.param(("2.052", None, "x"), Code.F001, ISSUED, "The date of issue is required.", id="no date"),
+        pytest.param((None, "21/09/2022", "x"), Code.F001, NUMBER, "The version number is required.", id="no version"),
+        pytest.param(
+            ("2.050", "16/09/2022", "again"),
+            Code.D002,
+            NUMBER,
+            "Version 2.050 is also on row 11; each version is listed once.",
+            id="twice",
+        ),
     ],
 )
-def test_a_bad_history_row_is_one_finding(row: tuple[CellValue, ...], code: Code, column: str) -> None:
-    cells = (2.05, *row[1:]) if row[0] == "2.05" else row
-    result = history_of(("2.051", "21/09/2022", "Changes."), cells)
-    problem = only_finding(result)
-    assert (problem.code, problem.sheet, problem.row, problem.column) == (code, VERSION_SHEET, 12, column)
+def test_a_bad_history_row_is_one_finding_and_the_rows_after_it_are_read(
+    row: tuple[CellValue, ...], code: Code, column: str, message: str
+) -> None:
+    result = history_of(("2.050", "16/09/2022", "Changes."), row, ("2.051", "21/09/2022", "More."))
+    assert result.findings == (Finding(code, VERSION_SHEET, 12, column, message),)
+    assert [r.version for r in result.history] == ["2.050", "2.051"]
 
 
-def test_a_label_that_disagrees_with_the_history_is_a_finding() -> None:
+def test_both_cells_of_a_history_row_are_judged() -> None:
+    result = history_of(("2.051", "21/09/2022", "Changes."), (2.05, None, ""))
+    assert {(f.code, f.row, f.column) for f in result.findings} == {(Code.F002, 12, NUMBER), (Code.F001, 12, ISSUED)}
+
+
+def test_a_label_that_disagrees_with_the_history_is_a_finding_and_the_label_names_the_version() -> None:
     result = history_of(("2.050", "16/09/2022", "Changes."))
-    problem = only_finding(result)
-    assert (problem.code, problem.row) == (Code.F002, 3) and "2.050" in problem.message
+    assert result.findings == (
+        Finding(
+            Code.F002,
+            VERSION_SHEET,
+            3,
+            None,
+            "The label names version 2.051 issued on 21/09/2022, but the history's last row is version 2.050 "
+            "issued on 16/09/2022.",
+        ),
+    )
+    assert (result.version, result.issued) == ("2.051", dt.date(2022, 9, 21))
+
+
+def test_a_label_over_an_empty_history_names_the_version() -> None:
+    result = history_of()
+    assert result.findings == () and result.history == ()
+    assert (result.version, result.issued) == ("2.051", dt.date(2022, 9, 21))
+
+
+@pytest.mark.parametrize(
+    "label", ["Version 2.051", "Version two Issued on 21-09-2022", "Version 2.051 Issued on 31-02-2022"]
+)
+def test_a_label_not_written_as_the_sec_writes_it_is_a_finding(label: str) -> None:
+    sheet = version_control_sheet()
+    sheet = dataclasses.replace(sheet, rows=((2, ()), (3, (label, None, None)), *sheet.rows[1:]))
+    result = parse_sec_list(workbook_of(list_sheet([]), sheet), registry())
+    message = f"The version label {label!r} is not written like 'Version 2.051 Issued on 21-09-2022'."
+    assert result.findings == (Finding(Code.F002, VERSION_SHEET, 3, None, message),)
+    # without a label the history's last row names the version
+    assert (result.version, result.issued) == ("2.051", dt.date(2022, 9, 21))
 
 
 def test_without_a_label_the_last_history_row_names_the_version() -> None:
@@ -843,3 +1252,30 @@ def test_without_a_label_the_last_history_row_names_the_version() -> None:
     sheet = dataclasses.replace(sheet, rows=sheet.rows[1:])
     result = parse_sec_list(workbook_of(list_sheet([]), sheet), registry())
     assert result.findings == () and (result.version, result.issued) == ("2.050", dt.date(2022, 9, 16))
+
+
+def test_a_version_control_tab_without_its_history_table_is_one_finding() -> None:
+    sheet = version_control_sheet()
+    sheet = dataclasses.replace(sheet, rows=sheet.rows[:1])  # the label, and no table
+    result = parse_sec_list(workbook_of(list_sheet([]), sheet), registry())
+    message = (
+        "The tab has no history table headed 'Version Number (each issued version will increment this number by "
+        "one)' in column A."
+    )
+    assert result.findings == (Finding(Code.WB002, VERSION_SHEET, None, None, message),)
+    assert result.history == () and (result.version, result.issued) == (None, None)
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+@pytest.mark.parametrize("title", VERSION_TABLE_HEADER[1:])
+def test_a_history_table_without_one_of_its_columns_is_one_finding(title: str, labelled: bool) -> None:
+    header = tuple(t for t in VERSION_TABLE_HEADER if t != title)
+    sheet = version_control_sheet()
+    rows = tuple((n, header if n == HISTORY_HEADER_ROW else cells) for n, cells in sheet.rows)
+    sheet = dataclasses.replace(sheet, rows=rows if labelled else rows[1:])
+    result = parse_sec_list(workbook_of(list_sheet([]), sheet), registry())
+    message = f"The history table has no '{title}' column."
+    assert result.findings == (Finding(Code.WB002, VERSION_SHEET, HISTORY_HEADER_ROW, title, message),)
+    # nothing of the history is read; the label, if there is one, still names the version
+    assert result.history == ()
+    assert (result.version, result.issued) == (("2.051", dt.date(2022, 9, 21)) if labelled else (None, None))

@@ -42,6 +42,7 @@ from tests.cpl.core.test_sec_list import (
     real_parsed,
     registry,
     sample_entry,
+    sec_reference,  # noqa: F401 (the fixture that finds the file)
 )
 
 
