@@ -103,7 +103,7 @@ class Simulator:
     """What the routes share: the inventory (with its receipt signer) and the trust anchors."""
 
     def __init__(self, settings: Settings) -> None:
-        self.trust: TrustStore = trust_anchors(settings.trust_anchors)
+        self.trust: TrustStore = trust_anchors(settings.trust_anchors, settings.trust_crls)
         receipts = ReceiptSigner.from_spec(settings.receipt_signer, settings.receipts_dir)
         store = Store.open(settings.database_url, busy_timeout=settings.busy_timeout)
         self.inventory = Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)

@@ -2,7 +2,8 @@
 
 Exit codes (CONTRACT.md section 3): 0 success, 1 the input was understood and refused (a refused
 extract, a refused Device change), 2 the input could not be used (a missing file, a bad argument,
-an unusable setting). Errors go to stderr as one sentence; user mistakes never print a traceback.
+an unusable setting, or a database locked by another process for longer than SMI_BUSY_TIMEOUT: "try
+again"). Errors go to stderr as one sentence; user mistakes never print a traceback.
 The clock is read here, once per command, unless --received-at / --now / --at give the time.
 """
 
@@ -21,20 +22,18 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from smi import rules
 from smi.config import Settings
 from smi.errors import (
-    ConfigurationError,
     DeviceRefusedError,
     ExtractRefusedError,
     SmiError,
     UnusableInputError,
 )
-from smi.service import AppliedExtract, IngestResult, Inventory, Report
+from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import Store, stamp
+from smi.store import Store, as_inventory_error, stamp
 from smi.views import applied_out, apply_due_out, device_out, ingest_out, report_out, window
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
@@ -75,17 +74,16 @@ def _outcome(as_json: bool) -> Iterator[None]:
         _fail(str(error), 1)
     except UnusableInputError as error:
         _fail(str(error), 2)
-    except OperationalError as error:
-        _fail(f"The inventory database cannot be used ({_first_line(error.orig or error)}).", 2)
+    except Exception as error:  # a database failure that escaped the service's own translation
+        named = as_inventory_error(error)
+        if named is None:
+            raise
+        _fail(str(named), 2)
 
 
 def _fail(message: str, code: int) -> None:
     err.print(message, markup=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
 
 
 def _print_view(view: BaseModel) -> None:
@@ -121,12 +119,7 @@ def _read(path: Path, what: str) -> bytes:
 
 def _inventory(settings: Settings, *, with_receipts: bool) -> Inventory:
     receipts = ReceiptSigner.from_spec(settings.receipt_signer, settings.receipts_dir) if with_receipts else None
-    try:
-        store = Store.open(settings.database_url)
-    except OperationalError as error:
-        raise ConfigurationError(
-            f"The inventory database cannot be opened ({_first_line(error.orig or error)})."
-        ) from None
+    store = Store.open(settings.database_url, busy_timeout=settings.busy_timeout)
     return Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)
 
 
@@ -142,6 +135,25 @@ def _say_applied(applied: AppliedExtract) -> None:
     )
     if applied.receipt_path is not None:
         out.print(f"Receipt written to {applied.receipt_path}.")
+
+
+def _say_finished(finished: FinishedOutputs) -> None:
+    written = []
+    if finished.alerts_written:
+        written.append(f"{finished.alerts_written:,} alerts")
+    if finished.stale_alert_written:
+        written.append("its CplStale alert")
+    if finished.receipt_path is not None:
+        written.append(f"its receipt to {finished.receipt_path}")
+    out.print(
+        f"Extract {finished.sequence} was applied at {_iso(finished.applied_at)} by a run that stopped before "
+        f"writing all it owed; written now: {', '.join(written)}."
+    )
+
+
+def _say_stale(sequence: int | None) -> None:
+    if sequence is not None:
+        out.print(f"The CPL in force (extract {sequence}) is past its next_update_by: CplStale alert raised.")
 
 
 # --- extracts -------------------------------------------------------------------------------
@@ -164,7 +176,7 @@ def ingest(
         settings = Settings.from_environment()
         moment = _time(received_at, "--received-at")
         file_bytes = _read(file, "extract file")
-        trust = trust_anchors(settings.trust_anchors)
+        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
         inventory = _inventory(settings, with_receipts=not defer)
         result = inventory.ingest_signed(file_bytes, trust, received_at=moment, defer=defer, receipt_out=receipt_out)
         _report_ingest(result, as_json)
@@ -174,16 +186,25 @@ def _report_ingest(result: IngestResult, as_json: bool) -> None:
     if as_json:
         _print_view(ingest_out(result))
         return
+    for finished in result.finished:
+        _say_finished(finished)
     if result.outcome == "repeat":
         out.print(
-            f"Extract {result.sequence} was received before with the same content: a harmless repeat, nothing changed."
+            f"Extract {result.sequence} was received before with the same content and is the CPL in force: "
+            f"a harmless repeat, nothing changed."
         )
         return
     if result.outcome == "queued":
-        out.print(f"Extract {result.sequence} verified and queued; it must be applied by {_iso(result.deadline)}.")
+        if result.received_before:
+            out.print(f"Extract {result.sequence} is already queued; it must be applied by {_iso(result.deadline)}.")
+        else:
+            out.print(f"Extract {result.sequence} verified and queued; it must be applied by {_iso(result.deadline)}.")
         return
+    if result.received_before:
+        out.print(f"Extract {result.sequence} was queued when received before; applied now.")
     for applied in result.applied:
         _say_applied(applied)
+    _say_stale(result.stale_alert_raised)
 
 
 @commands.command("apply-due")
@@ -197,14 +218,17 @@ def apply_due(
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(now, "--now")
-        applied = _inventory(settings, with_receipts=True).apply_due(moment)
+        due: DueResult = _inventory(settings, with_receipts=True).apply_due(moment)
         if as_json:
-            _print_view(apply_due_out(moment, applied))
+            _print_view(apply_due_out(moment, due))
             return
-        if not applied:
+        for finished in due.finished:
+            _say_finished(finished)
+        if not due.applied:
             out.print("No extract is waiting to be applied.")
-        for one in applied:
+        for one in due.applied:
             _say_applied(one)
+        _say_stale(due.stale_alert_raised)
 
 
 @commands.command()
@@ -229,6 +253,11 @@ def report(
 def _print_report(result: Report) -> None:
     in_force = "none yet" if result.cpl_sequence is None else f"extract {result.cpl_sequence}"
     out.print(f"CPL in force: {in_force} ({result.active_models} Active Device Models).")
+    if result.cpl_stale:
+        raised = "" if result.stale_alert_at is None else f"; CplStale alert raised at {_iso(result.stale_alert_at)}"
+        out.print(f"The CPL in force is STALE: its next update was due by {_iso(result.next_update_by)}{raised}.")
+    elif result.next_update_by is not None:
+        out.print(f"The next CPL extract is due by {_iso(result.next_update_by)}.")
     table = Table(title="Extracts received", title_justify="left")
     for heading in ("sequence", "received", "deadline", "applied", "window", "suspended", "restored"):
         table.add_column(
@@ -375,7 +404,7 @@ def seed(
         settings = Settings.from_environment()
         moment = _time(at, "--at")
         file_bytes = _read(from_extract, "extract file")
-        trust = trust_anchors(settings.trust_anchors)
+        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
         inventory = _inventory(settings, with_receipts=True)
         columns = (
             TextColumn("Seeding"),

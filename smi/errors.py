@@ -112,5 +112,16 @@ class ConfigurationError(UnusableInputError):
     """A setting (database, trust anchors, receipt signer) could not be used."""
 
 
+class InventoryUnavailableError(ConfigurationError):
+    """The inventory database failed in a way that is not a lock: unreachable, damaged, refused."""
+
+
+class InventoryBusyError(UnusableInputError):
+    """The inventory is locked now (another process holds its database or its applier lock); try again.
+
+    Not the input's fault and not for ever: the HTTP API answers 503 with Retry-After.
+    """
+
+
 class SeedExtractNotInForceError(DeviceRefusedError):
     """The extract to seed over is not the CPL in force, so its models are not the ones Active."""

@@ -43,10 +43,11 @@ class SmiStatus(StrEnum):
 
 
 class Alert(StrEnum):
-    """The alerts the DCC raises when the CPL changes a Device's SMI Status."""
+    """The alerts the DCC raises: the CPL changed a Device's SMI Status, or the CPL in force is stale."""
 
     DEVICE_SUSPENDED = "DeviceSuspended"
     DEVICE_RESTORED = "DeviceRestored"
+    CPL_STALE = "CplStale"
 
 
 _S = SmiStatus
@@ -216,19 +217,29 @@ def judge_extract(
     received_at: dt.datetime,
     latest: AcceptedExtract | None,
     accepted_sha256: Mapping[int, str],
+    in_force_sequence: int | None,
 ) -> Verdict:
     """Apply the DCC's acceptance rules (CONTRACT.md section 2) to an extract whose signature verified.
 
     ``latest`` is the last extract accepted (the CPL in force, or the last one queued behind it);
-    ``accepted_sha256`` gives the content SHA-256 of every accepted extract by sequence. Raises the
-    named error of the first rule that fails; returns REPEAT for the same sequence with the same
-    content, which is harmless and changes nothing.
+    ``accepted_sha256`` gives the content SHA-256 of every accepted extract by sequence;
+    ``in_force_sequence`` is the sequence of the last one applied. Raises the named error of the first
+    rule that fails. Returns REPEAT for the same sequence with the same content, unless that sequence
+    is below the one applied since: the CPL in force, or one still queued, sent again is harmless (and
+    a queued one is the inventory's to apply); an older one replayed is a rollback like any other.
     """
     known = accepted_sha256.get(candidate.sequence)
     if known is not None:
-        if known == content_sha256:
-            return Verdict.REPEAT
-        raise ExtractEquivocationError(f"Extract sequence {candidate.sequence} was accepted before with other content.")
+        if known != content_sha256:
+            raise ExtractEquivocationError(
+                f"Extract sequence {candidate.sequence} was accepted before with other content."
+            )
+        if in_force_sequence is not None and candidate.sequence < in_force_sequence:
+            raise ExtractRollbackError(
+                f"Extract sequence {candidate.sequence} is below the last applied sequence {in_force_sequence}: "
+                f"an old extract replayed."
+            )
+        return Verdict.REPEAT
     if latest is not None and candidate.sequence < latest.sequence:
         raise ExtractRollbackError(
             f"Extract sequence {candidate.sequence} is below the last accepted sequence {latest.sequence}."
@@ -253,7 +264,7 @@ def judge_extract(
     return Verdict.NEW
 
 
-# --- the 24-hour window ---------------------------------------------------------------------
+# --- the 24-hour window, and freshness -------------------------------------------------------
 
 
 def deadline(received_at: dt.datetime) -> dt.datetime:
@@ -267,6 +278,11 @@ def applied_in_time(received_at: dt.datetime, applied_at: dt.datetime) -> bool:
 def overdue(received_at: dt.datetime, applied_at: dt.datetime | None, now: dt.datetime) -> bool:
     """Applied after its deadline, or not applied and its deadline has passed."""
     return (applied_at if applied_at is not None else now) > deadline(received_at)
+
+
+def cpl_stale(next_update_by: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a CPL whose extract says ``next_update_by`` is stale at ``now``: strictly past it."""
+    return next_update_by is not None and now > next_update_by
 
 
 def statuses_by_name(counts: Iterable[tuple[str, int]]) -> dict[str, int]:

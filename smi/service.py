@@ -5,18 +5,29 @@ command line reads the clock once and passes it in. Signature verification happe
 layer (`smi.signed`), so the stateful tests can drive it with extract content directly.
 
 A received extract is first recorded (queued) in its own transaction; applying it is a second
-transaction that either brings the whole inventory in line with it or, if anything fails part-way,
-leaves the inventory exactly as it was and the extract still queued. Alerts and the signed receipt
-are written once the apply has committed.
+transaction that claims it (only while it is still queued) and either brings the whole inventory in
+line with it or, if anything fails part-way, leaves the inventory exactly as it was and the extract
+still queued. What an apply leaves outside the database, its alerts (a block of whole lines in the
+alerts file) and its signed receipt, is owed from the commit and written afterwards from the committed
+state: if the process dies first, the next run (`apply_due`, the same extract received again, or a
+report for the alerts) writes exactly what is still owed. Receiving, applying and writing what is owed
+hold the inventory's applier lock, so two appliers never interleave.
+
+The CPL in force is stale once the time of a report or an apply is past its extract's
+``next_update_by``: the DCC then raises a CplStale alert, once per extract in force.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 
@@ -25,6 +36,7 @@ from formats.receipt import Receipt
 from signing.trust import TrustStore
 from smi import rules
 from smi.errors import (
+    ConfigurationError,
     DeviceSuspendedError,
     ExtractFormatRefusedError,
     ExtractRefusedError,
@@ -35,13 +47,42 @@ from smi.errors import (
     UnknownDeviceError,
     UnusableInputError,
 )
-from smi.rules import AcceptedExtract, SmiStatus, Verdict
+from smi.files import append_block
+from smi.rules import AcceptedExtract, Alert, SmiStatus, Verdict
 from smi.seeding import device_rows, plan, seedable_models, uncontrolled_models
 from smi.signed import verify_extract_file
-from smi.store import QUEUED, REFUSED, DeviceRecord, ExtractRecord, StatusChange, Store
+from smi.store import (
+    APPLIED,
+    QUEUED,
+    REFUSED,
+    AppliedCounts,
+    DeviceRecord,
+    ExtractRecord,
+    StatusChange,
+    Store,
+    database_errors,
+    stamp,
+)
 
 #: Signs a receipt and writes it (to the given path, or its default place); returns where.
 ReceiptSink = Callable[[Receipt, Path | None], Path]
+
+_DEVICE_ALERTS = frozenset({Alert.DEVICE_SUSPENDED.value, Alert.DEVICE_RESTORED.value})
+_STALE_ALERT = frozenset({Alert.CPL_STALE.value})
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _named_database_errors(operation: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A database that is locked or unusable surfaces as the simulator's named error, not a driver's."""
+
+    @functools.wraps(operation)
+    def named(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with database_errors():
+            return operation(*args, **kwargs)
+
+    return named
 
 
 @dataclass(frozen=True)
@@ -61,8 +102,33 @@ class AppliedExtract:
 
 
 @dataclass(frozen=True)
+class FinishedOutputs:
+    """What this run wrote for an extract applied by an earlier run that died before writing it."""
+
+    sequence: int
+    applied_at: dt.datetime
+    alerts_written: int
+    stale_alert_written: bool
+    receipt_path: Path | None
+
+
+@dataclass(frozen=True)
+class DueResult:
+    """What `apply_due` did: the extracts it applied, what it finished for earlier applies, and whether it
+    raised the CplStale alert of the CPL in force (its sequence)."""
+
+    applied: tuple[AppliedExtract, ...] = ()
+    finished: tuple[FinishedOutputs, ...] = ()
+    stale_alert_raised: int | None = None
+
+
+@dataclass(frozen=True)
 class IngestResult:
-    """What became of a received extract: applied, queued, or a harmless repeat."""
+    """What became of a received extract: applied, queued, or a harmless repeat of the one in force.
+
+    ``received_before`` says it had been received (and accepted) before: a repeat, or one still queued,
+    which is applied now (or stays queued behind an earlier one, or with --defer).
+    """
 
     outcome: str
     sequence: int
@@ -70,6 +136,9 @@ class IngestResult:
     received_at: dt.datetime
     deadline: dt.datetime | None
     applied: tuple[AppliedExtract, ...] = ()
+    finished: tuple[FinishedOutputs, ...] = ()
+    received_before: bool = False
+    stale_alert_raised: int | None = None
 
     @property
     def this_applied(self) -> AppliedExtract | None:
@@ -89,6 +158,10 @@ class Report:
     devices_by_status: dict[str, int]
     cpl_sequence: int | None
     active_models: int
+    #: The CPL in force is past its next_update_by at ``now``; when that was due; when its alert was raised.
+    cpl_stale: bool = False
+    next_update_by: dt.datetime | None = None
+    stale_alert_at: dt.datetime | None = None
 
     @property
     def device_count(self) -> int:
@@ -128,6 +201,7 @@ class Inventory:
 
     # --- extracts -----------------------------------------------------------------------
 
+    @_named_database_errors
     def refuse(
         self,
         error: ExtractRefusedError,
@@ -156,6 +230,7 @@ class Inventory:
                 refusal_reason=str(error),
             )
 
+    @_named_database_errors
     def receive(
         self,
         content: bytes,
@@ -168,7 +243,9 @@ class Inventory:
     ) -> IngestResult:
         """Judge an extract whose signature verified; queue it, and unless ``defer`` apply what is due.
 
-        A refusal is recorded and raised; the CPL in force and the inventory stay as they were.
+        A refusal is recorded and raised; the CPL in force and the inventory stay as they were. The
+        extract in force received again is a harmless repeat (that writes whatever its apply still
+        owes); one received again while still queued is applied now, unless ``defer``.
         """
         received_at = _second(received_at)
         original = content if file_bytes is None else file_bytes
@@ -179,17 +256,54 @@ class Inventory:
             self.refuse(refusal, file_bytes=original, received_at=received_at, content=content, signer=signer)
             raise refusal from None
         content_sha256 = sha256_hex(content)
+        sequence = extract.sequence
+        with self.store.applier_lock():
+            known = self._judge(extract, content, received_at=received_at, original=original, signer=signer)
+            if known is not None and known.state == APPLIED:
+                finished = self._finish_outputs() + self._rewrite_lost_receipt(known)
+                return IngestResult(
+                    "repeat", sequence, content_sha256, received_at, None, finished=finished, received_before=True
+                )
+            deadline = rules.deadline(received_at) if known is None else known.deadline
+            if defer:
+                return IngestResult(
+                    "queued", sequence, content_sha256, received_at, deadline, received_before=known is not None
+                )
+            target = None if receipt_out is None else {sequence: receipt_out}
+            due = self._apply_due(received_at, receipt_out=target)
+        # Still queued if an earlier extract waits for a later time (its --received-at was after this one's).
+        outcome = "applied" if any(a.sequence == sequence for a in due.applied) else "queued"
+        return IngestResult(
+            outcome,
+            sequence,
+            content_sha256,
+            received_at,
+            deadline,
+            due.applied,
+            due.finished,
+            received_before=known is not None,
+            stale_alert_raised=due.stale_alert_raised,
+        )
+
+    def _judge(
+        self, extract: Extract, content: bytes, *, received_at: dt.datetime, original: bytes, signer: str | None
+    ) -> ExtractRecord | None:
+        """Under the applier lock: queue a new extract (None), or return the record of this same extract
+        accepted before; a refusal is recorded and raised."""
+        content_sha256 = sha256_hex(content)
         try:
             with self.store.begin() as conn:
+                known = self.store.accepted_record(conn, extract.sequence)
                 verdict = rules.judge_extract(
                     extract,
                     content_sha256,
                     received_at=received_at,
                     latest=self._latest_accepted(conn),
-                    accepted_sha256=_one(extract.sequence, self.store.accepted_sha256(conn, extract.sequence)),
+                    accepted_sha256={} if known is None else {extract.sequence: str(known.content_sha256)},
+                    in_force_sequence=self.store.in_force_sequence(conn),
                 )
                 if verdict is Verdict.REPEAT:
-                    return IngestResult("repeat", extract.sequence, content_sha256, received_at, None)
+                    return known
                 self.store.record_extract(
                     conn,
                     file_sha256=sha256_hex(original),
@@ -203,72 +317,195 @@ class Inventory:
                     issued_at=extract.issued_at,
                     signer=signer,
                 )
+                return None
         except ExtractRefusedError as refusal:
             self.refuse(
                 refusal, file_bytes=original, received_at=received_at, content=content, extract=extract, signer=signer
             )
             raise
-        if defer:
-            return IngestResult("queued", extract.sequence, content_sha256, received_at, rules.deadline(received_at))
-        applied = self.apply_due(received_at, receipt_out={extract.sequence: receipt_out} if receipt_out else None)
-        # Still queued if an earlier extract waits for a later time (its --received-at was after this one's).
-        outcome = "applied" if any(a.sequence == extract.sequence for a in applied) else "queued"
-        return IngestResult(
-            outcome, extract.sequence, content_sha256, received_at, rules.deadline(received_at), tuple(applied)
-        )
 
-    def apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None = None) -> list[AppliedExtract]:
-        """Apply every queued extract received by ``now``, oldest first, each in one transaction."""
+    @_named_database_errors
+    def apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None = None) -> DueResult:
+        """Apply every queued extract received by ``now``, oldest first, each in one transaction.
+
+        First writes whatever earlier applies still owe (a run that died after its commit), and last
+        raises the CplStale alert if the CPL in force is past its next_update_by at ``now``.
+        """
         now = _second(now)
+        self.store.checkpoint("apply-due")
+        with self.store.applier_lock():
+            return self._apply_due(now, receipt_out=receipt_out)
+
+    def _apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None) -> DueResult:
+        # The 24 hours come first: if what is owed cannot be written (an alerts file that cannot be
+        # written, say), the due extracts are still applied, their outputs left owed in order, and
+        # the failure is raised once they are.
+        failures: list[ConfigurationError] = []
+
+        def finish() -> tuple[FinishedOutputs, ...]:
+            if failures:
+                return ()
+            try:
+                return self._finish_outputs()
+            except ConfigurationError as failure:
+                failures.append(failure)
+                return ()
+
+        finished = finish()
         with self.store.begin() as conn:
             queue = self.store.queued(conn)
+        self.store.checkpoint("queue-read")
         applied = []
         for record, content in queue:
             if record.received_at > now:
                 break  # later ones wait too: extracts are applied in sequence order
             extract = self._parse(content)
-            applied.append(self._apply(record, extract, now, (receipt_out or {}).get(extract.sequence)))
-        return applied
+            target = (receipt_out or {}).get(extract.sequence)
+            counts = self._apply(record, extract, now, None if target is None else target.absolute())
+            if counts is None:
+                continue  # another applier applied it first (it held the lock: only one that ignores it could)
+            written = {w.sequence: w for w in finish()}.get(extract.sequence)
+            applied.append(
+                AppliedExtract(
+                    sequence=extract.sequence,
+                    content_sha256=str(record.content_sha256),
+                    received_at=record.received_at,
+                    deadline=record.deadline,
+                    applied_at=now,
+                    devices_suspended=counts.devices_suspended,
+                    devices_restored=counts.devices_restored,
+                    receipt_path=None if written is None else written.receipt_path,
+                )
+            )
+        raised = self._raise_stale_alert_if_due(now)
+        if raised is not None:
+            finish()
+        if failures:
+            raise failures[0]
+        return DueResult(applied=tuple(applied), finished=finished, stale_alert_raised=raised)
 
     def _apply(
-        self, record: ExtractRecord, extract: Extract, now: dt.datetime, receipt_out: Path | None
-    ) -> AppliedExtract:
+        self, record: ExtractRecord, extract: Extract, now: dt.datetime, receipt_target: Path | None
+    ) -> AppliedCounts | None:
         with self.store.begin() as conn:
+            target = None if receipt_target is None else str(receipt_target)
+            if not self.store.claim_queued(conn, record.id, applied_at=now, receipt_target=target):
+                return None
             change = rules.cpl_change(self.store.active_model_keys(conn), extract.active_model_keys())
             counts = self.store.apply_extract(conn, record_id=record.id, extract=extract, change=change, applied_at=now)
-        self._write_alerts(extract.sequence)
-        content_sha256 = str(record.content_sha256)
-        receipt_path = None
-        if self.receipts is not None:
-            receipt = Receipt(
-                sequence=extract.sequence,
-                extract_sha256=content_sha256,
-                received_at=record.received_at,
-                applied_at=now,
-                devices_suspended=counts.devices_suspended,
-                devices_restored=counts.devices_restored,
-            )
-            receipt_path = self.receipts(receipt, receipt_out)
-            with self.store.begin() as conn:
-                self.store.set_receipt_path(conn, record.id, str(receipt_path))
-        return AppliedExtract(
-            sequence=extract.sequence,
-            content_sha256=content_sha256,
-            received_at=record.received_at,
-            deadline=record.deadline,
-            applied_at=now,
-            devices_suspended=counts.devices_suspended,
-            devices_restored=counts.devices_restored,
-            receipt_path=receipt_path,
-        )
+        self.store.checkpoint("applied")
+        return counts
 
-    def _write_alerts(self, sequence: int) -> None:
-        if self.alerts_path is None:
-            return
-        self.alerts_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.store.begin() as conn, self.alerts_path.open("a", encoding="utf-8") as out:
-            for lines in self.store.alert_lines(conn, sequence):
-                out.write("\n".join(lines) + "\n")
+    # --- what an apply owes: alerts, receipts -------------------------------------------
+
+    def _finish_outputs(self) -> tuple[FinishedOutputs, ...]:
+        """Write, in sequence order, what applied extracts still owe: their alerts, CplStale alerts, receipts.
+
+        Holding the applier lock. Alerts are written only with an alerts file, receipts only with a
+        receipt signer; what cannot be written here stays owed. Each is recorded as written once it
+        is on disk, so a crash in between writes it again: whole, and once (`smi.files.append_block`).
+        """
+        with self.store.begin() as conn:
+            owing = self.store.owing(conn)
+        done = []
+        for record in owing:
+            try:
+                alerts = self._write_device_alerts(record) if record.alerts_owed else 0
+                stale = self._write_stale_alert(record) if record.stale_alert_owed else False
+                receipt = self._write_receipt(record) if record.receipt_path is None else None
+            except OSError as error:
+                where = "" if error.filename is None else f" {error.filename}"
+                raise ConfigurationError(
+                    f"The alerts or receipt of extract {record.sequence} cannot be written{where} "
+                    f"({error.strerror or error}); they stay owed, and the next run writes them."
+                ) from None
+            if alerts or stale or receipt is not None:
+                assert record.sequence is not None and record.applied_at is not None
+                done.append(FinishedOutputs(record.sequence, record.applied_at, alerts, stale, receipt))
+        return tuple(done)
+
+    def _write_device_alerts(self, record: ExtractRecord) -> int:
+        if self.alerts_path is None or record.sequence is None:
+            return 0
+        sequence = record.sequence
+        with self.store.begin() as conn:
+            written = append_block(
+                self.alerts_path,
+                self.store.alert_lines(conn, sequence),
+                belongs=lambda line: _alert_of(line, sequence, _DEVICE_ALERTS),
+                after_batch=lambda: self.store.checkpoint("alerts-batch"),
+            )
+        self.store.checkpoint("alerts")
+        with self.store.begin() as conn:
+            self.store.alerts_written(conn, record.id)
+        return written
+
+    def _write_stale_alert(self, record: ExtractRecord) -> bool:
+        if self.alerts_path is None or record.sequence is None or record.stale_alert_at is None:
+            return False
+        sequence = record.sequence
+        with self.store.begin() as conn:
+            due = self._parse(self.store.content(conn, record.id)).next_update_by
+        line = {
+            "alert": Alert.CPL_STALE.value,
+            "extract_sequence": sequence,
+            "next_update_by": None if due is None else stamp(due),
+            "raised_at": stamp(record.stale_alert_at),
+        }
+        append_block(
+            self.alerts_path,
+            [[json.dumps(line, sort_keys=True, separators=(",", ":"))]],
+            belongs=lambda text: _alert_of(text, sequence, _STALE_ALERT),
+        )
+        self.store.checkpoint("stale-alert")
+        with self.store.begin() as conn:
+            self.store.stale_alert_written(conn, record.id)
+        return True
+
+    def _write_receipt(self, record: ExtractRecord) -> Path | None:
+        if self.receipts is None or record.sequence is None or record.applied_at is None:
+            return None
+        receipt = Receipt(
+            sequence=record.sequence,
+            extract_sha256=str(record.content_sha256),
+            received_at=record.received_at,
+            applied_at=record.applied_at,
+            devices_suspended=record.devices_suspended or 0,
+            devices_restored=record.devices_restored or 0,
+        )
+        path = self.receipts(receipt, None if record.receipt_target is None else Path(record.receipt_target))
+        self.store.checkpoint("receipt")
+        with self.store.begin() as conn:
+            self.store.set_receipt_path(conn, record.id, str(path))
+        return path
+
+    def _rewrite_lost_receipt(self, record: ExtractRecord) -> tuple[FinishedOutputs, ...]:
+        """The receipt of the extract in force again, if its file has gone since it was written."""
+        if record.receipt_path is None or Path(record.receipt_path).exists() or self.receipts is None:
+            return ()
+        with self.store.begin() as conn:
+            again = self.store.extract_record(conn, record.id)
+        try:
+            path = self._write_receipt(replace(again, receipt_target=again.receipt_path))
+        except OSError as error:
+            raise ConfigurationError(
+                f"The receipt of extract {record.sequence} cannot be written again ({error.strerror or error})."
+            ) from None
+        if path is None or again.sequence is None or again.applied_at is None:
+            return ()
+        return (FinishedOutputs(again.sequence, again.applied_at, 0, False, path),)
+
+    def _raise_stale_alert_if_due(self, now: dt.datetime) -> int | None:
+        """Raise the CplStale alert of the CPL in force if it is past its next_update_by at ``now`` and
+        has not raised it before; the sequence whose alert was raised, or None. Holding the applier lock."""
+        with self.store.begin() as conn:
+            found = self.store.in_force(conn)
+            if found is None or found[0].stale_alert_at is not None:
+                return None
+            record, content = found
+            if not rules.cpl_stale(self._parse(content).next_update_by, now):
+                return None
+            return record.sequence if self.store.raise_stale_alert(conn, record.id, now) else None
 
     def _latest_accepted(self, conn: Connection) -> AcceptedExtract | None:
         latest = self.store.latest_accepted_content(conn)
@@ -277,6 +514,7 @@ class Inventory:
         sequence, content_sha256, content = latest
         return AcceptedExtract(sequence=sequence, content_sha256=content_sha256, extract=self._parse(content))
 
+    @_named_database_errors
     def ingest_signed(
         self,
         file_bytes: bytes,
@@ -302,6 +540,7 @@ class Inventory:
             receipt_out=receipt_out,
         )
 
+    @_named_database_errors
     def cpl_in_force(self) -> Extract | None:
         with self.store.begin() as conn:
             found = self.store.cpl_in_force(conn)
@@ -309,6 +548,7 @@ class Inventory:
 
     # --- devices ------------------------------------------------------------------------
 
+    @_named_database_errors
     def add_device(
         self,
         device_id: str,
@@ -344,6 +584,7 @@ class Inventory:
         assert record is not None
         return record
 
+    @_named_database_errors
     def update_firmware(self, device_id: str, version: str, *, at: dt.datetime) -> tuple[DeviceRecord, bool]:
         """Move a Device to new firmware, refused (keeping the old) unless the new is Active.
 
@@ -374,6 +615,7 @@ class Inventory:
         assert updated is not None
         return updated, True
 
+    @_named_database_errors
     def device(self, device_id: str) -> DeviceView:
         identifier = rules.device_id(device_id)
         with self.store.begin() as conn:
@@ -384,22 +626,40 @@ class Inventory:
 
     # --- reporting ----------------------------------------------------------------------
 
+    @_named_database_errors
     def report(self, now: dt.datetime) -> Report:
+        """Each extract, the inventory by SMI Status, and whether the CPL in force is stale at ``now``.
+
+        If no applier is at work, a report also raises the CplStale alert that is due and writes what
+        earlier applies still owe, if it can (it never waits for an applier, and never fails for a file
+        it cannot write: the records say what is still owed).
+        """
+        now = _second(now)
+        with self.store.try_applier_lock() as held:
+            if held:
+                self._raise_stale_alert_if_due(now)
+                with contextlib.suppress(ConfigurationError):  # a file that cannot be written stays owed
+                    self._finish_outputs()
         with self.store.begin() as conn:
             records = tuple(self.store.extract_records(conn))
             by_status = rules.statuses_by_name(self.store.count_by_status(conn).items())
-            in_force = self.store.cpl_in_force(conn)
+            in_force = self.store.in_force(conn)
             active = len(self.store.active_model_keys(conn))
+        next_update_by = None if in_force is None else self._parse(in_force[1]).next_update_by
         return Report(
             now=now,
             extracts=records,
             devices_by_status=by_status,
-            cpl_sequence=None if in_force is None else in_force[0],
+            cpl_sequence=None if in_force is None else in_force[0].sequence,
             active_models=active,
+            cpl_stale=rules.cpl_stale(next_update_by, now),
+            next_update_by=next_update_by,
+            stale_alert_at=None if in_force is None else in_force[0].stale_alert_at,
         )
 
     # --- seeding ------------------------------------------------------------------------
 
+    @_named_database_errors
     def seed_signed(
         self,
         file_bytes: bytes,
@@ -423,6 +683,7 @@ class Inventory:
             raise ExtractFormatRefusedError(f"The extract's content is refused: {error}.") from None
         return ingested, self.seed(extract, devices, seed=seed, at=at, progress=progress)
 
+    @_named_database_errors
     def seed(
         self,
         extract: Extract,
@@ -455,8 +716,13 @@ def _second(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
-def _one(sequence: int, sha: str | None) -> dict[int, str]:
-    return {} if sha is None else {sequence: sha}
+def _alert_of(line: bytes, sequence: int, kinds: frozenset[str]) -> bool:
+    """Whether an alerts-file line is one of ``kinds`` raised by extract ``sequence``."""
+    try:
+        alert = json.loads(line)
+    except ValueError:  # not JSON (UnicodeDecodeError is a ValueError too)
+        return False
+    return isinstance(alert, dict) and alert.get("extract_sequence") == sequence and alert.get("alert") in kinds
 
 
 def _describe(key: rules.ModelKey) -> str:

@@ -7,7 +7,6 @@ signing policy; a receipt is signed (CMS, attached) with the DCC's receipt key.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from signing.profile import DEV_POLICY_CPL_EXTRACT_SIGNING
 from signing.signers import Signer, load_signer
 from signing.trust import TrustStore, load_trust
 from smi.errors import ConfigurationError, ExtractSignatureError
+from smi.files import write_atomically
 
 #: The certificate policy an extract's signer must carry (the role: CPL extract signing).
 EXTRACT_SIGNING_POLICY = DEV_POLICY_CPL_EXTRACT_SIGNING
@@ -31,9 +31,10 @@ class VerifiedExtractFile:
     signing_time: dt.datetime
 
 
-def trust_anchors(paths: Sequence[Path]) -> TrustStore:
+def trust_anchors(paths: Sequence[Path], crl_paths: Sequence[Path] = ()) -> TrustStore:
+    """The extract signers' trust anchors, and the CRLs their chains are checked against (if any)."""
     try:
-        return load_trust(list(paths))
+        return load_trust(list(paths), crl_paths=list(crl_paths))
     except TrustConfigurationError as error:
         raise ConfigurationError(f"The SMI trust anchors cannot be used: {_clause(error)}.") from None
 
@@ -52,7 +53,7 @@ def verify_extract_file(file_bytes: bytes, trust: TrustStore, *, received_at: dt
 
 
 class ReceiptSigner:
-    """Signs receipts with the DCC's key and writes them as receipts_dir/receipt-<sequence>.p7m."""
+    """Signs receipts with the DCC's key and writes them as receipts_dir/receipt-<sequence>.p7m (0600)."""
 
     def __init__(self, signer: Signer, receipts_dir: Path) -> None:
         self.signer = signer
@@ -66,12 +67,10 @@ class ReceiptSigner:
             raise ConfigurationError(f"The DCC receipt signer cannot be used: {_clause(error)}.") from None
 
     def __call__(self, receipt: Receipt, out: Path | None) -> Path:
+        """Sign and write it whole (a reader never sees half a receipt); signed again, it says the same."""
         path = out if out is not None else self.receipts_dir / f"receipt-{receipt.sequence}.p7m"
         signed = sign_data(receipt.content(), self.signer)  # signing-time: the real clock, when it was signed
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(signed)
-        os.replace(temporary, path)
+        write_atomically(path, signed)
         return path
 
 

@@ -10,14 +10,27 @@ Python; where a list is bound (model ids) it is a list of models, a few thousand
 Times are stored as fixed-width UTC text (`YYYY-MM-DDTHH:MM:SSZ`), which sorts as it reads on both
 backends. The store has no rules of its own: what to suspend and whether a Device may enter come
 from `smi.rules`, and the service calls these functions inside one transaction per change.
+
+One applier at a time: `Store.applier_lock()` is a PostgreSQL advisory lock (held by a connection of
+its own, so it goes with the process), or on SQLite an OS file lock beside the database. Whoever
+judges, queues or applies extracts, or writes what an apply owes (alerts, receipts), holds it; and an
+apply still claims its extract inside its transaction only while the extract is queued. A database
+that stays locked longer than the busy timeout is an `InventoryBusyError` ("try again"), never a
+traceback. An SQLite database file is created 0600.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import hashlib
 import io
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,18 +52,29 @@ from sqlalchemy import (
     cast,
     create_engine,
     event,
+    false,
     func,
     insert,
+    inspect,
     literal,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.schema import CreateColumn
 
 from formats.extract import Extract, format_timestamp, parse_timestamp
-from smi.errors import ConfigurationError, DeviceExistsError, SeedCollisionError
+from smi.errors import (
+    ConfigurationError,
+    DeviceExistsError,
+    InventoryBusyError,
+    InventoryUnavailableError,
+    SeedCollisionError,
+    SmiError,
+)
+from smi.files import narrow, owner_only
 from smi.rules import (
     SUSPENDABLE_STATUSES,
     Alert,
@@ -148,6 +172,14 @@ extracts = Table(
     # back as a primary-key range, with no index on the history to keep up.
     Column("history_after_id", Integer, nullable=True),
     Column("history_last_id", Integer, nullable=True),
+    # What an apply leaves outside the database, owed from its commit until written: its alerts (a
+    # block of the alerts file) and its receipt (owed while receipt_path is null; written where
+    # receipt_target says, if the ingest asked for a place).
+    Column("alerts_owed", Boolean, nullable=False, server_default=false()),
+    Column("receipt_target", String(1000), nullable=True),
+    # The CplStale alert of this extract while it was the CPL in force: raised once, then owed until written.
+    Column("stale_alert_at", String(20), nullable=True),
+    Column("stale_alert_owed", Boolean, nullable=False, server_default=false()),
 )
 # At most one accepted extract per sequence: the database backs the equivocation rule.
 Index(
@@ -189,6 +221,10 @@ class ExtractRecord:
     devices_suspended: int | None
     devices_restored: int | None
     receipt_path: str | None
+    alerts_owed: bool = False
+    receipt_target: str | None = None
+    stale_alert_at: dt.datetime | None = None
+    stale_alert_owed: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,8 +276,25 @@ def _no_checkpoint(step: str) -> None:
 # --- the store ------------------------------------------------------------------------------
 
 
-def engine_for(url: str) -> Engine:
-    """An engine for SMI_DATABASE_URL: SQLite (WAL, its directory created) or PostgreSQL via psycopg."""
+#: Seconds a statement waits for a lock held by another connection before it is "busy" (the default).
+BUSY_TIMEOUT = 60.0
+
+#: The PostgreSQL advisory lock key of the inventory's one applier (advisory locks are per database).
+_APPLIER_LOCK_KEY = int.from_bytes(hashlib.sha256(b"smi: one applier per inventory").digest()[:8], "big", signed=True)
+
+#: SQLSTATEs that mean "locked or in conflict now, try again": lock_not_available, deadlock_detected,
+#: serialization_failure, query_canceled (lock_timeout's neighbour, statement_timeout).
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001", "57014"})
+_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+
+BUSY_SENTENCE = "The inventory could not be used now: another process holds its database locked; try again."
+
+
+def engine_for(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    """An engine for SMI_DATABASE_URL: SQLite (WAL, its directory created, its file 0600) or PostgreSQL.
+
+    Either way a statement waits at most ``busy_timeout`` seconds for a lock another connection holds.
+    """
     try:
         parsed = make_url(url)
     except Exception:  # SQLAlchemy raises ArgumentError and ValueError for different mistakes
@@ -250,14 +303,30 @@ def engine_for(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 60})
+        path = _sqlite_path(parsed.database)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                owner_only(path)
+                for companion in ("-wal", "-shm", "-journal"):  # SQLite gives them the database's mode
+                    narrow(path.with_name(path.name + companion))
+            except OSError as error:
+                raise ConfigurationError(
+                    f"The inventory database {path} cannot be created ({error.strerror})."
+                ) from None
+        engine = create_engine(parsed, connect_args={"timeout": busy_timeout})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=False)
+        options = f"-c lock_timeout={max(1, int(busy_timeout * 1000))}"
+        return create_engine(parsed, pool_pre_ping=False, connect_args={"options": options})
     raise ConfigurationError(f"SMI_DATABASE_URL names {backend!r}; the inventory runs on SQLite or PostgreSQL.")
+
+
+def _sqlite_path(database: str | None) -> Path | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -269,17 +338,81 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store:
-    """The inventory's database. ``checkpoint`` is called between the statements of an apply."""
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means the database is locked now (worth trying again), not broken."""
+    cause = error.orig if isinstance(error, OperationalError) and error.orig is not None else error
+    if getattr(cause, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return any(words in str(cause).lower() for words in _BUSY_WORDS)
 
-    def __init__(self, engine: Engine, *, checkpoint: Callable[[str], None] = _no_checkpoint) -> None:
+
+def as_inventory_error(error: BaseException) -> SmiError | None:
+    """The simulator's named error for a database failure (busy, or unusable), or None for anything else.
+
+    Covers SQLAlchemy's OperationalError and the drivers' own, which the set-based statements that
+    go straight through the driver (alerts, bulk loads) raise unwrapped.
+    """
+    driver_error = isinstance(error, sqlite3.OperationalError) or _is_psycopg_operational(error)
+    if not isinstance(error, OperationalError) and not driver_error:
+        return None
+    if is_busy(error):
+        return InventoryBusyError(BUSY_SENTENCE)
+    cause = error.orig if isinstance(error, OperationalError) and error.orig is not None else error
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0].rstrip(".")
+    return InventoryUnavailableError(f"The inventory database cannot be used ({reason}).")
+
+
+def _try_flock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _is_psycopg_operational(error: BaseException) -> bool:
+    return any(
+        cls.__module__.partition(".")[0] == "psycopg" and cls.__name__ == "OperationalError"
+        for cls in type(error).__mro__
+    )
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Re-raise a database failure as the simulator's named error (`as_inventory_error`)."""
+    try:
+        yield
+    except Exception as error:
+        named = as_inventory_error(error)
+        if named is None:
+            raise
+        raise named from None
+
+
+class Store:
+    """The inventory's database. ``checkpoint`` is called between the statements of an apply, and at
+    the other named steps of receiving and applying (``lock-wait``, ``applied``, ``alerts-batch``...)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        checkpoint: Callable[[str], None] = _no_checkpoint,
+        busy_timeout: float = BUSY_TIMEOUT,
+    ) -> None:
         self.engine = engine
         self.checkpoint = checkpoint
+        self.busy_timeout = busy_timeout
+        self._held = threading.local()  # how deep this thread is inside applier_lock()
+        # Threads of one process queue here first, so that only one of them at a time waits on the
+        # database's (or the file's) lock: waiting threads hold no pooled connection.
+        self._thread_lock = threading.Lock()
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        store = cls(engine_for(url))
-        store.create()
+    def open(cls, url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Store:
+        store = cls(engine_for(url, busy_timeout=busy_timeout), busy_timeout=busy_timeout)
+        with database_errors():
+            store.create()
         return store
 
     @property
@@ -287,10 +420,29 @@ class Store:
         return self.engine.dialect.name
 
     def create(self) -> None:
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:  # indexes dropped by an interrupted seed come back
-            for index in _DEVICE_INDEXES:
-                index.create(conn, checkfirst=True)
+        """Create what is missing: tables, the columns later versions added, dropped Device indexes."""
+        if self._schema_complete():
+            return
+        with self.applier_lock():  # two first runs at once must not both create the tables
+            metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                known = {c["name"] for c in inspect(conn).get_columns("extracts")}
+                for column in extracts.c:
+                    if column.name not in known:  # a database from before the column: add it, defaulted
+                        ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                        conn.execute(text(f"ALTER TABLE extracts ADD COLUMN {ddl}"))
+                for index in _DEVICE_INDEXES:  # indexes dropped by an interrupted seed come back
+                    index.create(conn, checkfirst=True)
+
+    def _schema_complete(self) -> bool:
+        with self.engine.connect() as conn:
+            found = inspect(conn)
+            if not set(metadata.tables) <= set(found.get_table_names()):
+                return False
+            if {c.name for c in extracts.c} - {c["name"] for c in found.get_columns("extracts")}:
+                return False
+            indexes = {i["name"] for i in found.get_indexes("devices")}
+            return {index.name for index in _DEVICE_INDEXES} <= indexes
 
     def drop(self) -> None:
         metadata.drop_all(self.engine)
@@ -302,6 +454,143 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
+
+    # --- one applier at a time ----------------------------------------------------------
+
+    @contextmanager
+    def applier_lock(self) -> Iterator[None]:
+        """Hold the inventory's one applier lock, waiting up to the busy timeout (then InventoryBusyError).
+
+        Re-entrant within a thread; released when the block ends, or when the process dies.
+        """
+        with self._applier_lock(self.busy_timeout) as held:
+            if not held:
+                raise InventoryBusyError(
+                    f"The inventory could not be used now: another applier has held it for more than "
+                    f"{self.busy_timeout:g} seconds; try again."
+                )
+            yield
+
+    @contextmanager
+    def try_applier_lock(self) -> Iterator[bool]:
+        """The applier lock if it is free now (True), or nothing (False); never waits."""
+        with ExitStack() as stack:
+            try:
+                held = stack.enter_context(self._applier_lock(0.0))
+            except InventoryUnavailableError:  # e.g. a lock file in a directory this process may not write
+                held = False
+            yield held
+
+    @contextmanager
+    def _applier_lock(self, timeout: float) -> Iterator[bool]:
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield True
+            finally:
+                self._held.depth = depth
+            return
+        release = self._acquire(timeout)
+        if release is None:
+            yield False
+            return
+        self._held.depth = 1
+        try:
+            yield True
+        finally:
+            self._held.depth = 0
+            release()
+
+    def _acquire(self, timeout: float) -> Callable[[], None] | None:
+        """Take the applier lock, polling until ``timeout`` seconds have passed; how to release it, or None."""
+        deadline = time.monotonic() + timeout
+        queued = (
+            self._thread_lock.acquire(timeout=timeout) if timeout > 0 else self._thread_lock.acquire(blocking=False)
+        )
+        if not queued:
+            return None
+        try:
+            remaining = max(0.0, deadline - time.monotonic())
+            if self.backend == "postgresql":
+                release = self._acquire_advisory(remaining)
+            else:
+                path = _sqlite_path(self.engine.url.database)
+                release = (lambda: None) if path is None else self._acquire_file(path, remaining)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        if release is None:
+            self._thread_lock.release()
+            return None
+        taken = release
+
+        def release_both() -> None:
+            try:
+                taken()
+            finally:
+                self._thread_lock.release()
+
+        return release_both
+
+    def _acquire_file(self, database: Path, timeout: float) -> Callable[[], None] | None:
+        lock_path = database.with_name(database.name + "-applier.lock")
+        try:
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise InventoryUnavailableError(
+                f"The inventory's applier lock {lock_path} cannot be opened ({error.strerror})."
+            ) from None
+        try:
+            taken = self._poll(timeout, lambda: _try_flock(descriptor))
+        except BaseException:
+            os.close(descriptor)
+            raise
+        if not taken:
+            os.close(descriptor)
+            return None
+
+        def release() -> None:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+
+        return release
+
+    def _acquire_advisory(self, timeout: float) -> Callable[[], None] | None:
+        # A connection of its own, outside any transaction, holds the session-level lock: the server
+        # releases it if this process dies.
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        statement = text("SELECT pg_try_advisory_lock(:key)")
+        try:
+            taken = self._poll(timeout, lambda: bool(conn.execute(statement, {"key": _APPLIER_LOCK_KEY}).scalar()))
+        except BaseException:
+            conn.close()
+            raise
+        if not taken:
+            conn.close()
+            return None
+
+        def release() -> None:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _APPLIER_LOCK_KEY})
+            except Exception:
+                conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
+                raise
+            finally:
+                conn.close()
+
+        return release
+
+    def _poll(self, timeout: float, attempt: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while not attempt():
+            if time.monotonic() >= deadline:
+                return False
+            self.checkpoint("lock-wait")
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 0.2)
+        return True
 
     # --- extracts -----------------------------------------------------------------------
 
@@ -342,6 +631,13 @@ class Store:
         )
         return int(result.scalar_one())
 
+    def accepted_record(self, conn: Connection, sequence: int) -> ExtractRecord | None:
+        """The extract accepted (queued or applied) with this sequence, if any."""
+        row = conn.execute(
+            select(*_record_columns()).where(extracts.c.sequence == sequence, extracts.c.state != REFUSED)
+        ).one_or_none()
+        return None if row is None else _extract_record(row._mapping)
+
     def accepted_sha256(self, conn: Connection, sequence: int) -> str | None:
         value = conn.execute(
             select(extracts.c.content_sha256).where(extracts.c.sequence == sequence, extracts.c.state != REFUSED)
@@ -358,6 +654,11 @@ class Store:
         ).one_or_none()
         return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]))
 
+    def in_force_sequence(self, conn: Connection) -> int | None:
+        """The sequence of the last extract applied, if any."""
+        value = conn.execute(select(func.max(extracts.c.sequence)).where(extracts.c.state == APPLIED)).scalar()
+        return None if value is None else int(value)
+
     def cpl_in_force(self, conn: Connection) -> tuple[int, bytes] | None:
         """Sequence and content of the last extract applied."""
         row = conn.execute(
@@ -367,6 +668,63 @@ class Store:
             .limit(1)
         ).one_or_none()
         return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def in_force(self, conn: Connection) -> tuple[ExtractRecord, bytes] | None:
+        """The record and content of the last extract applied: the CPL in force."""
+        row = conn.execute(
+            select(*_record_columns(), extracts.c.content)
+            .where(extracts.c.state == APPLIED)
+            .order_by(extracts.c.sequence.desc())
+            .limit(1)
+        ).one_or_none()
+        return None if row is None else (_extract_record(row._mapping), bytes(row._mapping["content"]))
+
+    def claim_queued(
+        self, conn: Connection, record_id: int, *, applied_at: dt.datetime, receipt_target: str | None
+    ) -> bool:
+        """Mark a queued extract applied, as the first statement of its apply; False if it is not queued.
+
+        Inside the apply's transaction: a second applier's claim waits for the first's transaction and
+        then finds the extract applied, so an extract is applied once whatever runs at the same time.
+        From this commit the apply owes its alerts and receipt.
+        """
+        claimed = conn.execute(
+            update(extracts)
+            .where(extracts.c.id == record_id, extracts.c.state == QUEUED)
+            .values(state=APPLIED, applied_at=stamp(applied_at), receipt_target=receipt_target, alerts_owed=True)
+        ).rowcount
+        return bool(claimed == 1)
+
+    def owing(self, conn: Connection) -> list[ExtractRecord]:
+        """Applied extracts that still owe alerts, a CplStale alert or a receipt, in sequence order."""
+        e = extracts.c
+        rows = conn.execute(
+            select(*_record_columns())
+            .where(
+                e.state == APPLIED,
+                (e.alerts_owed.is_(True)) | (e.stale_alert_owed.is_(True)) | e.receipt_path.is_(None),
+            )
+            .order_by(e.sequence)
+        ).all()
+        return [_extract_record(row._mapping) for row in rows]
+
+    def content(self, conn: Connection, record_id: int) -> bytes:
+        return bytes(conn.execute(select(extracts.c.content).where(extracts.c.id == record_id)).scalar_one())
+
+    def alerts_written(self, conn: Connection, record_id: int) -> None:
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(alerts_owed=False))
+
+    def raise_stale_alert(self, conn: Connection, record_id: int, at: dt.datetime) -> bool:
+        """Raise the CplStale alert of an applied extract, unless it was raised before; whether it was now."""
+        raised = conn.execute(
+            update(extracts)
+            .where(extracts.c.id == record_id, extracts.c.state == APPLIED, extracts.c.stale_alert_at.is_(None))
+            .values(stale_alert_at=stamp(at), stale_alert_owed=True)
+        ).rowcount
+        return bool(raised == 1)
+
+    def stale_alert_written(self, conn: Connection, record_id: int) -> None:
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(stale_alert_owed=False))
 
     def queued(self, conn: Connection) -> list[tuple[ExtractRecord, bytes]]:
         """Extracts waiting to be applied, oldest first, with their content."""
@@ -428,7 +786,8 @@ class Store:
     def apply_extract(
         self, conn: Connection, *, record_id: int, extract: Extract, change: CplChange, applied_at: dt.datetime
     ) -> AppliedCounts:
-        """Bring the inventory in line with ``extract``; run inside the caller's one transaction.
+        """Bring the inventory in line with ``extract``; run inside the caller's one transaction, after
+        `claim_queued` claimed the extract (and before ``change`` was read, in the same transaction).
 
         Suspends the Devices of ``change.suspend`` that are in a suspendable status, remembering
         their status, and gives the Devices of ``change.restore`` that the CPL suspended exactly
@@ -480,10 +839,8 @@ class Store:
         )
         conn.execute(
             update(extracts)
-            .where(extracts.c.id == record_id)
+            .where(extracts.c.id == record_id, extracts.c.state == APPLIED)
             .values(
-                state=APPLIED,
-                applied_at=at,
                 devices_suspended=suspended,
                 devices_restored=restored,
                 history_after_id=history_after_id,
@@ -802,4 +1159,8 @@ def _extract_record(row: RowMapping) -> ExtractRecord:
         devices_suspended=row["devices_suspended"],
         devices_restored=row["devices_restored"],
         receipt_path=row["receipt_path"],
+        alerts_owed=bool(row["alerts_owed"]),
+        receipt_target=row["receipt_target"],
+        stale_alert_at=moment(row["stale_alert_at"]),
+        stale_alert_owed=bool(row["stale_alert_owed"]),
     )

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from smi import rules
-from smi.service import AppliedExtract, DeviceView, IngestResult, Report
+from smi.service import AppliedExtract, DeviceView, DueResult, FinishedOutputs, IngestResult, Report
 from smi.store import APPLIED, REFUSED, ExtractRecord
 
 
@@ -44,6 +44,28 @@ def applied_out(applied: AppliedExtract) -> AppliedOut:
     )
 
 
+class FinishedOut(BaseModel):
+    """What a run wrote for an extract applied earlier, by a run that died before writing it."""
+
+    sequence: int
+    applied_at: dt.datetime
+    alerts_written: int
+    stale_alert_written: bool
+    receipt_available: bool
+    receipt: str | None = Field(description="Where the simulator wrote the signed receipt, if it did now")
+
+
+def finished_out(finished: FinishedOutputs) -> FinishedOut:
+    return FinishedOut(
+        sequence=finished.sequence,
+        applied_at=finished.applied_at,
+        alerts_written=finished.alerts_written,
+        stale_alert_written=finished.stale_alert_written,
+        receipt_available=finished.receipt_path is not None,
+        receipt=None if finished.receipt_path is None else str(finished.receipt_path),
+    )
+
+
 class IngestOut(BaseModel):
     result: Literal["applied", "queued", "repeat"]
     sequence: int
@@ -51,6 +73,13 @@ class IngestOut(BaseModel):
     received_at: dt.datetime
     deadline: dt.datetime | None
     applied: list[AppliedOut]
+    received_before: bool = Field(
+        False, description="The same extract was received before: in force (a repeat) or still queued"
+    )
+    finished: list[FinishedOut] = Field(
+        default_factory=list, description="Alerts and receipts written now for extracts applied before"
+    )
+    stale_alert_raised: int | None = Field(None, description="The sequence whose CplStale alert was raised now")
 
 
 def ingest_out(result: IngestResult) -> IngestOut:
@@ -61,16 +90,28 @@ def ingest_out(result: IngestResult) -> IngestOut:
         received_at=result.received_at,
         deadline=result.deadline,
         applied=[applied_out(a) for a in result.applied],
+        received_before=result.received_before,
+        finished=[finished_out(f) for f in result.finished],
+        stale_alert_raised=result.stale_alert_raised,
     )
 
 
 class ApplyDueOut(BaseModel):
     now: dt.datetime
     applied: list[AppliedOut]
+    finished: list[FinishedOut] = Field(
+        default_factory=list, description="Alerts and receipts written now for extracts applied before"
+    )
+    stale_alert_raised: int | None = Field(None, description="The sequence whose CplStale alert was raised now")
 
 
-def apply_due_out(now: dt.datetime, applied: list[AppliedExtract]) -> ApplyDueOut:
-    return ApplyDueOut(now=now, applied=[applied_out(a) for a in applied])
+def apply_due_out(now: dt.datetime, due: DueResult) -> ApplyDueOut:
+    return ApplyDueOut(
+        now=now,
+        applied=[applied_out(a) for a in due.applied],
+        finished=[finished_out(f) for f in due.finished],
+        stale_alert_raised=due.stale_alert_raised,
+    )
 
 
 class ExtractRecordOut(BaseModel):
@@ -92,6 +133,8 @@ class ExtractRecordOut(BaseModel):
     refusal_reason: str | None
     receipt_available: bool
     receipt: str | None
+    alerts_owed: bool = Field(False, description="Applied, and its alerts are not yet all in the alerts file")
+    stale_alert_at: dt.datetime | None = Field(None, description="When its CplStale alert was raised, if it was")
 
 
 def window(record: ExtractRecord, now: dt.datetime) -> str:
@@ -125,12 +168,19 @@ def extract_record_out(record: ExtractRecord, now: dt.datetime) -> ExtractRecord
         refusal_reason=record.refusal_reason,
         receipt_available=record.receipt_path is not None,
         receipt=record.receipt_path,
+        alerts_owed=record.alerts_owed,
+        stale_alert_at=record.stale_alert_at,
     )
 
 
 class ReportOut(BaseModel):
     now: dt.datetime
     cpl_in_force: int | None
+    cpl_stale: bool = Field(False, description="The CPL in force is past its next_update_by at `now`")
+    next_update_by: dt.datetime | None = Field(None, description="When the CPL in force said the next would come")
+    stale_alert_at: dt.datetime | None = Field(
+        None, description="When the CplStale alert of the CPL in force was raised"
+    )
     active_models: int
     devices: int
     devices_by_status: dict[str, int] = Field(description="Devices in each SMI Status, keyed by the status name")
@@ -141,6 +191,9 @@ def report_out(report: Report) -> ReportOut:
     return ReportOut(
         now=report.now,
         cpl_in_force=report.cpl_sequence,
+        cpl_stale=report.cpl_stale,
+        next_update_by=report.next_update_by,
+        stale_alert_at=report.stale_alert_at,
         active_models=report.active_models,
         devices=report.device_count,
         devices_by_status=report.devices_by_status,

@@ -791,7 +791,8 @@ def _technical_specification(registry: SpecRegistry) -> Callable[[CellValue], st
         if match is not None:
             family, generation, number = match.groups()
             # the SEC writes SMETS2 as plain 'SMETS V…'; SMETS1 only ever as 'SMETS V1.2', an alias
-            name = family.upper() if family.upper() == "CHTS" else f"SMETS{generation or '2'}"
+            # (the registry's lookup ignores case)
+            name = family if family.upper() == "CHTS" else f"SMETS{generation or '2'}"
             try:
                 return registry.lookup(SpecKind.TECHNICAL_SPECIFICATION, f"{name} v{number}").version
             except UnknownVersion:

@@ -3,12 +3,16 @@ that the authority's API accepts; refusals are named JSON errors; and it never i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,9 @@ from api.smi_app import create_smi_app
 from smi.config import Settings as SmiSettings
 from smi.errors import ConfigurationError
 from tests.api.conftest import KEYS, ROOT, World
+from tests.conftest import PostgresServer
+from tests.smi.factories import cpl, sign
+from tests.smi.locks import held
 
 
 def smi_settings(directory: Path) -> SmiSettings:
@@ -214,3 +221,111 @@ def test_serve_refuses_unusable_settings_in_one_sentence(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert result.stderr.startswith("The SMI trust anchors cannot be used:") and "Traceback" not in result.stderr
+
+
+# --- a busy inventory, simultaneous uploads ------------------------------------------------------
+
+BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
+MODELS = [("Gas Smart Meter", "106C", f"{n:04X}", "00AC", "0100") for n in range(1, 4)]
+
+
+@pytest.fixture(params=BACKENDS)
+def smi_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'smi.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+def _signed_extract(sequence: int) -> bytes:
+    issued = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2) + dt.timedelta(minutes=sequence)
+    return sign(cpl(sequence, MODELS, issued_at=issued).content(), signing_time=issued)
+
+
+def _environment_for(settings: SmiSettings, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SMI_DATABASE_URL": database_url,
+        "SMI_TRUST_ANCHORS": str(KEYS / "root-ca.pem"),
+        "SMI_RECEIPT_SIGNER": settings.receipt_signer,
+        "SMI_ALERTS_PATH": str(settings.alerts_path),
+        "SMI_RECEIPTS_DIR": str(settings.receipts_dir),
+    }
+
+
+def test_a_locked_inventory_answers_503_with_retry_after(tmp_path: Path, smi_database: str) -> None:
+    settings = SmiSettings.from_environment(
+        {**_environment_for(smi_settings(tmp_path), smi_database), "SMI_BUSY_TIMEOUT": "1"}
+    )
+    with TestClient(create_smi_app(settings), raise_server_exceptions=False) as client:
+        assert send_extract(client, _signed_extract(1)).status_code == 201
+        with held(settings.database_url, "write"):  # SQLite readers go on; PostgreSQL's table locks hold them too
+            responses = [send_extract(client, _signed_extract(2))]
+            if not smi_database.startswith("sqlite"):
+                responses.append(client.get("/report"))
+            for response in responses:
+                assert response.status_code == 503, response.text
+                assert int(response.headers["Retry-After"]) >= 1
+                error = response.json()["error"]
+                assert error["code"] == "inventory_busy" and "try again" in error["message"]
+        assert [e["sequence"] for e in client.get("/report").json()["extracts"]] == [1]
+
+
+def test_simultaneous_uploads_of_one_extract_apply_it_once_and_are_never_a_server_error(
+    tmp_path: Path, smi_database: str
+) -> None:
+    rounds = 8
+    with _served(tmp_path, smi_database) as base:
+        outcomes = []
+        for sequence in range(1, rounds + 1):
+            signed = _signed_extract(sequence)
+            start = threading.Barrier(2)
+
+            def post(body: bytes = signed, barrier: threading.Barrier = start) -> httpx.Response:
+                barrier.wait()
+                return httpx.post(
+                    f"{base}/extracts", files={"extract": ("cpl.p7m", body, "application/pkcs7-mime")}, timeout=60
+                )
+
+            with ThreadPoolExecutor(2) as pool:
+                responses = list(pool.map(lambda _n: post(), range(2)))
+            statuses = sorted(r.status_code for r in responses)
+            results = sorted(r.json().get("result") or r.json()["error"]["code"] for r in responses)
+            outcomes.append((statuses, results))
+        report = httpx.get(f"{base}/report", timeout=30).json()
+    clean = [o for o in outcomes if 500 not in o[0] and o[1].count("applied") == 1]
+    assert len(clean) == rounds, f"uploads clean {len(clean)}/{rounds}: {outcomes}"
+    assert [(e["sequence"], e["state"]) for e in report["extracts"] if e["state"] != "refused"] == [
+        (n, "applied") for n in range(1, rounds + 1)
+    ]
+
+
+@contextmanager
+def _served(tmp_path: Path, database_url: str) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = _environment_for(smi_settings(tmp_path), database_url)
+    command = "import typer; from api.serve import serve_smi; typer.run(serve_smi)"
+    server = subprocess.Popen(
+        [sys.executable, "-c", command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/report", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, "the simulator API exited"
+                assert time.monotonic() < deadline, "the simulator API did not start within 30 seconds"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

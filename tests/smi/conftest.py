@@ -1,4 +1,4 @@
-"""The simulator's fixtures: a fresh inventory on SQLite and on a real PostgreSQL server."""
+"""The simulator's fixtures: a fresh inventory, and the `smi` command over one, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from smi.service import Inventory
 from smi.store import Store, engine_for
 from tests.conftest import PostgresServer
+from tests.smi.commandline import SmiRun, environment
 
 BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
 
@@ -49,3 +50,15 @@ def fresh_store(database_url: str) -> Iterator[Callable[[], Store]]:
 
     yield make
     engine.dispose()
+
+
+@pytest.fixture
+def smi(tmp_path: Path) -> SmiRun:
+    """The `smi` command on a fresh SQLite inventory in its own directory."""
+    return SmiRun(tmp_path, environment(tmp_path, f"sqlite:///{tmp_path / 'smi.db'}"))
+
+
+@pytest.fixture
+def smi_on_each_backend(tmp_path: Path, database_url: str) -> SmiRun:
+    """The `smi` command on a fresh inventory, on SQLite and on PostgreSQL in turn."""
+    return SmiRun(tmp_path, environment(tmp_path, database_url))

@@ -70,6 +70,7 @@ def extract(
     *,
     issued_at: dt.datetime | None = None,
     previous_sha256: str | None = None,
+    next_update_by: dt.datetime | None = None,
 ) -> Extract:
     moment = issued_at if issued_at is not None else T0 + dt.timedelta(hours=sequence)
     return Extract(
@@ -77,15 +78,21 @@ def extract(
         issued_at=moment,
         previous_sha256=previous_sha256,
         entries=tuple(sorted(entries, key=lambda e: e.entry_id)),
+        next_update_by=next_update_by,
     )
 
 
 def cpl(
-    sequence: int, active: Iterable[Key], removed: Iterable[Key] = (), *, issued_at: dt.datetime | None = None
+    sequence: int,
+    active: Iterable[Key],
+    removed: Iterable[Key] = (),
+    *,
+    issued_at: dt.datetime | None = None,
+    next_update_by: dt.datetime | None = None,
 ) -> Extract:
     """An extract listing ``active`` as Active and ``removed`` as Withdrawn (with a Panel reference)."""
     entries = [entry(k) for k in active] + [entry(k, status="Withdrawn") for k in removed]
-    return extract(sequence, entries, issued_at=issued_at)
+    return extract(sequence, entries, issued_at=issued_at, next_update_by=next_update_by)
 
 
 def sign(content: bytes, *, signer: str = "secas-signer-1", signing_time: dt.datetime | None = None) -> bytes:

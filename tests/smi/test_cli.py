@@ -7,10 +7,7 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,69 +16,8 @@ from formats.receipt import parse_receipt
 from signing.cms import verify_signed_data
 from signing.profile import DEV_POLICY_DCC_RECEIPT_SIGNING
 from signing.trust import load_trust
-from tests.smi.factories import ELECTRICITY, GAS, HUB, KEYS, PPMID, ROOT, Key, cpl, entry, extract, key, sign
-
-SMI = Path(sys.executable).with_name("smi")
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-MODELS: list[Key] = [key(kind, f"{n:04X}") for n, kind in enumerate([GAS, HUB, ELECTRICITY, PPMID] * 2)]
-
-
-def iso(hours: float) -> str:
-    return (NOW + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def issued(sequence: int) -> dt.datetime:
-    return NOW - dt.timedelta(hours=10) + dt.timedelta(minutes=sequence)
-
-
-@dataclass
-class SmiRun:
-    tmp: Path
-    env: dict[str, str]
-
-    def __call__(self, *args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(SMI), *map(str, args)], cwd=self.tmp, env=self.env, capture_output=True, text=True, timeout=300
-        )
-        assert "Traceback" not in result.stderr, result.stderr
-        if expect is not None:
-            assert result.returncode == expect, (result.returncode, result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str | Path, expect: int | None = 0) -> Any:
-        return json.loads(self(*args, "--json", expect=expect).stdout)
-
-    def signed(self, name: str, made: Extract, *, signer: str = "secas-signer-1") -> Path:
-        path = self.tmp / name
-        # Signed when issued: the wall clock at run time may be well past NOW on a busy machine.
-        path.write_bytes(sign(made.content(), signer=signer, signing_time=min(made.issued_at, NOW)))
-        return path
-
-
-def _environment(tmp: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
-    env.update(
-        {
-            "SMI_DATABASE_URL": database_url,
-            "SMI_TRUST_ANCHORS": str(KEYS / "root-ca.pem"),
-            "SMI_RECEIPT_SIGNER": f"pem:{KEYS / 'dcc-receipt-signer.pem'}:{KEYS / 'dcc-receipt-signer.key.pem'}:"
-            f"{KEYS / 'issuing-ca.pem'}",
-            "SMI_ALERTS_PATH": str(tmp / "alerts.jsonl"),
-            "SMI_RECEIPTS_DIR": str(tmp / "receipts"),
-            "COLUMNS": "200",
-        }
-    )
-    return env
-
-
-@pytest.fixture
-def smi(tmp_path: Path) -> SmiRun:
-    return SmiRun(tmp_path, _environment(tmp_path, f"sqlite:///{tmp_path / 'smi.db'}"))
-
-
-@pytest.fixture
-def smi_on_each_backend(tmp_path: Path, database_url: str) -> SmiRun:
-    return SmiRun(tmp_path, _environment(tmp_path, database_url))
+from tests.smi.commandline import MODELS, NOW, SmiRun, iso, issued
+from tests.smi.factories import KEYS, ROOT, cpl, entry, extract, sign
 
 
 def test_ingest_applies_a_signed_extract_and_writes_a_signed_receipt(smi: SmiRun) -> None:
@@ -323,3 +259,66 @@ def test_defaults_work_with_no_configuration(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "smi.db").exists()
     assert (tmp_path / "var" / "receipts" / "receipt-2.p7m").exists()
     assert run.json("report")["cpl_in_force"] == 2
+
+
+# --- a queued extract received again, an old one replayed --------------------------------------
+
+
+def test_an_extract_received_again_while_queued_is_applied_now_never_a_repeat(smi_on_each_backend: SmiRun) -> None:
+    smi = smi_on_each_backend
+    first = smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1)))
+    smi("ingest", first, "--received-at", iso(0), "--defer")
+    again = smi.json("ingest", first, "--received-at", iso(1))
+    assert again["result"] == "applied" and [a["sequence"] for a in again["applied"]] == [1]
+    report = smi.json("report", "--now", iso(2))
+    assert report["cpl_in_force"] == 1
+    assert [(e["state"], e["received_at"]) for e in report["extracts"]] == [("applied", iso(0))]  # its 24 hours
+    assert (smi.tmp / "receipts" / "receipt-1.p7m").exists()
+
+
+def test_an_extract_deferred_again_while_queued_says_it_is_already_queued(smi: SmiRun) -> None:
+    first = smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1)))
+    smi("ingest", first, "--received-at", iso(0), "--defer")
+    again = smi("ingest", first, "--received-at", iso(1), "--defer")
+    assert "already queued" in again.stdout and "repeat" not in again.stdout
+    assert smi.json("ingest", first, "--received-at", iso(1), "--defer")["result"] == "queued"
+    assert [e["state"] for e in smi.json("report", "--now", iso(2))["extracts"]] == ["queued"]
+
+
+def test_an_old_extract_replayed_after_a_newer_one_is_refused_as_a_rollback(smi_on_each_backend: SmiRun) -> None:
+    smi = smi_on_each_backend
+    first = smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1)))
+    second = smi.signed("e2.p7m", cpl(2, MODELS[1:], removed=MODELS[:1], issued_at=issued(2)))
+    smi("ingest", first, "--received-at", iso(0))
+    smi("ingest", second, "--received-at", iso(1))
+    before = smi.json("report", "--now", iso(2))
+    refused = smi("ingest", first, "--received-at", iso(2), "--json", expect=1)
+    assert json.loads(refused.stdout)["rule"] == "rollback"
+    assert len(refused.stderr.strip().splitlines()) == 1 and "below" in refused.stderr
+    after = smi.json("report", "--now", iso(2))
+    assert after["cpl_in_force"] == 2 and after["devices_by_status"] == before["devices_by_status"]
+    assert after["extracts"][:-1] == before["extracts"]
+    assert (after["extracts"][-1]["state"], after["extracts"][-1]["refusal_rule"]) == ("refused", "rollback")
+    assert smi.json("ingest", second, "--received-at", iso(3))["result"] == "repeat"  # the one in force: harmless
+
+
+# --- file permissions ---------------------------------------------------------------------------
+
+
+def test_the_inventory_database_is_created_for_its_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    (tmp_path / "keys-dev").symlink_to(ROOT / "keys-dev")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
+    run = SmiRun(tmp_path, env)
+    run("ingest", run.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1))), umask=0)
+    database = tmp_path / "var" / "smi.db"
+    assert database.stat().st_mode & 0o777 == 0o600
+    for companion in tmp_path.joinpath("var").glob("smi.db*"):  # the WAL, its index, the applier's lock
+        assert companion.stat().st_mode & 0o137 == 0, (companion.name, oct(companion.stat().st_mode))
+
+
+def test_a_world_readable_inventory_database_is_narrowed_to_its_owner(smi: SmiRun) -> None:
+    smi("ingest", smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1))), "--received-at", iso(0))
+    database = smi.tmp / "smi.db"
+    database.chmod(0o644)
+    smi("report")
+    assert database.stat().st_mode & 0o777 == 0o600

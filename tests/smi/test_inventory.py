@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from formats.extract import Extract
 from smi.errors import (
@@ -27,7 +30,7 @@ from smi.errors import (
 )
 from smi.rules import SUSPENDABLE_STATUSES, UNTOUCHED_STATUSES, SmiStatus
 from smi.service import Inventory
-from smi.store import device_models, devices, extracts, status_history
+from smi.store import Store, device_models, devices, engine_for, extracts, status_history
 from tests.smi.factories import ELECTRICITY, GAS, HUB, IHD, T0, Key, cpl, entry, extract, key
 
 A, B, C = key(GAS, "0001"), key(HUB, "0002"), key(ELECTRICITY, "0003")
@@ -250,7 +253,7 @@ def test_a_crash_inside_the_apply_leaves_the_inventory_as_it_was(populated: Inve
         populated.apply_due(at(4))
     assert snapshot(populated) == before
     populated.store.checkpoint = lambda reached: None
-    [applied] = populated.apply_due(at(5))
+    [applied] = populated.apply_due(at(5)).applied
     assert applied.sequence == 3 and applied.devices_restored == len(SUSPENDABLE_STATUSES)
     assert statuses(populated)["00000000000000B0"] == ("Suspended", "Commissioned")
 
@@ -262,23 +265,23 @@ def test_deferred_extracts_are_applied_oldest_first_by_apply_due(populated: Inve
     receive(populated, cpl(2, [B, C], removed=[A]), 2, defer=True)
     receive(populated, cpl(3, [A, B, C]), 3, defer=True)
     assert statuses(populated)[COMMISSIONED_A] == ("Commissioned", None)
-    applied = populated.apply_due(at(20))
+    applied = populated.apply_due(at(20)).applied
     assert [a.sequence for a in applied] == [2, 3]
     assert [(a.devices_suspended, a.devices_restored) for a in applied] == [(4, 0), (0, 4)]
     assert all(a.in_time for a in applied)
-    assert populated.apply_due(at(21)) == []
+    assert populated.apply_due(at(21)).applied == ()
 
 
 def test_apply_due_waits_for_extracts_received_later(populated: Inventory) -> None:
     receive(populated, cpl(2, [B, C], removed=[A]), 5, defer=True)
-    assert populated.apply_due(at(4)) == []
-    assert [a.sequence for a in populated.apply_due(at(6))] == [2]
+    assert populated.apply_due(at(4)).applied == ()
+    assert [a.sequence for a in populated.apply_due(at(6)).applied] == [2]
 
 
 def test_an_extract_applied_after_its_deadline_is_reported_overdue(populated: Inventory) -> None:
     receive(populated, cpl(2, [B, C], removed=[A]), 2, defer=True)
     assert populated.report(at(25)).extracts[-1].state == "queued"
-    [late] = populated.apply_due(at(27))
+    [late] = populated.apply_due(at(27)).applied
     assert not late.in_time
 
 
@@ -398,4 +401,64 @@ def test_an_extract_received_behind_a_later_queued_one_stays_queued(populated: I
     receive(populated, cpl(2, [B, C], removed=[A]), 5, defer=True)
     result = populated.receive(cpl(3, [A, B, C], issued_at=at(3)).content(), received_at=at(4))
     assert result.outcome == "queued" and result.applied == ()
-    assert [a.sequence for a in populated.apply_due(at(6))] == [2, 3]
+    assert [a.sequence for a in populated.apply_due(at(6)).applied] == [2, 3]
+
+
+# --- two appliers; a database from before -------------------------------------------------------
+
+
+class UnguardedStore(Store):
+    """A store whose applier ignores the applier lock (an older release, say): only the claim guards it."""
+
+    @contextmanager
+    def applier_lock(self) -> Iterator[None]:
+        yield
+
+
+def test_an_applier_that_ignores_the_lock_still_cannot_apply_an_extract_twice(
+    populated: Inventory, database_url: str
+) -> None:
+    receive(populated, cpl(2, [B, C], removed=[A]), 2, defer=True)
+    held, resume = threading.Event(), threading.Event()
+
+    def hold(step: str) -> None:
+        if step == "device-models":  # inside the first apply's transaction, its claim made
+            held.set()
+            assert resume.wait(60)
+
+    populated.store.checkpoint = hold
+    other_engine = engine_for(database_url, busy_timeout=60)
+    unguarded = Inventory(UnguardedStore(other_engine, busy_timeout=60))
+    results: dict[str, list[int]] = {}
+
+    def run(name: str, inventory: Inventory) -> None:
+        results[name] = [a.sequence for a in inventory.apply_due(at(3)).applied]
+
+    first = threading.Thread(target=run, args=("first", populated))
+    first.start()
+    assert held.wait(30)
+    second = threading.Thread(target=run, args=("second", unguarded))
+    second.start()
+    second.join(1.0)  # it waits inside the database for the first's claim (or has already found it done)
+    resume.set()
+    first.join(60)
+    second.join(60)
+    other_engine.dispose()
+    assert results == {"first": [2], "second": []}
+    record = populated.report(at(4)).extracts[-1]
+    assert (record.sequence, record.devices_suspended) == (2, len(SUSPENDABLE_STATUSES))
+
+
+def test_a_database_from_before_the_owed_outputs_is_upgraded_in_place(populated: Inventory) -> None:
+    added = ("alerts_owed", "receipt_target", "stale_alert_at", "stale_alert_owed")
+    with populated.store.begin() as conn:
+        for column in added:
+            conn.execute(text(f"ALTER TABLE extracts DROP COLUMN {column}"))
+    upgraded = Store(populated.store.engine)
+    upgraded.create()
+    with upgraded.begin() as conn:
+        assert {c["name"] for c in inspect(conn).get_columns("extracts")} >= set(added)
+        [record] = upgraded.extract_records(conn)
+    assert (record.state, record.alerts_owed, record.stale_alert_owed) == ("applied", False, False)
+    result = Inventory(upgraded).receive(cpl(2, [B, C], removed=[A]).content(), received_at=at(2))
+    assert result.this_applied is not None and result.this_applied.devices_suspended == len(SUSPENDABLE_STATUSES)

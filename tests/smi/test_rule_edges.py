@@ -60,6 +60,7 @@ def _judge(
     *,
     received_at: dt.datetime = RECEIVED,
     accepted_sha256: dict[int, str] | None = None,
+    in_force_sequence: int | None = None,
 ) -> Verdict:
     known = (
         accepted_sha256
@@ -67,7 +68,12 @@ def _judge(
         else ({} if latest is None else {latest.sequence: latest.content_sha256})
     )
     return rules.judge_extract(
-        candidate, sha256_hex(candidate.content()), received_at=received_at, latest=latest, accepted_sha256=known
+        candidate,
+        sha256_hex(candidate.content()),
+        received_at=received_at,
+        latest=latest,
+        accepted_sha256=known,
+        in_force_sequence=in_force_sequence,
     )
 
 
@@ -98,8 +104,8 @@ def test_a_device_may_enter_the_inventory_in_every_status_but_suspended() -> Non
     assert {status.value for status in rules.ADMISSIBLE_STATUSES} == set(SMI_STATUS_NAMES) - {"Suspended"}
 
 
-def test_the_alerts_are_device_suspended_and_device_restored() -> None:
-    assert [alert.value for alert in rules.Alert] == ["DeviceSuspended", "DeviceRestored"]
+def test_the_alerts_are_device_suspended_device_restored_and_cpl_stale() -> None:
+    assert [alert.value for alert in rules.Alert] == ["DeviceSuspended", "DeviceRestored", "CplStale"]
 
 
 @pytest.mark.parametrize("name", CONTROLLED_TYPE_NAMES)
@@ -318,6 +324,28 @@ def test_a_repeat_is_recognised_by_its_content_whatever_the_last_sequence() -> N
     assert _judge(again, None, accepted_sha256={4: sha256_hex(again.content())}) is Verdict.REPEAT
 
 
+def test_an_old_extract_replayed_says_it_is_below_the_last_applied_sequence() -> None:
+    older = extract(3, [entry(A)], issued_at=LAST_ISSUED)
+    known = {3: sha256_hex(older.content()), 4: LATEST.content_sha256}
+    with pytest.raises(ExtractRollbackError) as error:
+        _judge(older, LATEST, accepted_sha256=known, in_force_sequence=4)
+    assert _message(error) == "Extract sequence 3 is below the last applied sequence 4: an old extract replayed."
+
+
+def test_an_extract_one_below_the_one_in_force_replayed_is_a_rollback_and_the_one_in_force_a_repeat() -> None:
+    again = extract(4, [entry(A)], issued_at=LAST_ISSUED)
+    known = {3: "0" * 64, 4: sha256_hex(again.content())}
+    assert _judge(again, LATEST, accepted_sha256=known, in_force_sequence=4) is Verdict.REPEAT
+    with pytest.raises(ExtractRollbackError):
+        _judge(again, LATEST, accepted_sha256=known, in_force_sequence=5)
+
+
+def test_a_queued_extract_received_again_is_a_repeat_above_the_one_in_force() -> None:
+    again = extract(4, [entry(A)], issued_at=LAST_ISSUED)
+    assert _judge(again, LATEST, in_force_sequence=3) is Verdict.REPEAT
+    assert _judge(again, LATEST, in_force_sequence=None) is Verdict.REPEAT
+
+
 def test_the_first_extract_needs_no_predecessor() -> None:
     assert _judge(extract(7, [entry(A)], issued_at=LAST_ISSUED), None) is Verdict.NEW
 
@@ -501,6 +529,20 @@ def test_an_extract_applied_late_stays_overdue() -> None:
 def test_an_unapplied_extract_is_overdue_only_after_its_deadline() -> None:
     assert rules.overdue(RECEIVED, None, dt.datetime(2026, 11, 4, 9, 0, tzinfo=dt.UTC)) is False
     assert rules.overdue(RECEIVED, None, dt.datetime(2026, 11, 4, 9, 0, 1, tzinfo=dt.UTC)) is True
+
+
+# --- freshness --------------------------------------------------------------------------------
+
+
+def test_a_cpl_is_stale_only_once_strictly_past_its_next_update_by() -> None:
+    due = RECEIVED + dt.timedelta(hours=2)
+    assert rules.cpl_stale(due, due) is False
+    assert rules.cpl_stale(due, due + dt.timedelta(seconds=1)) is True
+    assert rules.cpl_stale(due, due - dt.timedelta(seconds=1)) is False
+
+
+def test_a_cpl_without_next_update_by_is_never_stale() -> None:
+    assert rules.cpl_stale(None, RECEIVED + dt.timedelta(days=10_000)) is False
 
 
 def test_counts_by_status_name_keep_every_count_and_ignore_unknown_names() -> None:

@@ -46,6 +46,7 @@ def judge(
     issued_at: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
     known: dict[int, str] | None = None,
+    in_force: int | None = None,
 ) -> Verdict:
     candidate = cpl(candidate_sequence, active, removed, issued_at=issued_at)
     return rules.judge_extract(
@@ -56,6 +57,7 @@ def judge(
         accepted_sha256=known
         if known is not None
         else ({} if latest is None else {latest.sequence: latest.content_sha256}),
+        in_force_sequence=in_force,
     )
 
 
@@ -85,16 +87,27 @@ def test_lower_sequence_is_a_rollback() -> None:
         judge(2, accepted(3, [A]), active=[A])
 
 
-def test_an_old_extract_replayed_is_a_repeat_not_a_rollback() -> None:
+def test_an_old_extract_replayed_after_a_newer_one_was_applied_is_a_rollback() -> None:
     old = cpl(2, [A])
-    verdict = rules.judge_extract(
-        old,
-        sha256_hex(old.content()),
-        received_at=T0 + dt.timedelta(days=1),
-        latest=accepted(5, [A]),
-        accepted_sha256={2: sha256_hex(old.content())},
-    )
-    assert verdict is Verdict.REPEAT
+    with pytest.raises(ExtractRollbackError):
+        rules.judge_extract(
+            old,
+            sha256_hex(old.content()),
+            received_at=T0 + dt.timedelta(days=1),
+            latest=accepted(5, [A]),
+            accepted_sha256={2: sha256_hex(old.content())},
+            in_force_sequence=5,
+        )
+
+
+def test_the_extract_in_force_replayed_is_a_harmless_repeat() -> None:
+    latest = accepted(5, [A])
+    assert judge(5, latest, active=[A], in_force=5) is Verdict.REPEAT
+
+
+def test_a_queued_extract_received_again_is_a_repeat_that_the_inventory_applies() -> None:
+    queued = accepted(6, [A, B])
+    assert judge(6, queued, active=[A, B], in_force=5) is Verdict.REPEAT
 
 
 def test_removal_without_panel_reference_is_refused() -> None:
@@ -106,6 +119,7 @@ def test_removal_without_panel_reference_is_refused() -> None:
             received_at=T0 + dt.timedelta(days=1),
             latest=accepted(1, [A, B]),
             accepted_sha256={},
+            in_force_sequence=1,
         )
 
 

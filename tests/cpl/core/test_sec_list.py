@@ -1030,6 +1030,8 @@ def test_a_formula_is_never_trusted() -> None:
 
 def test_a_row_with_nothing_in_the_lists_columns_is_no_entry() -> None:
     assert parsed([list_cells(sample_entry()), (None,) * (len(LIST_COLUMNS) + 1)]).findings == ()
+    # a reader may hand over an empty row as only a few empty cells
+    assert parsed([list_cells(sample_entry()), (None, None, " ")]).entries == (sample_entry(),)
 
 
 def test_rows_with_no_cells_at_all_are_passed_over() -> None:

@@ -1,0 +1,167 @@
+"""The files the simulator leaves outside its database: written whole, durably, and only for its owner.
+
+Receipts are written whole or not at all (a temporary file beside the target, fsync, rename, fsync of
+the directory). The alerts file is appended to by whole lines: a block of lines (one extract's alerts)
+is written after the end of the last whole line, so a half line left by a crash is cut off first, and
+any lines of the same block that a crashed earlier attempt left at the end are replaced, not repeated.
+So writing a block again after a crash (the database says it is still owed) gives exactly one copy.
+Callers hold the inventory's applier lock, so one writer appends at a time and the only block that can
+be partly written is the last one.
+
+Files are created 0600 (the umask can only narrow that); the database's own files are narrowed to
+0640 at most (`owner_only`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+#: Created files: read and written by their owner alone.
+FILE_MODE = 0o600
+#: The widest mode an existing database file is left with (group may read, nobody else anything).
+WIDEST_MODE = 0o640
+
+_CHUNK = 1 << 20
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` by a file holding ``data``: a reader sees the old file or the new, never half.
+
+    Temporary files that an earlier attempt at the same file left (it died before its rename) go.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for left in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            left.unlink()
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as partial:
+            partial.write(data)
+            partial.flush()
+            os.fsync(partial.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    sync_directory(path.parent)
+
+
+def append_block(
+    path: Path,
+    batches: Iterable[list[str]],
+    *,
+    belongs: Callable[[bytes], bool],
+    after_batch: Callable[[], None] = lambda: None,
+) -> int:
+    """Append a block of lines to ``path`` exactly once, however many earlier attempts a crash cut short.
+
+    ``belongs`` says whether a line already in the file is one of this block's (written by an attempt
+    that crashed before it was recorded as written). Returns how many lines the block has. The file is
+    flushed to disk before this returns; ``after_batch`` is called after each batch is written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        size = os.fstat(descriptor).st_size
+        start = _start_of_trailing_lines(descriptor, _end_of_whole_lines(descriptor, size), belongs)
+        if start != size:
+            os.ftruncate(descriptor, start)
+        offset, count = start, 0
+        for batch in batches:
+            if not batch:
+                continue
+            data = ("\n".join(batch) + "\n").encode("utf-8")
+            _write_all(descriptor, data, offset)
+            offset += len(data)
+            count += len(batch)
+            after_batch()
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    if created:
+        sync_directory(path.parent)
+    return count
+
+
+def owner_only(path: Path) -> None:
+    """Create ``path`` empty, 0600, if it is not there; narrow it to 0640 at most if it is wider."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        return
+    except FileExistsError:
+        pass
+    narrow(path)
+
+
+def narrow(path: Path) -> None:
+    """An existing file wider than 0640 (world-readable, say) becomes 0600; 0640 or narrower stays as set."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return
+    if mode & ~WIDEST_MODE:
+        os.chmod(path, FILE_MODE)
+
+
+def sync_directory(directory: Path) -> None:
+    """Flush a directory's entries (a new or renamed file's name) to disk, where the platform allows."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _write_all(descriptor: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(descriptor, view, offset)
+        view = view[written:]
+        offset += written
+
+
+def _read(descriptor: int, start: int, end: int) -> bytes:
+    return os.pread(descriptor, end - start, start)
+
+
+def _end_of_whole_lines(descriptor: int, size: int) -> int:
+    """Where the last whole line ends: ``size``, or before a half line a crash left at the end."""
+    position = size
+    while position > 0:
+        start = max(0, position - _CHUNK)
+        chunk = _read(descriptor, start, position)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        position = start
+    return 0
+
+
+def _start_of_trailing_lines(descriptor: int, end: int, belongs: Callable[[bytes], bool]) -> int:
+    """Where the run of lines just before ``end`` (a line end) for which ``belongs`` holds begins."""
+    start = end  # the run found so far is [start, end)
+    buffered_from, buffer = start, b""  # the bytes [buffered_from, start), ending in a newline
+    while start > 0:
+        newline = buffer.rfind(b"\n", 0, len(buffer) - 1)
+        while newline < 0 and buffered_from > 0:
+            read_from = max(0, buffered_from - _CHUNK)
+            buffer = _read(descriptor, read_from, buffered_from) + buffer
+            buffered_from = read_from
+            newline = buffer.rfind(b"\n", 0, len(buffer) - 1)
+        line_start = buffered_from + newline + 1
+        if not belongs(buffer[newline + 1 : -1]):
+            return start
+        start = line_start
+        buffer = buffer[: newline + 1]
+    return start

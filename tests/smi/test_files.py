@@ -1,0 +1,104 @@
+"""The files the simulator writes: a block of alert lines appended once, whole, whatever crashes left;
+receipts replaced whole; everything created for its owner only."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from smi import files
+
+
+def lines(block: str, count: int) -> list[str]:
+    return [json.dumps({"block": block, "n": n}) for n in range(count)]
+
+
+def of(block: str) -> Callable[[bytes], bool]:
+    return lambda line: line.startswith(b'{"block": "%s"' % block.encode())
+
+
+def read(path: Path) -> list[tuple[str, int]]:
+    return [(line["block"], line["n"]) for line in map(json.loads, path.read_text().splitlines())]
+
+
+@pytest.fixture(params=[7, 1 << 20], ids=["tiny-reads", "one-read"])
+def alerts(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An alerts file, read back in chunks of 7 bytes (many reads per line) or 1 MiB."""
+    monkeypatch.setattr(files, "_CHUNK", request.param)
+    return tmp_path / "alerts.jsonl"
+
+
+def test_blocks_are_appended_in_order_each_once(alerts: Path) -> None:
+    assert files.append_block(alerts, [lines("A", 3)], belongs=of("A")) == 3
+    assert files.append_block(alerts, [lines("B", 2), [], lines("B", 4)[2:]], belongs=of("B")) == 4
+    assert read(alerts) == [("A", 0), ("A", 1), ("A", 2), ("B", 0), ("B", 1), ("B", 2), ("B", 3)]
+
+
+def test_a_block_written_again_replaces_what_a_crashed_attempt_left(alerts: Path) -> None:
+    files.append_block(alerts, [lines("A", 2)], belongs=of("A"))
+    with alerts.open("a") as crashed:  # the first two of B's three lines, then the process died
+        crashed.write("\n".join(lines("B", 2)) + "\n")
+    files.append_block(alerts, [lines("B", 3)], belongs=of("B"))
+    files.append_block(alerts, [lines("B", 3)], belongs=of("B"))  # and once more, after a crash before it was recorded
+    assert read(alerts) == [("A", 0), ("A", 1), ("B", 0), ("B", 1), ("B", 2)]
+
+
+def test_a_half_line_left_at_the_end_is_cut_off_before_the_next_block(alerts: Path) -> None:
+    files.append_block(alerts, [lines("A", 2)], belongs=of("A"))
+    with alerts.open("ab") as torn:
+        torn.write(b'{"block": "B", "n')
+    files.append_block(alerts, [lines("B", 1)], belongs=of("B"))
+    assert read(alerts) == [("A", 0), ("A", 1), ("B", 0)]
+
+
+def test_a_file_that_is_only_a_half_line_becomes_the_block(alerts: Path) -> None:
+    alerts.write_bytes(b'{"block": "A"')
+    files.append_block(alerts, [lines("A", 1)], belongs=of("A"))
+    assert read(alerts) == [("A", 0)]
+
+
+def test_only_the_run_of_the_blocks_lines_at_the_very_end_is_replaced(alerts: Path) -> None:
+    alerts.write_text("\n".join([*lines("A", 1), *lines("B", 1), *lines("A", 2)[1:]]) + "\n")
+    files.append_block(alerts, [lines("A", 2)], belongs=of("A"))
+    assert read(alerts) == [("A", 0), ("B", 0), ("A", 0), ("A", 1)]
+
+
+def test_an_empty_block_changes_nothing_but_a_half_line(alerts: Path) -> None:
+    files.append_block(alerts, [lines("A", 1)], belongs=of("A"))
+    before = alerts.read_bytes()
+    assert files.append_block(alerts, [], belongs=of("B")) == 0
+    assert alerts.read_bytes() == before
+
+
+def test_the_alerts_file_is_created_for_its_owner_only(alerts: Path) -> None:
+    previous = os.umask(0)
+    try:
+        files.append_block(alerts, [lines("A", 1)], belongs=of("A"))
+    finally:
+        os.umask(previous)
+    assert alerts.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_receipt_is_replaced_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "receipts" / "receipt-1.p7m"
+    files.write_atomically(target, b"first")
+    files.write_atomically(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["receipt-1.p7m"]
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_owner_only_creates_0600_and_narrows_only_what_is_wider_than_0640(tmp_path: Path) -> None:
+    created = tmp_path / "new.db"
+    files.owner_only(created)
+    assert created.stat().st_mode & 0o777 == 0o600
+    for before, after in [(0o644, 0o600), (0o666, 0o600), (0o660, 0o600), (0o640, 0o640), (0o600, 0o600)]:
+        existing = tmp_path / f"existing-{before:o}.db"
+        existing.write_bytes(b"")
+        existing.chmod(before)
+        files.owner_only(existing)
+        assert existing.stat().st_mode & 0o777 == after, oct(before)
