@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench mutation system-packages keys-dev clean
+.PHONY: demo test lint bench bench-national mutation system-packages keys-dev clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP) system-packages lint
 
 bench: $(STAMP) system-packages
 	$(BIN)/python -m bench
+
+# Not in CI: 100,000,000 Devices on a PostgreSQL server it starts itself (about 40 GB of disk, an hour
+# on 2 cores). BENCH_NATIONAL_SIZES=1000000,10000000 for a smaller run.
+bench-national: $(STAMP) system-packages
+	$(BIN)/python -m bench.national
 
 # Mutation testing of the pure core (not part of `make test`): one line per module and an overall
 # `mutation score:` line; exit 1 when a module is below its threshold (95%).

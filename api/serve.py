@@ -7,44 +7,51 @@ here and are put on each app when the console script starts.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import h11
 import typer
-import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.app import create_app
-from api.config import Settings, SettingsError
-from api.smi_app import create_smi_app
-from cpl import cli as cpl_cli
-from cpl.config import ConfigurationError
-from smi import cli as smi_cli
-from smi.errors import SmiError
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+# Each console script imports its own side only, and the HTTP stack (uvicorn, FastAPI, the apps) only
+# for `serve`: `smi ingest` would otherwise pay for loading the authority's CLI and whole HTTP app,
+# most of its start-up.
 
 Host = Annotated[str, typer.Option(help="The address to listen on.")]
 
 
-class JsonErrorH11Protocol(H11Protocol):
+def json_error_protocol() -> type[H11Protocol]:
     """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse in the API's JSON error shape
     (uvicorn's own 400 is plain text, before any route or handler of the app sees the request)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    def send_400_response(self, msg: str) -> None:
-        body = json.dumps(
-            {"error": {"code": "bad_request", "message": f"The HTTP request is malformed ({msg.rstrip('.')})."}}
-        ).encode("utf-8")
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode("ascii")),
-            (b"connection", b"close"),
-        ]
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=body),
-            h11.EndOfMessage(),
-        ):
-            self.transport.write(self.conn.send(event) or b"")
-        self.transport.close()
+    class JsonErrorH11Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            body = json.dumps(
+                {"error": {"code": "bad_request", "message": f"The HTTP request is malformed ({msg.rstrip('.')})."}}
+            ).encode("utf-8")
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"connection", b"close"),
+            ]
+            for event in (
+                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                h11.Data(data=body),
+                h11.EndOfMessage(),
+            ):
+                self.transport.write(self.conn.send(event) or b"")
+            self.transport.close()
+
+    return JsonErrorH11Protocol
+
+
+def _run(application: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(application, host=host, port=port, log_level="info", http=json_error_protocol())
 
 
 def serve_cpl(
@@ -52,12 +59,16 @@ def serve_cpl(
     port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8000,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json) and the public CPL page at /."""
+    from api.app import create_app
+    from api.config import Settings, SettingsError
+    from cpl.config import ConfigurationError
+
     try:
         application = create_app(Settings.from_environment())
     except (SettingsError, ConfigurationError) as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_level="info", http=JsonErrorH11Protocol)
+    _run(application, host, port)
 
 
 def serve_smi(
@@ -65,27 +76,36 @@ def serve_smi(
     port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8001,
 ) -> None:
     """Serve the simulator's HTTP API (OpenAPI at /openapi.json)."""
+    from api.smi_app import create_smi_app
+    from smi.errors import SmiError
+
     try:
         application = create_smi_app()
     except SmiError as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_level="info", http=JsonErrorH11Protocol)
+    _run(application, host, port)
 
 
 def cpl_app() -> typer.Typer:
+    from cpl import cli as cpl_cli
+
     app = cpl_cli.build_app()
     app.command("serve")(serve_cpl)
     return app
 
 
 def smi_app() -> typer.Typer:
+    from smi import cli as smi_cli
+
     app = smi_cli.build_app()
     app.command("serve")(serve_smi)
     return app
 
 
 def cpl_main() -> None:
+    from cpl import cli as cpl_cli
+
     cpl_cli.run(cpl_app())
 
 

@@ -114,6 +114,9 @@ device_models = Table(
     ),
 )
 
+#: Percent of each devices page PostgreSQL fills on insert (the rest is room for HOT updates).
+DEVICES_FILL_FACTOR = 90
+
 #: Every Device: its EUI-64, its model (type, manufacturer, model, hardware, firmware) and SMI Status.
 devices = Table(
     "devices",
@@ -125,11 +128,30 @@ devices = Table(
     Column("status_since", String(20), nullable=False),
     # The status a CPL suspension replaced; set exactly while the CPL keeps the Device Suspended.
     Column("status_before_suspension", String(32), nullable=True),
+    # A tenth of each page left free, so that PostgreSQL can rewrite a Device whose status changes in
+    # its own page (a HOT update): with no indexed column changed, no index is written at all.
+    postgresql_with={"fillfactor": DEVICES_FILL_FACTOR},
 )
+#: No index holds `status` (nor `status_since`, `status_before_suspension`): a status change then writes
+#: no index entry, and an apply (which finds its Devices by model, then filters on status) stays a
+#: HOT update on PostgreSQL. The model index is all the apply, the gates and the preview need.
 _DEVICE_INDEXES = (
     Index("ux_devices_device_id", devices.c.device_id, unique=True),
-    Index("ix_devices_model_status", devices.c.model_ref, devices.c.status),
+    Index("ix_devices_model", devices.c.model_ref),
 )
+
+
+def device_index_ddl() -> dict[str, str]:
+    """The Device indexes as PostgreSQL CREATE INDEX statements, by name (for raw baselines)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return {str(i.name): str(CreateIndex(i).compile(dialect=dialect)) for i in _DEVICE_INDEXES}
+
+
+#: Indexes of earlier versions, dropped when a database is opened (they hold `status`).
+_RETIRED_DEVICE_INDEXES = ("ix_devices_model_status",)
 
 #: Each status a Device left, when and for what; the changes that raised an alert are the alerts.
 status_history = Table(
@@ -433,6 +455,13 @@ class Store:
                         conn.execute(text(f"ALTER TABLE extracts ADD COLUMN {ddl}"))
                 for index in _DEVICE_INDEXES:  # indexes dropped by an interrupted seed come back
                     index.create(conn, checkfirst=True)
+                present = {i["name"] for i in inspect(conn).get_indexes("devices")}
+                for retired in _RETIRED_DEVICE_INDEXES:
+                    if retired in present:
+                        conn.execute(text(f"DROP INDEX {retired}"))
+                if self.backend == "postgresql" and not self._fill_factor_set(conn):
+                    # pages written from now on keep room for HOT updates (existing ones fill as they empty)
+                    conn.execute(text(f"ALTER TABLE devices SET (fillfactor = {DEVICES_FILL_FACTOR})"))
 
     def _schema_complete(self) -> bool:
         with self.engine.connect() as conn:
@@ -442,7 +471,16 @@ class Store:
             if {c.name for c in extracts.c} - {c["name"] for c in found.get_columns("extracts")}:
                 return False
             indexes = {i["name"] for i in found.get_indexes("devices")}
-            return {index.name for index in _DEVICE_INDEXES} <= indexes
+            if not {index.name for index in _DEVICE_INDEXES} <= indexes or indexes & set(_RETIRED_DEVICE_INDEXES):
+                return False
+            return self.backend != "postgresql" or self._fill_factor_set(conn)
+
+    @staticmethod
+    def _fill_factor_set(conn: Connection) -> bool:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'devices'::regclass")
+        ).scalar_one_or_none()
+        return f"fillfactor={DEVICES_FILL_FACTOR}" in (options or [])
 
     def drop(self) -> None:
         metadata.drop_all(self.engine)

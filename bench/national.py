@@ -1,0 +1,374 @@
+"""`make bench-national`: the DCC's inventory at national scale, once, for real (not part of CI).
+
+Starts a PostgreSQL server the way the tests do (durability on), takes the SEC's real CPL (the
+2.051 workbook under ../shared/reference: its 729 entries, 716 distinct Device Models) as the CPL in
+force, and grows one inventory through BENCH_NATIONAL_SIZES Devices (default 1,000,000, 10,000,000
+and 100,000,000), seeded with a realistic skew: within each Device type a model's share falls as
+1/rank, so a few models carry most Devices, as in the field. At each size, end to end through
+`smi ingest` (a new process: start-up, signature check, apply, alerts, signed receipt):
+
+* a withdrawal covering about 5% of the Devices (models picked until their suspendable Devices
+  reach 5%), and the re-listing that restores them, each set against one raw UPDATE of the same rows;
+* `smi preview` of the withdrawal (read-only), when the simulator has it;
+* WAL written by each step, dead tuples left, the time VACUUM takes, and the withdrawal and
+  re-listing once more after it;
+* the devices table's size, its indexes', the history's, and each time as a share of the 24 hours
+  the DCC has to apply an extract.
+
+Everything is printed as it happens (stderr) and as a Markdown table at the end (stdout), for the
+README. BENCH_NATIONAL_DIR sets where the work files (signed extracts, alerts) go (default /tmp).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from bench.bench_smi import PG_SETTINGS, _signed, _smi_environment, postgres
+from formats.extract import Extract, ExtractEntry
+from formats.vocabulary import CPL_CONTROLLED_TYPES
+from smi.rules import SUSPENDABLE_STATUSES, ModelKey
+from smi.seeding import SeedPlan, device_rows, oui_prefix, uncontrolled_models
+from smi.service import Inventory
+from smi.store import Store, devices
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference" / "central_products_list_v2.051.xlsm"
+SHARE = 0.05
+SEED = 20261201
+T0 = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
+DAY = 86_400.0
+#: The largest multiplicity a model gets from the skew (the top model of its type, against 1 for the tail).
+SKEW_TOP = 60
+
+
+def _say(message: str) -> None:
+    print(f"   .. {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+# --- the real CPL as the one in force --------------------------------------------------------
+
+
+def real_cpl(sequence: int) -> Extract:
+    """The 2.051 list as an extract: Current entries Active, Removed ones Withdrawn (SMETS1 included)."""
+    sys.path.insert(0, str(ROOT))
+    from cpl.core.sec_list import SecList
+    from cpl.services.imports import read_sec_list
+    from cpl.specs_file import default_registry
+
+    listed = read_sec_list(REFERENCE.read_bytes(), default_registry())
+    assert isinstance(listed, SecList), listed
+    entries = []
+    for e in listed.entries:
+        entries.append(
+            ExtractEntry(
+                entry_id=f"SEC-{e.number:05d}",
+                physical_device_type=e.physical_device_type.value,
+                manufacturer=f"Manufacturer {e.manufacturer_id}",
+                manufacturer_id=e.manufacturer_id,
+                model=f"Model {e.model_id}",
+                model_id=e.model_id,
+                hardware_version=e.hardware_version,
+                firmware_version=e.firmware_version,
+                technical_specification=e.technical_specification,
+                gbcs_version=e.gbcs_version,
+                certificates={"zigbee": e.zse_certificate, "dlms": e.dlms_certificate, "cpa": e.cpa_certificate},
+                cpa_expiry=None,
+                manufacturer_image_hash=e.manufacturer_image_hash,
+                status="Active" if e.current else "Withdrawn",
+                status_since="2026-11-01",
+                panel_reference=None if e.current else "SECP_99_0101",
+            )
+        )
+    return Extract(sequence=sequence, issued_at=_at(sequence), previous_sha256=None, entries=tuple(entries))
+
+
+def _at(sequence: int) -> dt.datetime:
+    return T0 + dt.timedelta(hours=sequence)
+
+
+def withdrawing(extract: Extract, sequence: int, models: frozenset[ModelKey]) -> Extract:
+    entries = tuple(
+        replace(e, status="Withdrawn", panel_reference="SECP_99_1201") if e.model_key in models else e
+        for e in extract.entries
+    )
+    return replace(extract, sequence=sequence, issued_at=_at(sequence), entries=entries)
+
+
+def skewed_plan(refs: dict[ModelKey, int], rng: random.Random) -> SeedPlan:
+    """The seed's plan with each model listed as often as its weight: 1/rank within its type, shuffled."""
+    by_type: dict[str, list[tuple[int, str]]] = {}
+    for key in sorted(refs):
+        by_type.setdefault(key[0], []).append((refs[key], oui_prefix(key[1])))
+    weighted: dict[Any, list[tuple[int, str]]] = {}
+    for kind, models in by_type.items():
+        rng.shuffle(models)
+        weighted[_type(kind)] = [m for rank, m in enumerate(models) for _ in range(max(1, SKEW_TOP // (rank + 1)))]
+    return SeedPlan(models_by_type=weighted)
+
+
+def _type(value: str) -> Any:
+    from formats.vocabulary import PhysicalDeviceType
+
+    return PhysicalDeviceType(value)
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    size: int
+    name: str
+    seconds: float
+    devices: int | None = None
+    wal_bytes: int | None = None
+    dead_tuples: int | None = None
+    baseline: float | None = None
+
+
+class National:
+    def __init__(self, server: Any, workdir: Path) -> None:
+        self.server = server
+        self.workdir = workdir
+        self.url = server.create_database("national")
+        self.store = Store.open(self.url)
+        self.inventory = Inventory(self.store, alerts_path=workdir / "alerts.jsonl")
+        self.environment = _smi_environment(self.url, workdir)
+        self.smi = str(Path(sys.executable).with_name("smi"))
+        self.base = real_cpl(1)
+        self.sequence = 1
+        self.steps: list[Step] = []
+        self.sizes: dict[int, dict[str, int]] = {}
+
+    def sql(self, statement: str) -> Any:
+        with self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            result = conn.execute(text(statement))
+            return result.all() if result.returns_rows else []
+
+    def wal(self) -> int:
+        return int(self.sql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")[0][0])
+
+    def dead_tuples(self) -> int:
+        time.sleep(1.5)  # the statistics a backend reports land a moment after its commit
+        return int(self.sql("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'devices'")[0][0])
+
+    def ingest(self, extract: Extract) -> tuple[float, dict[str, Any]]:
+        path = _signed(extract, self.workdir / f"cpl-{extract.sequence}.p7m")
+        received = _at(extract.sequence).strftime("%Y-%m-%dT%H:%M:%SZ")
+        command = [self.smi, "ingest", str(path), "--received-at", received, "--json"]
+        begin = time.perf_counter()
+        done = subprocess.run(command, env=self.environment, capture_output=True, text=True)
+        seconds = time.perf_counter() - begin
+        assert done.returncode == 0, done.stderr
+        return seconds, json.loads(done.stdout)["applied"][-1]
+
+    def preview(self, extract: Extract) -> float | None:
+        path = _signed(extract, self.workdir / f"preview-{extract.sequence}.p7m")
+        command = [self.smi, "preview", str(path), "--json"]
+        begin = time.perf_counter()
+        done = subprocess.run(command, env=self.environment, capture_output=True, text=True)
+        seconds = time.perf_counter() - begin
+        if done.returncode != 0:
+            _say(f"smi preview not measured: {done.stderr.strip()[:200]}")
+            return None
+        return seconds
+
+    def start(self) -> None:
+        seconds, _ = self.ingest(self.base)
+        _say(f"the real CPL (2.051, {len(self.base.entries)} entries) in force in {seconds:.1f} s")
+
+    def grow_to(self, size: int) -> None:
+        with self.store.begin() as conn:
+            existing = self.store.device_count(conn)
+            controlled = sorted(k for k in self.base.active_model_keys() if k[0] in CPL_CONTROLLED_TYPES)
+            refs = self.store.model_refs(conn, controlled + uncontrolled_models(self.base, seed=SEED))
+            first = self.store.max_device_ref(conn) + 1
+        adding = size - existing
+        _say(f"seeding {adding:,} Devices (to {size:,}) over {len(refs):,} models, skewed 1/rank")
+        rows = device_rows(skewed_plan(refs, random.Random(SEED)), adding, first_row_id=first, seed=SEED + size, at=T0)
+        loaded = [0]
+        last = [time.perf_counter()]
+
+        def progress(n: int) -> None:
+            loaded[0] += n
+            if time.perf_counter() - last[0] > 30:
+                last[0] = time.perf_counter()
+                _say(f"  {loaded[0]:,} of {adding:,}")
+
+        begin = time.perf_counter()
+        self.store.bulk_load_devices(rows, rebuild_indexes=adding >= existing, progress=progress)
+        seconds = time.perf_counter() - begin
+        self.steps.append(Step(size, f"seed +{adding:,} ({adding / seconds:,.0f} Devices/s)", seconds, adding))
+        _say(f"seeded in {seconds:.0f} s")
+
+    def pick_withdrawal(self, size: int) -> tuple[frozenset[ModelKey], int]:
+        with self.store.begin() as conn:
+            per_ref: Counter[int] = Counter(
+                dict(
+                    conn.execute(
+                        select(devices.c.model_ref, func.count())
+                        .where(devices.c.status.in_(sorted(SUSPENDABLE_STATUSES)))
+                        .group_by(devices.c.model_ref)
+                    ).all()
+                )
+            )
+            controlled = sorted(k for k in self.base.active_model_keys() if k[0] in CPL_CONTROLLED_TYPES)
+            refs = self.store.model_refs(conn, controlled)
+        candidates = [k for k in controlled if per_ref.get(refs[k], 0) < SHARE * size]
+        random.Random(SEED).shuffle(candidates)
+        chosen: list[ModelKey] = []
+        covered = 0
+        for key in candidates:
+            if covered >= SHARE * size:
+                break
+            chosen.append(key)
+            covered += per_ref.get(refs[key], 0)
+        # models listed by another Active entry stay allowed: count what the withdrawal really removes
+        return frozenset(chosen), covered
+
+    def apply(self, size: int, label: str, extract: Extract, raw: str | None, key: str) -> None:
+        baseline = None if raw is None else self.raw_update(raw)  # first, on the state the apply starts from
+        wal = self.wal()
+        seconds, applied = self.ingest(extract)
+        written = self.wal() - wal
+        dead = self.dead_tuples()
+        changed = int(applied[key])
+        self.steps.append(Step(size, label, seconds, changed, written, dead, baseline))
+        _say(
+            f"{size:,}: {label}: {changed:,} Devices in {seconds:.1f} s, WAL {written / 2**20:,.0f} MB, "
+            f"{dead:,} dead tuples" + ("" if baseline is None else f"; raw UPDATE {baseline:.1f} s")
+        )
+
+    def raw_update(self, statement: str) -> float:
+        """The same rows changed by one raw UPDATE, then changed back (untimed), so the state is kept."""
+        forward, back = statement.split(";;")
+        begin = time.perf_counter()
+        with self.store.engine.begin() as conn:
+            changed = conn.exec_driver_sql(forward).rowcount
+        seconds = time.perf_counter() - begin
+        with self.store.engine.begin() as conn:
+            undone = conn.exec_driver_sql(back).rowcount
+        assert changed == undone > 0, (changed, undone)
+        return seconds
+
+    def measure(self, size: int) -> None:
+        withdrawn, covered = self.pick_withdrawal(size)
+        _say(f"{size:,}: withdrawing {len(withdrawn)} models covering {covered:,} suspendable Devices")
+        with self.store.begin() as conn:
+            refs = sorted(self.store.model_refs(conn, withdrawn).values())
+        ids = ",".join(map(str, refs))
+        statuses = ",".join(f"'{s.value}'" for s in sorted(SUSPENDABLE_STATUSES))
+        suspend_raw = (
+            f"UPDATE devices SET status_before_suspension = status, status = 'Suspended', "
+            f"status_since = '2026-12-01T00:00:00Z' WHERE model_ref IN ({ids}) AND status IN ({statuses});;"
+            f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL "
+            f"WHERE model_ref IN ({ids}) AND status = 'Suspended' AND status_before_suspension IS NOT NULL"
+        )
+        restore_raw = (
+            f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL, "
+            f"status_since = '2026-12-01T00:00:01Z' WHERE model_ref IN ({ids}) AND status = 'Suspended' "
+            f"AND status_before_suspension IS NOT NULL;;"
+            f"UPDATE devices SET status_before_suspension = status, status = 'Suspended' "
+            f"WHERE model_ref IN ({ids}) AND status IN ({statuses})"
+        )
+        self.sequence += 1
+        removal = withdrawing(self.base, self.sequence, withdrawn)
+        shown = self.preview(removal)
+        if shown is not None:
+            self.steps.append(Step(size, "preview of the withdrawal (read-only)", shown))
+            _say(f"{size:,}: preview {shown:.1f} s")
+        self.apply(size, "withdrawal (5%)", removal, suspend_raw, "devices_suspended")
+        self.sequence += 1
+        self.apply(
+            size,
+            "re-listing",
+            replace(self.base, sequence=self.sequence, issued_at=_at(self.sequence)),
+            restore_raw,
+            "devices_restored",
+        )
+        begin = time.perf_counter()
+        self.sql("VACUUM (ANALYZE) devices")
+        vacuum = time.perf_counter() - begin
+        self.steps.append(Step(size, "VACUUM (ANALYZE) devices", vacuum))
+        _say(f"{size:,}: VACUUM {vacuum:.1f} s")
+        self.sequence += 1
+        self.apply(
+            size, "withdrawal after VACUUM", withdrawing(self.base, self.sequence, withdrawn), None, "devices_suspended"
+        )
+        self.sequence += 1
+        self.apply(
+            size,
+            "re-listing after VACUUM",
+            replace(self.base, sequence=self.sequence, issued_at=_at(self.sequence)),
+            None,
+            "devices_restored",
+        )
+        row = self.sql(
+            "SELECT pg_relation_size('devices'), pg_indexes_size('devices'), pg_total_relation_size('status_history')"
+        )[0]
+        self.sizes[size] = {"devices": int(row[0]), "indexes": int(row[1]), "history": int(row[2])}
+
+    def report(self) -> str:
+        lines = [
+            f"PostgreSQL 15 ({PG_SETTINGS}), the SEC's 2.051 list in force, `make bench-national`:",
+            "",
+            "| Devices | step | Devices changed | time | share of 24 h | raw UPDATE | ratio | WAL "
+            "| dead tuples after |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for s in self.steps:
+            ratio = "" if s.baseline is None else f"{s.seconds / s.baseline:.2f}×"
+            lines.append(
+                f"| {s.size:,} | {s.name} | {'' if s.devices is None else f'{s.devices:,}'} | {s.seconds:,.1f} s | "
+                f"{s.seconds / DAY:.3%} | {'' if s.baseline is None else f'{s.baseline:,.1f} s'} | {ratio} | "
+                f"{'' if s.wal_bytes is None else _bytes(s.wal_bytes)} | "
+                f"{'' if s.dead_tuples is None else f'{s.dead_tuples:,}'} |"
+            )
+        lines += ["", "| Devices | devices table | its indexes | status history |", "|---:|---:|---:|---:|"]
+        for size, sizes in self.sizes.items():
+            lines.append(
+                f"| {size:,} | {_bytes(sizes['devices'])} | {_bytes(sizes['indexes'])} | {_bytes(sizes['history'])} |"
+            )
+        return "\n".join(lines)
+
+
+def _bytes(count: int) -> str:
+    return f"{count / 2**30:,.2f} GiB" if count >= 2**30 else f"{count / 2**20:,.1f} MB"
+
+
+def sizes_wanted() -> Sequence[int]:
+    text_ = os.environ.get("BENCH_NATIONAL_SIZES", "1000000,10000000,100000000")
+    return sorted(int(part.replace("_", "")) for part in text_.split(",") if part.strip())
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-national-", dir=os.environ.get("BENCH_NATIONAL_DIR")))
+    with postgres() as server:
+        if server is None:
+            return 2
+        national = National(server, workdir)
+        national.start()
+        for size in sizes_wanted():
+            national.grow_to(size)
+            national.measure(size)
+        national.store.dispose()
+        print(national.report(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
