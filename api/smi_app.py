@@ -3,9 +3,9 @@
 `create_smi_app()` builds it from the simulator's settings (SMI_DATABASE_URL, SMI_TRUST_ANCHORS,
 SMI_RECEIPT_SIGNER, SMI_ALERTS_PATH, SMI_RECEIPTS_DIR; see smi.config); `api.serve` runs it with
 uvicorn (`smi serve`). Its responses are the simulator's views (`smi.views`), the same records
-`smi ... --json` prints. It stands on the DCC's side of the trust boundary: it imports `smi` and
-`signing`, never `cpl`. It has no authentication of its own: it is a simulator meant for
-localhost, and what it accepts is only what verifies to its trust anchors.
+`smi ... --json` prints (`POST /preview` is `smi preview --json`). It stands on the DCC's side of the
+trust boundary: it imports `smi` and `signing`, never `cpl`. It has no authentication of its own: it
+is a simulator meant for localhost, and what it accepts is only what verifies to its trust anchors.
 
 Errors take the one JSON shape; a refused extract is a 422 whose code names the acceptance rule
 that failed (``extract_rollback``, ``extract_signature``...), and the inventory is unchanged. A
@@ -23,6 +23,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 
 from api.http import (
     BodyLimitMiddleware,
@@ -52,10 +53,12 @@ from smi.views import (
     ApplyDueOut,
     DeviceOut,
     IngestOut,
+    PreviewOut,
     ReportOut,
     apply_due_out,
     device_out,
     ingest_out,
+    preview_out,
     report_out,
 )
 
@@ -154,6 +157,37 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         )
         body = ingest_out(result)
         return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.outcome == "repeat" else 201)
+
+    @app.post(
+        "/preview",
+        summary="What receiving an extract would do, changing nothing",
+        description=(
+            "The request body is the file itself, of any content type (`application/pkcs7-mime` too): a signed "
+            "CPL extract (.p7m), or the unsigned canonical content of one (a SECAS draft; its signature is then "
+            "not checked, and the answer says so). It is "
+            "judged by the rules `POST /extracts` applies and its effect counted per CPL entry: the Devices it "
+            "would suspend and restore, by SMI Status. Nothing is recorded, queued, alerted or receipted. An "
+            "extract that would be refused is a 422 naming the rule, as `POST /extracts` answers."
+        ),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            }
+        },
+        responses=error_responses(413, 422, 503),
+    )
+    async def preview(request: Request) -> PreviewOut:
+        body = await request.body()
+        if not body:
+            raise UnusableInputError("The request has no body: send the extract file itself as the body.")
+        result = await run_in_threadpool(simulator.inventory.preview, body, simulator.trust, received_at=_now())
+        if result.refusal is not None:
+            raise result.refusal
+        return preview_out(result)
 
     @app.post("/apply-due", summary="Apply the queued extracts received by now, oldest first")
     def apply_due() -> ApplyDueOut:

@@ -10,7 +10,8 @@ database in the same run, medians of 3 rounds, the three alternated round by rou
 against the raw load of the same rows into the same table with the same indexes: executemany on
 SQLite; on PostgreSQL a server-side COPY from a file, the indexes built after. PostgreSQL runs on a
 server the benchmark starts itself (durability on), and is left out, saying so, when it is not
-installed. BENCH_SMI_PG_DEVICES sets its size apart (default: the same).
+installed. BENCH_SMI_PG_DEVICES sets its size apart (default: the same); BENCH_SMI_BACKENDS=sqlite
+(or postgresql) runs one.
 """
 
 from __future__ import annotations
@@ -397,7 +398,10 @@ def _postgresql(count: int, workdir: Path) -> list[Measurement]:
 def run() -> list[Measurement]:
     sqlite_devices, pg_devices = _sizes()
     results: list[Measurement] = []
-    for backend, count in ((_sqlite, sqlite_devices), (_postgresql, pg_devices)):
+    chosen = os.environ.get("BENCH_SMI_BACKENDS", "sqlite,postgresql").split(",")
+    for name, backend, count in (("sqlite", _sqlite, sqlite_devices), ("postgresql", _postgresql, pg_devices)):
+        if name not in chosen:
+            continue
         workdir = Path(tempfile.mkdtemp(prefix="bench-smi-", dir=os.environ.get("BENCH_SMI_DIR")))
         try:
             results.extend(backend(count, workdir))

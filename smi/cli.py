@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,10 +31,11 @@ from smi.errors import (
     SmiError,
     UnusableInputError,
 )
+from smi.preview import MOVED_STATUSES, SIGNATURE_NOT_CHECKED, SUSPEND, ModelImpact, Outcome, Preview
 from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
 from smi.store import Store, as_inventory_error, stamp
-from smi.views import applied_out, apply_due_out, device_out, ingest_out, report_out, window
+from smi.views import applied_out, apply_due_out, device_out, ingest_out, preview_out, report_out, window
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
 
@@ -205,6 +206,123 @@ def _report_ingest(result: IngestResult, as_json: bool) -> None:
     for applied in result.applied:
         _say_applied(applied)
     _say_stale(result.stale_alert_raised)
+
+
+#: A preview table lists every entry while it is this short; beyond, only those that move Devices.
+_PREVIEW_ROWS = 30
+
+
+@commands.command()
+def preview(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A signed extract (.p7m), or a draft's unsigned content (`cpl extract show DRAFT --content-out`).",
+        ),
+    ],
+    received_at: Annotated[
+        str | None,
+        typer.Option("--received-at", metavar="ISO-TIME", help="Judge it as received then (default: now)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What ingesting an extract would do, changing nothing: accepted or refused (exit 1, naming the rule),
+    and per CPL entry the Devices it would suspend or restore, by SMI Status."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(received_at, "--received-at")
+        file_bytes = _read(file, "extract file")
+        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
+        result = _inventory(settings, with_receipts=False).preview(file_bytes, trust, received_at=moment)
+        if as_json:
+            _print_view(preview_out(result))
+        else:
+            _print_preview(result)
+        if result.refusal is not None:
+            _fail(str(result.refusal), 1)
+
+
+def _print_preview(result: Preview) -> None:
+    signature = (
+        SIGNATURE_NOT_CHECKED if not result.signature_checked else f"signature verified, signed by {result.signer}"
+    )
+    if result.signature_checked and result.signer is None:
+        signature = "signature refused"
+    named = "The file" if result.sequence is None else f"Extract {result.sequence}"
+    sha = "" if result.content_sha256 is None else f", content SHA-256 {result.content_sha256}"
+    out.print(f"{named}{sha}: {signature}.", markup=False)
+    in_force = "no extract yet" if result.in_force_sequence is None else f"extract {result.in_force_sequence}"
+    if result.refusal is not None:
+        out.print(
+            f"The DCC would REFUSE it (rule {result.refusal.rule}); the CPL in force, {in_force}, would stay.",
+            markup=False,
+        )
+        return  # the reason goes to stderr, as ingest's does
+    if result.outcome is Outcome.REPEAT:
+        out.print(f"It is the CPL in force ({in_force}): already in force, a harmless repeat that changes nothing.")
+        return
+    if result.outcome is Outcome.QUEUED:
+        out.print(f"It is already queued (received before); the CPL in force is {in_force}. Its apply will do this:")
+    elif result.outcome is Outcome.NEW:
+        out.print(f"The DCC would accept it and apply it over the CPL in force, {in_force}.")
+    if result.applies_after:
+        out.print(
+            "It would be applied after queued extract(s) "
+            + ", ".join(str(s) for s in result.applies_after)
+            + "; the counts are what it does after them."
+        )
+    impacts = result.impacts
+    moving = [i for i in impacts if i.devices_suspended or i.devices_restored]
+    shown = list(impacts) if len(impacts) <= _PREVIEW_ROWS else moving
+    if impacts:
+        out.print(_preview_table(result, shown))
+    if len(shown) < len(impacts):
+        quiet = [i.entry_id or "?" for i in impacts if not (i.devices_suspended or i.devices_restored)]
+        listed = ", ".join(quiet[:10]) + (f" and {len(quiet) - 10:,} more" if len(quiet) > 10 else "")
+        out.print(f"{len(quiet):,} more entries join or leave the Active set with no Devices to move: {listed}.")
+    out.print(
+        f"In all: {result.devices_suspended:,} Devices would be suspended and {result.devices_restored:,} restored "
+        f"({len(impacts):,} models join or leave the Active set); nothing was changed."
+    )
+
+
+def _preview_table(result: Preview, impacts: list[ModelImpact]) -> Table:
+    table = Table(
+        title="CPL entries whose change moves Devices",
+        title_justify="left",
+        caption=(
+            "model: manufacturer id/model id/hardware/firmware. By SMI Status: suspended Devices by the status "
+            "they leave, restored by the one they return to."
+        ),
+        caption_justify="left",
+    )
+    for heading in ("entry", "Physical Device Type", "model", "CPL", "change"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("Devices", justify="right", no_wrap=True)
+    table.add_column("by SMI Status")
+    for impact in impacts:
+        counts = impact.suspended if impact.change == SUSPEND else impact.restored
+        kind, *model = impact.model_key
+        table.add_row(
+            impact.entry_id or "-",
+            kind,
+            "/".join(model),
+            f"{impact.cpl_status_before or 'not listed'} -> {impact.cpl_status_after or 'not listed'}",
+            impact.change,
+            f"{sum(counts.values()):,}",
+            _by_status(counts),
+        )
+    if impacts:
+        table.add_section()
+    suspended, restored = result.suspended_by_status, result.restored_by_status
+    table.add_row("total", "", "", "", "suspend", f"{result.devices_suspended:,}", _by_status(suspended))
+    table.add_row("", "", "", "", "restore", f"{result.devices_restored:,}", _by_status(restored))
+    return table
+
+
+def _by_status(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{status} {counts[status]:,}" for status in MOVED_STATUSES if counts.get(status)) or "-"
 
 
 @commands.command("apply-due")

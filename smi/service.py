@@ -48,6 +48,7 @@ from smi.errors import (
     UnusableInputError,
 )
 from smi.files import append_block
+from smi.preview import Outcome, Preview, predict, read_only, unsigned_extract
 from smi.rules import AcceptedExtract, Alert, SmiStatus, Verdict
 from smi.seeding import device_rows, plan, seedable_models, uncontrolled_models
 from smi.signed import verify_extract_file
@@ -293,15 +294,7 @@ class Inventory:
         content_sha256 = sha256_hex(content)
         try:
             with self.store.begin() as conn:
-                known = self.store.accepted_record(conn, extract.sequence)
-                verdict = rules.judge_extract(
-                    extract,
-                    content_sha256,
-                    received_at=received_at,
-                    latest=self._latest_accepted(conn),
-                    accepted_sha256={} if known is None else {extract.sequence: str(known.content_sha256)},
-                    in_force_sequence=self.store.in_force_sequence(conn),
-                )
+                verdict, known = self._verdict(conn, extract, content_sha256, received_at=received_at)
                 if verdict is Verdict.REPEAT:
                     return known
                 self.store.record_extract(
@@ -323,6 +316,22 @@ class Inventory:
                 refusal, file_bytes=original, received_at=received_at, content=content, extract=extract, signer=signer
             )
             raise
+
+    def _verdict(
+        self, conn: Connection, extract: Extract, content_sha256: str, *, received_at: dt.datetime
+    ) -> tuple[Verdict, ExtractRecord | None]:
+        """The acceptance rules' verdict on an extract against the inventory as ``conn`` sees it, and the
+        record of the same sequence accepted before, if any; a refusal is raised (and recorded by no one)."""
+        known = self.store.accepted_record(conn, extract.sequence)
+        verdict = rules.judge_extract(
+            extract,
+            content_sha256,
+            received_at=received_at,
+            latest=self._latest_accepted(conn),
+            accepted_sha256={} if known is None else {extract.sequence: str(known.content_sha256)},
+            in_force_sequence=self.store.in_force_sequence(conn),
+        )
+        return verdict, known
 
     @_named_database_errors
     def apply_due(self, now: dt.datetime, *, receipt_out: dict[int, Path] | None = None) -> DueResult:
@@ -538,6 +547,60 @@ class Inventory:
             signer=verified.signer,
             defer=defer,
             receipt_out=receipt_out,
+        )
+
+    @_named_database_errors
+    def preview(self, file_bytes: bytes, trust: TrustStore, *, received_at: dt.datetime) -> Preview:
+        """What receiving this file at ``received_at`` would do, changing nothing (`smi.preview`).
+
+        The file is a signed extract, verified as `ingest_signed` verifies it, or an extract's unsigned
+        canonical content (its signature then not checked). It is judged by the acceptance rules an
+        ingest applies and its effect on the Devices counted, in one read-only transaction: no record,
+        queue entry, alert or receipt. A refusal is returned (``Preview.refusal``), not recorded.
+        """
+        received_at = _second(received_at)
+        signature_checked, signer = False, None
+        extract: Extract | None = None
+        content_sha256 = in_force = None
+        try:
+            extract = unsigned_extract(file_bytes, self._parse)
+            if extract is not None:
+                content_sha256 = sha256_hex(file_bytes)
+            else:
+                signature_checked = True
+                verified = verify_extract_file(file_bytes, trust, received_at=received_at)
+                signer, content_sha256 = verified.signer, sha256_hex(verified.content)
+                try:
+                    extract = self._parse(verified.content)
+                except ExtractFormatError as error:
+                    raise ExtractFormatRefusedError(f"The extract's content is refused: {error}.") from None
+            with read_only(self.store) as conn:
+                in_force = self.store.in_force_sequence(conn)
+                verdict, known = self._verdict(conn, extract, content_sha256, received_at=received_at)
+                prediction = predict(conn, self.store, self._parse, extract, verdict=verdict, known=known)
+        except ExtractRefusedError as refusal:
+            return Preview(
+                received_at=received_at,
+                signature_checked=signature_checked,
+                outcome=Outcome.REFUSED,
+                signer=signer,
+                sequence=None if extract is None else extract.sequence,
+                content_sha256=content_sha256,
+                issued_at=None if extract is None else extract.issued_at,
+                in_force_sequence=in_force,
+                refusal=refusal,
+            )
+        return Preview(
+            received_at=received_at,
+            signature_checked=signature_checked,
+            outcome=prediction.outcome,
+            signer=signer,
+            sequence=extract.sequence,
+            content_sha256=content_sha256,
+            issued_at=extract.issued_at,
+            in_force_sequence=prediction.in_force_sequence,
+            applies_after=prediction.applies_after,
+            impacts=prediction.impacts,
         )
 
     @_named_database_errors

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from smi import rules
+from smi.preview import SIGNATURE_NOT_CHECKED, ModelImpact, Preview
 from smi.service import AppliedExtract, DeviceView, DueResult, FinishedOutputs, IngestResult, Report
 from smi.store import APPLIED, REFUSED, ExtractRecord
 
@@ -256,4 +257,106 @@ def device_out(view: DeviceView) -> DeviceOut:
             )
             for h in view.history
         ],
+    )
+
+
+class ModelKeyOut(BaseModel):
+    """A Device Model as Devices are matched to the CPL: type, manufacturer id, model id, hardware, firmware."""
+
+    physical_device_type: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+
+
+class PreviewEntryOut(BaseModel):
+    entry_id: str | None = Field(description="The CPL entry that lists the model (now, or in the CPL in force)")
+    model: ModelKeyOut
+    change: Literal["suspend", "restore"] = Field(
+        description="suspend: the model leaves the Active set; restore: it joins it (again)"
+    )
+    cpl_status_before: str | None = Field(description="Its entry's status in the CPL it follows (null: not listed)")
+    cpl_status_after: str | None = Field(description="Its entry's status in this extract (null: not listed)")
+    devices_suspended: int
+    devices_restored: int
+    suspended_by_status: dict[str, int] = Field(description="Devices it would suspend, by the status they are in now")
+    restored_by_status: dict[str, int] = Field(description="Devices it would restore, by the status they return to")
+
+
+class PreviewOut(BaseModel):
+    """What `smi ingest` of the extract would do now; nothing was recorded, alerted or receipted."""
+
+    result: Literal["new", "queued", "repeat", "refused"] = Field(
+        description=(
+            "new: it would be accepted and applied (after any extracts queued before it); queued: it is "
+            "already queued, and this is what its apply will do; repeat: it is the CPL in force, a harmless "
+            "repeat that changes nothing; refused: `rule` and `reason` say why"
+        )
+    )
+    accepted: bool
+    rule: str | None = Field(None, description="The acceptance rule it fails, when refused")
+    reason: str | None = Field(None, description="Why, in one sentence, when refused")
+    sequence: int | None
+    content_sha256: str | None = Field(description="SHA-256 of the extract's content (the bytes SECAS signs)")
+    issued_at: dt.datetime | None
+    received_at: dt.datetime = Field(description="The time it was judged as received at")
+    signature_checked: bool
+    signature: str = Field(description=f"verified, or {SIGNATURE_NOT_CHECKED!r} for unsigned content")
+    signer: str | None
+    cpl_in_force: int | None
+    applies_after: list[int] = Field(description="Queued extracts an ingest would apply before it, in order")
+    devices_suspended: int
+    devices_restored: int
+    suspended_by_status: dict[str, int]
+    restored_by_status: dict[str, int]
+    entries: list[PreviewEntryOut] = Field(description="Each model the extract moves into or out of the Active set")
+
+
+def preview_entry_out(impact: ModelImpact) -> PreviewEntryOut:
+    kind, manufacturer, model, hardware, firmware = impact.model_key
+    return PreviewEntryOut(
+        entry_id=impact.entry_id,
+        model=ModelKeyOut(
+            physical_device_type=kind,
+            manufacturer_id=manufacturer,
+            model_id=model,
+            hardware_version=hardware,
+            firmware_version=firmware,
+        ),
+        change=impact.change,  # type: ignore[arg-type]  # the preview says which of the two
+        cpl_status_before=impact.cpl_status_before,
+        cpl_status_after=impact.cpl_status_after,
+        devices_suspended=impact.devices_suspended,
+        devices_restored=impact.devices_restored,
+        suspended_by_status=dict(impact.suspended),
+        restored_by_status=dict(impact.restored),
+    )
+
+
+def preview_out(preview: Preview) -> PreviewOut:
+    refusal = preview.refusal
+    if not preview.signature_checked:
+        signature = SIGNATURE_NOT_CHECKED
+    else:
+        signature = "verified" if preview.signer is not None else "refused"
+    return PreviewOut(
+        result=preview.outcome.value,
+        accepted=preview.accepted,
+        rule=None if refusal is None else refusal.rule,
+        reason=None if refusal is None else str(refusal),
+        sequence=preview.sequence,
+        content_sha256=preview.content_sha256,
+        issued_at=preview.issued_at,
+        received_at=preview.received_at,
+        signature_checked=preview.signature_checked,
+        signature=signature,
+        signer=preview.signer,
+        cpl_in_force=preview.in_force_sequence,
+        applies_after=list(preview.applies_after),
+        devices_suspended=preview.devices_suspended,
+        devices_restored=preview.devices_restored,
+        suspended_by_status=preview.suspended_by_status,
+        restored_by_status=preview.restored_by_status,
+        entries=[preview_entry_out(i) for i in preview.impacts],
     )

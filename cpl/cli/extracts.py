@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 from sqlmodel import col, select
 
 from cpl import mailer, publication
@@ -26,8 +27,8 @@ from cpl.cli.console import (
     settings,
 )
 from cpl.core.notices import CPL_PUBLISHED
+from cpl.services import extract_views, unit_of_work, versions
 from cpl.services import extracts as extract_service
-from cpl.services import unit_of_work, versions
 from cpl.store import IssuedExtract, utcnow
 from cpl.views import draft_out, issued_out, receipt_out
 from formats.extract import ExtractFormatError
@@ -147,6 +148,105 @@ def extract_verify(
         out.print(
             f"Valid extract {summary['sequence']} issued {summary['issued_at']} by {summary['signer']}: "
             f"{summary['entries']} entries ({', '.join(f'{k} {v}' for k, v in summary['by_status'].items())})."
+        )
+
+
+@extract_app.command("show")
+def extract_show(
+    ctx: typer.Context,
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="DRAFT_OR_SEQUENCE", help="A draft (3, or draft:3) or an issued extract by sequence (extract:2)."
+        ),
+    ],
+    content_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--content-out", metavar="FILE", help="Write its unsigned canonical content (what `smi preview` takes)."
+        ),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option(
+            "--preview",
+            metavar="PREVIEW.json",
+            help="The DCC's `smi preview --json` of this content: its Devices shown beside each change.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A draft or issued extract: its state, entries, and each entry it changes since the extract it follows."""
+    preview_bytes = None if preview is None else read_input(preview, "preview")
+    with refusals(), unit_of_work(settings(ctx), write=False) as session:
+        shown = extract_views.show(session, reference)
+        dcc = None if preview_bytes is None else extract_views.read_dcc_preview(preview_bytes, shown)
+    if content_out is not None:
+        try:
+            content_out.write_bytes(shown.content)
+        except OSError as problem:
+            fail(f"The content cannot be written to {content_out} ({problem.strerror}).", 2)
+    data = shown.as_json()
+    data["content_out"] = None if content_out is None else str(content_out)
+    for change in data["changes"]:
+        change["dcc"] = None if dcc is None else dcc.devices_for(change["entry_id"])
+    data["dcc_preview"] = None if dcc is None else dcc.summary(shown.changes)
+    if as_json:
+        emit_json(data)
+        return
+    _print_shown(data)
+
+
+def _print_shown(data: dict[str, Any]) -> None:
+    issued = f", issued as CPL version {data['version']}" if data["version"] else ""
+    out.print(f"Draft {data['draft']}: extract {data['sequence']}, {data['state']}{issued}.", markup=False)
+    out.print(f"  content SHA-256 {data['content_sha256']}, issued at {data['issued_at']}", markup=False)
+    approved = f", approved by {data['approved_by']} at {data['approved_at']}" if data["approved_by"] else ""
+    out.print(f"  prepared by {data['prepared_by']} at {data['prepared_at']}{approved}", markup=False)
+    if data["state"] == "draft" and not data["follows_last_issued"]:
+        out.print("  It no longer follows the last issued extract: prepare a new one.")
+    entries = data["entries"]
+    statuses = ", ".join(f"{status} {n}" for status, n in entries["by_status"].items())
+    out.print(f"Entries: {entries['total']} ({statuses}).")
+    counts = ", ".join(f"{n} {kind}" for kind, n in data["change_counts"].items())
+    out.print(f"Changes since {data['compared_with']['what']}: {counts}.", markup=False)
+    dcc = data["dcc_preview"]
+    if data["changes"]:
+        table = Table("entry", "change", "status", "panel reference", "Physical Device Type", "model", title=None)
+        if dcc is not None:
+            table.add_column("DCC: suspend", justify="right")
+            table.add_column("DCC: restore", justify="right")
+        for c in data["changes"]:
+            model = "/".join(c[k] for k in ("manufacturer_id", "model_id", "hardware_version", "firmware_version"))
+            status = f"{c['status_before'] or '-'} -> {c['status'] or '-'}"
+            row = [c["entry_id"], c["change"], status, c["panel_reference"] or "", c["physical_device_type"], model]
+            if c["dcc"] is not None:
+                row += [f"{c['dcc']['devices_suspended']:,}", f"{c['dcc']['devices_restored']:,}"]
+            table.add_row(*row)
+        out.print(table)
+    if dcc is not None:
+        _print_dcc_preview(dcc)
+
+
+def _print_dcc_preview(dcc: dict[str, Any]) -> None:
+    in_force = "no extract" if dcc["cpl_in_force"] is None else f"extract {dcc['cpl_in_force']}"
+    made = f"DCC preview (received at {dcc['received_at']}, against its CPL in force, {in_force}; {dcc['signature']})"
+    if dcc["result"] == "refused":
+        out.print(f"{made}: the DCC would REFUSE it (rule {dcc['rule']}): {dcc['reason']}", markup=False)
+        return
+    if dcc["result"] == "repeat":
+        out.print(f"{made}: it is already in force there; it changes nothing.", markup=False)
+        return
+    out.print(
+        f"{made}: the DCC would accept it and suspend {dcc['devices_suspended']:,} Devices, "
+        f"restore {dcc['devices_restored']:,}.",
+        markup=False,
+    )
+    for entry in dcc["entries_not_among_changes"]:
+        out.print(
+            f"  also {entry.get('entry_id') or '?'}: {entry['devices_suspended']:,} suspended, "
+            f"{entry['devices_restored']:,} restored (the DCC's CPL in force is not the extract compared with).",
+            markup=False,
         )
 
 
