@@ -411,6 +411,45 @@ def _print_report(result: Report) -> None:
     out.print(statuses)
 
 
+@commands.command("prune-history")
+def prune_history(
+    keep_days: Annotated[
+        int,
+        typer.Option(
+            "--keep-days", min=1, metavar="DAYS", help="Keep the history of extracts applied in the last DAYS days."
+        ),
+    ],
+    now: Annotated[
+        str | None, typer.Option("--now", metavar="ISO-TIME", help="The time now (default: the clock).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete the Device history rows of extracts applied more than DAYS days ago (records, counts and
+    receipts stay; an apply whose alerts are still owed keeps its rows)."""
+    with _outcome(as_json):
+        settings = Settings.from_environment()
+        moment = _time(now, "--now")
+        result = _inventory(settings, with_receipts=False).prune_history(
+            moment - dt.timedelta(days=keep_days), now=moment
+        )
+        if as_json:
+            _print_json(
+                {
+                    "before": _iso(result.before),
+                    "extracts": list(result.sequences),
+                    "history_rows_removed": result.rows_removed,
+                }
+            )
+            return
+        if not result.sequences:
+            out.print(f"No history to prune: no extract applied before {_iso(result.before)} still has its rows.")
+            return
+        shown = ", ".join(map(str, result.sequences))
+        out.print(
+            f"Pruned {result.rows_removed:,} history rows of extracts {shown} (applied before {_iso(result.before)})."
+        )
+
+
 # --- devices --------------------------------------------------------------------------------
 
 

@@ -177,6 +177,15 @@ class SeedResult:
     devices_by_status: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PruneResult:
+    """What `Inventory.prune_history` removed: the history rows of these extracts, applied before ``before``."""
+
+    before: dt.datetime
+    sequences: tuple[int, ...]
+    rows_removed: int
+
+
 class Inventory:
     """The Smart Metering Inventory and what the DCC does to it."""
 
@@ -719,6 +728,31 @@ class Inventory:
             next_update_by=next_update_by,
             stale_alert_at=None if in_force is None else in_force[0].stale_alert_at,
         )
+
+    # --- retention ----------------------------------------------------------------------
+
+    @_named_database_errors
+    def prune_history(self, before: dt.datetime, *, now: dt.datetime) -> PruneResult:
+        """Delete the Device history rows of extracts applied before ``before``, one extract per transaction.
+
+        The retention rule keeps what receipts and reports need: each extract's record and counts stay
+        (a receipt signed again says the same), and the rows of an apply whose alerts are still owed
+        stay until they are written. Devices' current status, and the status a suspension replaced,
+        live on the Device, not in its history. Holds the applier lock, so no apply runs meanwhile.
+        """
+        before, now = _second(before), _second(now)
+        if before > now:
+            raise UnusableInputError("The history to prune must end before now; nothing was pruned.")
+        sequences: list[int] = []
+        removed = 0
+        with self.store.applier_lock():
+            with self.store.begin() as conn:
+                spans = self.store.prunable_history(conn, before)
+            for record_id, sequence, after_id, last_id in spans:
+                with self.store.begin() as conn:
+                    removed += self.store.prune_history(conn, record_id, after_id, last_id, now)
+                sequences.append(sequence)
+        return PruneResult(before=before, sequences=tuple(sequences), rows_removed=removed)
 
     # --- seeding ------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     create_engine,
+    delete,
     event,
     false,
     func,
@@ -199,6 +200,8 @@ extracts = Table(
     # receipt_target says, if the ingest asked for a place).
     Column("alerts_owed", Boolean, nullable=False, server_default=false()),
     Column("receipt_target", String(1000), nullable=True),
+    # When the history rows this apply wrote were pruned (`smi prune-history`); its counts stay.
+    Column("history_pruned_at", String(20), nullable=True),
     # The CplStale alert of this extract while it was the CPL in force: raised once, then owed until written.
     Column("stale_alert_at", String(20), nullable=True),
     Column("stale_alert_owed", Boolean, nullable=False, server_default=false()),
@@ -247,6 +250,7 @@ class ExtractRecord:
     receipt_target: str | None = None
     stale_alert_at: dt.datetime | None = None
     stale_alert_owed: bool = False
+    history_pruned_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -936,6 +940,33 @@ class Store:
             self.checkpoint(alert.value)
         return changed
 
+    def prunable_history(self, conn: Connection, before: dt.datetime) -> list[tuple[int, int, int, int]]:
+        """(record id, sequence, first id after, last id) of each applied extract whose history rows may go.
+
+        Applied before ``before``, its alerts written (rows an apply still owes alerts for stay), and
+        not pruned already. Its counts, receipt and record stay: reports and receipts need no history.
+        """
+        x = extracts.c
+        rows = conn.execute(
+            select(x.id, x.sequence, x.history_after_id, x.history_last_id)
+            .where(
+                x.state == APPLIED,
+                x.applied_at < stamp(before),
+                x.alerts_owed.is_(False),
+                x.history_pruned_at.is_(None),
+                x.history_last_id > func.coalesce(x.history_after_id, 0),  # it wrote rows
+            )
+            .order_by(x.sequence)
+        ).all()
+        return [(int(r[0]), int(r[1]), int(r[2] or 0), int(r[3])) for r in rows]
+
+    def prune_history(self, conn: Connection, record_id: int, after_id: int, last_id: int, at: dt.datetime) -> int:
+        """Delete one applied extract's history rows (a primary-key range) and record when; how many went."""
+        h = status_history.c
+        removed = conn.execute(delete(status_history).where(h.id > after_id, h.id <= last_id)).rowcount
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(history_pruned_at=stamp(at)))
+        return int(removed)
+
     def alert_lines(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[list[str]]:
         """The alerts an applied extract raised, as JSON lines (keys sorted), streamed in batches.
 
@@ -1201,4 +1232,5 @@ def _extract_record(row: RowMapping) -> ExtractRecord:
         receipt_target=row["receipt_target"],
         stale_alert_at=moment(row["stale_alert_at"]),
         stale_alert_owed=bool(row["stale_alert_owed"]),
+        history_pruned_at=moment(row["history_pruned_at"]),
     )
