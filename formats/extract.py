@@ -10,8 +10,9 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from formats.vocabulary import CERTIFICATE_KEYS, EntryStatus
@@ -22,6 +23,8 @@ EXTRACT_STATUSES: tuple[str, ...] = tuple(EntryStatus)
 ACTIVE: str = EntryStatus.ACTIVE
 CERTIFICATE_SCHEMES = CERTIFICATE_KEYS
 _SORTED_SCHEMES: tuple[str, ...] = tuple(sorted(CERTIFICATE_KEYS))
+#: Every scheme, in sorted order, with no certificate: what an entry's own numbers are merged over.
+_NO_CERTIFICATES: dict[str, str | None] = dict.fromkeys(_SORTED_SCHEMES)
 
 #: Keys an entry may carry beside the required ones (added with CPL 2.051's attributes, format 1 still):
 #: written only when the entry has a value, so an entry without them is byte for byte as before, and
@@ -35,6 +38,14 @@ OPTIONAL_ENTRY_KEYS: tuple[str, ...] = (
     "manufacturer_image_creator",
     "manufacturer_image_descriptor",
 )
+
+#: How many entries `Extract.content` encodes at a time. The dictionaries of one slice are freed
+#: before the next is built, so a 50,000-entry extract never holds 50,000 of them at once: they
+#: reuse the same memory, and (two per entry, well under the collector's 700) never start a garbage
+#: collection, whose full passes would walk every object alive (bench/bench_signing.py). Any size
+#: gives the same bytes.
+_ENTRIES_PER_SLICE = 100
+_BY_ENTRY_ID = attrgetter("entry_id")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")  # matched whole: "$" would let a final newline through
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # matched whole (no "$": it allows a final newline)
@@ -61,6 +72,24 @@ def _dumps(value: Any) -> bytes:
 def _dumps_ordered(value: Any) -> bytes:
     """As ``_dumps`` for a value whose every dictionary is already in sorted key order."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _object_pieces(members: Mapping[str, Iterable[bytes]]) -> Iterator[bytes]:
+    """A JSON object as pieces to join, from each member's value already encoded (in pieces):
+    keys in sorted order and no white space, as `_dumps` writes it."""
+    yield b"{"
+    for index, key in enumerate(sorted(members)):
+        yield (b"," if index else b"") + _dumps_ordered(key) + b":"
+        yield from members[key]
+    yield b"}"
+
+
+def _array_pieces(runs: Iterable[bytes]) -> Iterator[bytes]:
+    """A JSON array as pieces to join, from runs of its items each already encoded and comma-separated."""
+    yield b"["
+    for index, run in enumerate(runs):
+        yield (b"," if index else b"") + run
+    yield b"]"
 
 
 def _refuse_floats(value: Any) -> None:
@@ -137,8 +166,14 @@ class ExtractEntry:
         """The entry as the extract writes it, keys already in sorted order (so the canonical encoding
         need not sort 50,000 dictionaries again)."""
         certificates = self.certificates
+        # Every scheme, in sorted order, null where the entry has none. A dict holding schemes only
+        # (as every entry read or built here does) is merged over the all-null map in one step; any
+        # other mapping, or one with other keys, is read scheme by scheme.
+        written = _NO_CERTIFICATES | certificates if type(certificates) is dict else {}
+        if len(written) != len(_SORTED_SCHEMES):
+            written = dict(zip(_SORTED_SCHEMES, map(certificates.get, _SORTED_SCHEMES), strict=True))
         document = {
-            "certificates": dict(zip(_SORTED_SCHEMES, map(certificates.get, _SORTED_SCHEMES), strict=True)),
+            "certificates": written,
             "cpa_expiry": self.cpa_expiry,
             "entry_id": self.entry_id,
             "firmware_version": self.firmware_version,
@@ -177,6 +212,9 @@ class Extract:
     audit_head_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        return self._document([entry.to_json() for entry in self._sorted_entries()])
+
+    def _document(self, entries: Any) -> dict[str, Any]:
         document: dict[str, Any] = {
             **self.extra,
             "format": FORMAT,
@@ -184,7 +222,7 @@ class Extract:
             "sequence": self.sequence,
             "issued_at": format_timestamp(self.issued_at),
             "previous_sha256": self.previous_sha256,
-            "entries": [entry.to_json() for entry in sorted(self.entries, key=lambda e: e.entry_id)],
+            "entries": entries,
         }
         if self.next_update_by is not None:
             document["next_update_by"] = format_timestamp(self.next_update_by)
@@ -192,16 +230,36 @@ class Extract:
             document["audit_head_sha256"] = self.audit_head_sha256
         return document
 
+    def _sorted_entries(self) -> list[ExtractEntry]:
+        return sorted(self.entries, key=_BY_ENTRY_ID)
+
     def content(self) -> bytes:
         # Entries hold only strings and null by construction; only the open-ended extra keys can
         # smuggle in a float, so only they are walked (a full walk costs as much as the encoding).
         _refuse_floats(self.extra)
-        document = self.to_json()
         if self.extra:
-            return _dumps(document)  # open-ended values: sort everything
-        # Every dictionary is built in sorted key order (ExtractEntry.to_json), so only the top level
-        # needs ordering; the encoding then skips sorting each entry again.
-        return _dumps_ordered(dict(sorted(document.items())))
+            return _dumps(self.to_json())  # open-ended values: sort everything
+        # The canonical form without sorting any entry's keys again: each entry's dictionary is
+        # built in sorted key order (ExtractEntry.to_json) and the document is written member by
+        # member in sorted key order, its entries a slice at a time (_ENTRIES_PER_SLICE), every
+        # value by `_dumps_ordered`. Each piece is appended as soon as it is made, so no slice's
+        # text outlives it (a join would hold them all, as much again as the content).
+        members: dict[str, Iterable[bytes]] = {
+            key: (_dumps_ordered(value),) for key, value in self._document(entries=None).items()
+        }
+        members["entries"] = _array_pieces(self._entry_runs())  # in place of the None above
+        written = bytearray()
+        for piece in _object_pieces(members):
+            written += piece
+        return bytes(written)
+
+    def _entry_runs(self) -> Iterator[bytes]:
+        """The entries in entry_id order, encoded a slice at a time, each slice as its items
+        comma-separated (its array without the brackets)."""
+        entries = self._sorted_entries()
+        for start in range(0, len(entries), _ENTRIES_PER_SLICE):
+            run = [entry.to_json() for entry in entries[start : start + _ENTRIES_PER_SLICE]]
+            yield _dumps_ordered(run)[1:-1]
 
     def active_model_keys(self) -> frozenset[tuple[str, str, str, str, str]]:
         return frozenset(e.model_key for e in self.entries if e.is_active)

@@ -173,9 +173,13 @@ def sign_data(
     # SignedData version 1 (RFC 5652 5.1): issuerAndSerialNumber, id-data, no other certificate
     # types. asn1crypto reads a version 1 encapContentInfo with the (identically encoded)
     # PKCS#7 ContentInfo structure, so that is what it is built with.
+    # asn1crypto encodes a structure it has built afresh each time its encoding is asked for, a
+    # few times per level (the length, the tag, the parent's), and around a 25 MB extract each is
+    # a 25 MB copy; a copy() of it keeps the encoding once made. So each level that holds the
+    # content is copied once built: the same bytes, each level encoded once.
     encapsulated = asn1_cms.ContentInfo(
         {"content_type": _DATA} if detached else {"content_type": _DATA, "content": core.OctetString(content)}
-    )
+    ).copy()
     signed_data = asn1_cms.SignedData(
         {
             "version": "v1",
@@ -184,8 +188,8 @@ def sign_data(
             "certificates": [signer_certificate, *(_asn1_certificate(c) for c in signer.chain)],
             "signer_infos": [signer_info],
         }
-    )
-    return bytes(asn1_cms.ContentInfo({"content_type": _SIGNED_DATA, "content": signed_data}).dump())
+    ).copy()
+    return bytes(asn1_cms.ContentInfo({"content_type": _SIGNED_DATA, "content": signed_data}).copy().dump())
 
 
 def _cms_time(moment: dt.datetime) -> asn1_cms.Time:
