@@ -178,7 +178,8 @@ class National:
 
     def preview(self, extract: Extract) -> float | None:
         path = _signed(extract, self.workdir / f"preview-{extract.sequence}.p7m")
-        command = [self.smi, "preview", str(path), "--json"]
+        received = _at(extract.sequence).strftime("%Y-%m-%dT%H:%M:%SZ")  # signed at issue: judged then
+        command = [self.smi, "preview", str(path), "--received-at", received, "--json"]
         begin = time.perf_counter()
         done = subprocess.run(command, env=self.environment, capture_output=True, text=True)
         seconds = time.perf_counter() - begin
