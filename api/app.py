@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import audit_log, entries, extracts, public, submissions
 from api.config import Settings
+from api.deps import RegistryFile
 from api.http import BodyLimitMiddleware, install_error_handlers
 from api.refusals import install_refusal_handlers
 from cpl.store import get_engine
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.registry_file = RegistryFile(settings.cpl.specs_file)
     get_engine(settings.database_url)  # fail at start-up, not at the first request, if the database is unusable
     app.add_middleware(BodyLimitMiddleware, max_body_size=settings.max_upload_bytes)
     install_error_handlers(app)

@@ -1,4 +1,9 @@
-"""Submissions over HTTP: upload a workbook (and its signature), read findings, confirm, approve, reject.
+"""Submissions over HTTP: check or upload a workbook (and its signature), read findings, confirm,
+approve, reject.
+
+A workbook is read, its signature verified and every rule applied before the write lock is taken
+(in a read-only unit of work); the submission's write transaction then stores it, checking again
+only if the CPL changed meanwhile (``submission_service.submit_prepared``).
 
 Who sees what: SECAS sees every submission; any other party sees its own, and a supplier also
 sees a manufacturer's submission whose firmware-update rows name it for confirmation.
@@ -6,14 +11,18 @@ sees a manufacturer's submission whose firmware-update rows name it for confirma
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.auth import Credentials, caller
 from api.config import Settings
-from api.deps import now, transaction
+from api.deps import now, registry_of, transaction
 from api.http import ApiError, error_responses
 from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn
 from api.uploads import read_upload, require_multipart, upload_name
@@ -21,7 +30,6 @@ from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
 from cpl.services.tokens import Principal
 from cpl.signatures import check_submission_signature, stored_signature_state
-from cpl.specs_file import load_registry
 from cpl.store import Submission
 from cpl.views import (
     ApprovalOut,
@@ -34,6 +42,18 @@ from cpl.views import (
     submission_out,
     submission_summary,
 )
+
+
+class CheckOut(BaseModel):
+    """What a check found: the findings a submission of the workbook would be kept with now."""
+
+    filename: str
+    workbook_sha256: str
+    as_of: dt.date
+    error_count: int
+    warning_count: int
+    findings: list[FindingOut]
+
 
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The submission's number")]
 SubmissionState = Literal["open", "has_errors", "approved", "rejected"]
@@ -51,8 +71,70 @@ def visible_submission(session: Session, principal: Principal, submission_id: in
     raise ApiError(403, "forbidden", f"Submission {submission_id} belongs to another party.")
 
 
+def checked_for_caller(
+    request: Request,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+    workbook: bytes,
+    signature: bytes | None,
+) -> submission_service.PreparedSubmission:
+    """The workbook read, its signature verified and every rule applied for the authenticated caller,
+    in a read-only unit of work: CPU work that holds no write lock and waits for no writer."""
+    read = submission_service.read_submission_file(workbook)
+    registry = registry_of(request)
+    with transaction(request, write=False) as session:
+        principal = caller(session, credentials)
+        state, problem = check_submission_signature(workbook, signature, principal.party_id, settings.cpl)
+        return submission_service.prepare_submission(
+            session,
+            user_id=principal.user_id,
+            party_id=principal.party_id,
+            submitter=principal.role,
+            read=read,
+            registry=registry,
+            signature_state=state,
+            signature_problem=problem,
+            as_of=now().date(),
+        )
+
+
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+    @api.post(
+        "/checks",
+        summary="Check a workbook without submitting it",
+        description=(
+            "Any party's user has a New Entry workbook (multipart field `workbook`, optional `signature`) "
+            "checked against every rule and the CPL as it is now, as a submission of it would be; nothing "
+            "is stored. The answer is 200 whatever the findings; a file that is not a readable .xlsx is a "
+            f"WB001 finding. A request body above {settings.max_upload_bytes} bytes is refused with 413."
+        ),
+        form_limits={"max_files": 2, "max_fields": 4},
+        dependencies=[Depends(require_multipart)],
+        responses=error_responses(400, 401, 413, 415, 422),
+    )
+    def check(
+        request: Request,
+        credentials: Credentials,
+        workbook: Annotated[UploadFile, File(description="The submission workbook (.xlsx)")],
+        signature: Annotated[
+            UploadFile | None, File(description="Detached CMS signature over the workbook's bytes (.p7s)")
+        ] = None,
+    ) -> CheckOut:
+        data = read_upload(workbook)
+        signature_bytes = read_upload(signature) if signature is not None else None
+        prepared = checked_for_caller(request, settings, credentials, data, signature_bytes)
+        findings = prepared.result.findings
+        errors_found = sum(1 for f in findings if f.is_error)
+        return CheckOut(
+            filename=upload_name(workbook, "workbook.xlsx"),
+            workbook_sha256=hashlib.sha256(data).hexdigest(),
+            as_of=prepared.as_of,
+            error_count=errors_found,
+            warning_count=len(findings) - errors_found,
+            findings=[FindingOut.model_validate(f.as_dict()) for f in findings],
+        )
 
     @api.post(
         "/submissions",
@@ -78,23 +160,18 @@ def router(settings: Settings) -> APIRouter:
     ) -> SubmissionOut:
         data = read_upload(workbook)
         signature_bytes = read_upload(signature) if signature is not None else None
-        # The file is judged before the transaction begins: no lock is held while it is read.
-        read = submission_service.read_submission_file(data)
-        registry = load_registry(settings.cpl.specs_file)
+        # Judged before the write transaction begins: no lock is held while the file is read and checked.
+        prepared = checked_for_caller(request, settings, credentials, data, signature_bytes)
         with transaction(request) as session:
-            principal = caller(session, credentials)
-            state, problem = check_submission_signature(data, signature_bytes, principal.party_id, settings.cpl)
-            record, _ = submission_service.submit(
+            principal = caller(session, credentials)  # again: a token revoked meanwhile submits nothing
+            record, _ = submission_service.submit_prepared(
                 session,
+                prepared,
                 user_id=principal.user_id,
                 filename=upload_name(workbook, "workbook.xlsx"),
                 workbook=data,
                 signature=signature_bytes,
-                registry=registry,
-                signature_state=state,
-                signature_problem=problem,
                 now=now(),
-                read=read,
             )
             return submission_out(record)
 
@@ -181,7 +258,7 @@ def router(settings: Settings) -> APIRouter:
                 session,
                 submission_id,
                 principal.user_id,
-                load_registry(settings.cpl.specs_file),
+                registry_of(request),
                 now(),
                 state,
                 problem,

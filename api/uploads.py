@@ -13,8 +13,11 @@ from fastapi import Request, UploadFile
 from api.http import ApiError
 
 
-def require_multipart(request: Request) -> None:
-    """Upload routes take multipart/form-data; anything else is refused before the fields are judged."""
+async def require_multipart(request: Request) -> None:
+    """Upload routes take multipart/form-data; anything else is refused before the fields are judged.
+
+    ``async``, though it awaits nothing: FastAPI runs a plain function on its thread pool, a hand-over
+    each upload would pay for a header check."""
     header = request.headers.get("content-type", "")
     message = email.message.Message()
     message["content-type"] = header

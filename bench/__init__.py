@@ -17,11 +17,22 @@ class Measurement:
     seconds: float
     baseline_name: str
     baseline_seconds: float
+    #: The most ``ratio`` may be.
     aim: float | None = None
+    #: A 99th percentile latency measured with the rest, and the most it may be (an aim of its own).
+    p99_seconds: float | None = None
+    limit_seconds: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.seconds / self.baseline_seconds if self.baseline_seconds else float("inf")
+
+    @property
+    def within_limit(self) -> bool | None:
+        """Whether the p99 is within its limit; None when there is no such aim."""
+        if self.limit_seconds is None or self.p99_seconds is None:
+            return None
+        return self.p99_seconds <= self.limit_seconds
 
 
 def best_of(repeat: int, work: Callable[[], T]) -> tuple[float, T]:

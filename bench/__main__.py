@@ -21,9 +21,16 @@ def main(argv: list[str]) -> int:
             aim = "" if m.aim is None else f"  aim <= {m.aim:.1f}x {'ok' if m.ratio <= m.aim else 'MISSED'}"
             if m.aim is not None and m.ratio > m.aim:
                 failed_aims += 1
+            limit = ""
+            if m.within_limit is not None and m.p99_seconds is not None and m.limit_seconds is not None:
+                limit = (
+                    f"   p99 {m.p99_seconds * 1000:.0f} ms, aim <= {m.limit_seconds * 1000:.0f} ms "
+                    f"{'ok' if m.within_limit else 'MISSED'}"
+                )
+                failed_aims += not m.within_limit
             print(
                 f"   {m.name:<48} {m.seconds:9.3f} s   {m.baseline_name:<40} {m.baseline_seconds:9.3f} s"
-                f"   ratio {m.ratio:5.2f}x{aim}",
+                f"   ratio {m.ratio:5.2f}x{aim}{limit}",
                 flush=True,
             )
     print(f"{failed_aims} aim(s) missed" if failed_aims else "all aims met")

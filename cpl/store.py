@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, event, func
+from sqlalchemy import Column, LargeBinary, Row, Select, Text, UniqueConstraint, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
@@ -106,7 +106,12 @@ class Certificate(SQLModel, table=True):
     @property
     def firmware_list(self) -> tuple[str, ...]:
         """The firmware versions printed on the certificate (stored comma separated)."""
-        return tuple(v for v in self.firmware_versions.split(",") if v)
+        return self.firmware_tuple(self.firmware_versions)
+
+    @staticmethod
+    def firmware_tuple(stored: str) -> tuple[str, ...]:
+        """The firmware versions of a stored ``firmware_versions`` column."""
+        return tuple(v for v in stored.split(",") if v)
 
 
 class Entry(SQLModel, table=True):
@@ -301,6 +306,19 @@ class SentNotice(SQLModel, table=True):
     last_error: str | None = None
     sent_at: dt.datetime | None = None
     transport: str | None = None
+
+
+_Columns = TypeVarTuple("_Columns")
+
+
+def column_rows(
+    session: Session, query: Select[*_Columns], parameters: Mapping[str, Any] | None = None
+) -> Sequence[Row[*_Columns]]:
+    """The rows of a query of columns (``sqlalchemy.select(col(...), ...)``, best built once), typed,
+    as plain SQL on the session's connection once its pending changes are flushed. For hot paths:
+    tuples cost a fraction of records, and SQLModel's ``exec`` types at most four columns."""
+    session.flush()
+    return session.connection().execute(query, parameters or {}).all()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -814,7 +814,7 @@ class _Header:
 class _Cell:
     row: int
     value: CellValue  # None when blank
-    formula: bool = False  # the cell held a formula: reported, its value never read
+    unread: bool = False  # the cell held a formula or an error value: reported, its value never read
 
 
 def _is_blank(value: CellValue) -> bool:
@@ -898,12 +898,21 @@ def _read_rows(sheet: SheetData, header: _Header, details: int, reading: _Readin
             group = _as_text(group_cell)  # a blank group cell continues the group above it
         value = row_cells[details] if details < len(row_cells) else None
         formula = (number, details) in sheet.formula_cells
+        error = sheet.error_cells.get((number, details))
+        unread = formula or error is not None
         if formula:
             found.append(_at(Code.F002, number, "The cell holds a formula; enter the value itself."))
+        elif error is not None:
+            found.append(
+                _at(Code.F002, number, f"The cell holds the error value {error}, not a value: enter the value itself.")
+            )
+        if unread or _is_blank(value):
             value = None
-        elif _is_blank(value):
-            value = None
-        beyond = [i for i in range(details + 1, len(row_cells)) if not _is_blank(row_cells[i])]
+        beyond = [
+            i
+            for i in range(details + 1, len(row_cells))
+            if not _is_blank(row_cells[i]) or (number, i) in sheet.error_cells
+        ]
         if beyond:
             found.append(
                 _at(
@@ -938,8 +947,8 @@ def _read_rows(sheet: SheetData, header: _Header, details: int, reading: _Readin
                     )
                 )
             continue
-        cells[form_row] = _Cell(number, value, formula)
-        if formula and form_row.field is not None:
+        cells[form_row] = _Cell(number, value, unread)
+        if unread and form_row.field is not None:
             reading.reported.add(form_row.field)
     return cells
 
@@ -1042,8 +1051,8 @@ def _hardware_version(cells: Mapping[FormRow, _Cell], reading: _Reading) -> str 
     octets: list[str] = []
     for form_row in _HARDWARE_ROWS:
         cell = cells.get(form_row)
-        if cell is None or cell.formula:
-            continue  # the row is missing (WB002) or held a formula (F002): already said
+        if cell is None or cell.unread:
+            continue  # the row is missing (WB002) or held a formula or an error (F002): already said
         if cell.value is None:
             reading.report(Code.F001, cell.row, "hardware_version", f"{form_row.label} is required.")
             continue

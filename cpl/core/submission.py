@@ -141,8 +141,73 @@ class _BadValue(Exception):
         self.reason = reason
 
 
+#: The columns the version registry reads: a number cell there has lost digits (4.0 reads as 4).
+_VERSION_FIELDS = frozenset({"technical_specification", "gbcs_version"})
+_HEX_KINDS = (Kind.HEX, Kind.HEX_LIST)
+#: Each firmware version of a certificate's list, as the entry sheet's Firmware Version takes it.
+_LIST_ITEM_DIGITS = (1, 8)
+#: Whole numbers from here on are beyond a spreadsheet's (a double's) exact digits.
+_EXACT_LIMIT = 2**53
+_RETYPE = "format the column as Text and enter the value again"
+
+
+def _shown(number: int | float) -> str:
+    """A number cell's value as a sentence shows it: whole numbers as their digits."""
+    if abs(number) < _EXACT_LIMIT and float(number).is_integer():
+        return str(int(number))
+    return f"{number:G}"
+
+
+def _reads_as_scientific(digits: str, longest: int) -> bool:
+    """Whether hex of at most ``longest`` characters with an E in it reads as the number ``digits``.
+
+    A spreadsheet takes such hex for scientific notation, mantissa E exponent: 01E5 is 1.00E+05,
+    12E2 is 1200. The shortest such spelling of a number moves all its trailing zeros into the
+    exponent. Zero is left out (0E1 is zero, but 0000 typed is far likelier): it has lost its
+    leading zeros whatever it was.
+    """
+    mantissa = digits.rstrip("0")
+    zeros = len(digits) - len(mantissa)
+    return zeros > 0 and mantissa != "" and len(mantissa) + 1 + len(str(zeros)) <= longest
+
+
+def _hex_number(number: int | float, low: int, high: int, what: str) -> str:
+    """A hex value stored as a number cell: its digits only when none can have been lost or changed.
+
+    That is a number with as many digits as the field's longest value (no leading zero can have been
+    dropped) that no hex with an E in it could have become (1000 may have been typed 1E03 or 10E2).
+    """
+    shown = _shown(number)
+    if number < 0 or not float(number).is_integer():
+        raise _BadValue(f"was stored as the number {shown}, not as hex digits: {_RETYPE}")
+    if number >= _EXACT_LIMIT or _reads_as_scientific(shown, high):
+        raise _BadValue(
+            f"was stored as the number {shown}: a spreadsheet reads hex such as 01E5 as scientific notation "
+            f"(1.00E+05), so the digits typed are lost: {_RETYPE}"
+        )
+    if len(shown) < high:
+        raise _BadValue(f"was stored as the number {shown}, so any leading zeros were dropped: {_RETYPE}")
+    if len(shown) > high:
+        size = f"{low}" if low == high else f"{low} to {high}"
+        raise _BadValue(f"was stored as the number {shown}, and {what} takes {size} hex digits: {_RETYPE}")
+    return shown
+
+
+def _number_in(column: Column, number: int | float) -> Value:
+    """A number cell in a column whose digits matter: hex, or a version the registry reads."""
+    if column.kind is Kind.HEX:
+        return _hex_number(number, column.min_length, column.max_length, column.header)
+    if column.kind is Kind.HEX_LIST:
+        return (_hex_number(number, *_LIST_ITEM_DIGITS, "each firmware version"),)
+    raise _BadValue(
+        f"was stored as the number {_shown(number)}, and a number cell loses a version's digits "
+        f"(4.0 becomes 4, 4.10 becomes 4.1): {_RETYPE}"
+    )
+
+
 def _text_of(value: CellValue) -> str:
-    """A cell as text. Whole numbers typed into a text or hex column read as their digits."""
+    """A cell as text. Whole numbers typed into a text column read as their digits (hex and version
+    columns judge a number cell first: ``_number_in``)."""
     if isinstance(value, bool):
         raise _BadValue("is TRUE/FALSE, not text")
     if isinstance(value, float):
@@ -172,6 +237,12 @@ def _convert(column: Column, value: CellValue) -> Value:
             except ValueError:
                 raise _BadValue(f"{value.strip()!r} is not a date: use a date cell or YYYY-MM-DD") from None
         raise _BadValue(f"{value!r} is not a date: use a date cell or YYYY-MM-DD")
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (column.kind in _HEX_KINDS or column.field in _VERSION_FIELDS)
+    ):
+        return _number_in(column, value)
     text = _text_of(value)
     if column.kind is Kind.ENUM:
         for choice in column.choices:
@@ -189,7 +260,7 @@ def _convert(column: Column, value: CellValue) -> Value:
         parts = [p.strip() for p in text.split(",")]
         if not parts or any(not p for p in parts):
             raise _BadValue(f"{text!r} is not a comma separated list of hex firmware versions")
-        return tuple(_hex(p, 1, 8, "each firmware version") for p in parts)
+        return tuple(_hex(p, *_LIST_ITEM_DIGITS, "each firmware version") for p in parts)
     if not column.min_length <= len(text) <= column.max_length:
         raise _BadValue(f"has {len(text)} characters; {column.header} takes {column.min_length} to {column.max_length}")
     return text
@@ -320,7 +391,7 @@ def _column_values(
     converted = list(map(seen.__getitem__, keys))
     if not any(seen[key] is _EMPTY or isinstance(seen[key], _BadValue) for key in distinct):
         values_clean: list[Value] = converted  # type: ignore[assignment]
-        return _formulas(sheet, column, index, values_clean, found, problems)
+        return _unread_cells(sheet, column, index, values_clean, found, problems)
     values: list[Value] = []
     for position, result in enumerate(converted):
         if result is _EMPTY:
@@ -351,28 +422,55 @@ def _column_values(
             )
         else:
             values.append(result)  # type: ignore[arg-type]
-    return _formulas(sheet, column, index, values, found, problems)
+    return _unread_cells(sheet, column, index, values, found, problems)
 
 
-def _formulas(
+def _error_message(column: Column, error: str) -> str:
+    return f"{column.header} holds the error value {error}, not a value: enter the value itself."
+
+
+def _errors_in_blank_rows(sheet: SheetData, columns: tuple[Column, ...], layout: _Layout) -> list[Finding]:
+    """F002 for the error values of rows that hold nothing else: such a row lists no entry (it is left
+    out, as blank rows are), but its errors are never read as empty."""
+    if not sheet.error_cells:
+        return []
+    listed = {row_number for row_number, _ in sheet.rows}
+    by_index = {layout.positions[column.field]: column for column in columns if column.field in layout.positions}
+    return [
+        finding(
+            Code.F002,
+            _error_message(by_index[index], error),
+            sheet=sheet.name,
+            row=row_number,
+            column=by_index[index].header,
+        )
+        for (row_number, index), error in sheet.error_cells.items()
+        if row_number not in listed and index in by_index
+    ]
+
+
+def _unread_cells(
     sheet: SheetData, column: Column, index: int, values: list[Value], found: list[Finding], problems: list[list[str]]
 ) -> list[Value]:
-    if sheet.formula_cells:
-        for position, (row_number, _) in enumerate(sheet.rows):
-            if (row_number, index) in sheet.formula_cells:
-                # Never trust a formula's cached value; any other finding for the cell is moot.
-                found[:] = [f for f in found if not (f.row == row_number and f.column == column.header)]
-                found.append(
-                    finding(
-                        Code.F002,
-                        f"{column.header} holds a formula; enter the value itself.",
-                        sheet=sheet.name,
-                        row=row_number,
-                        column=column.header,
-                    )
-                )
-                values[position] = None
-                problems[position].append(column.field)
+    """F002 for the column's cells whose value is never read: an error value, or a formula.
+
+    Either replaces any other finding for the cell (an error cell reads as empty: never F001).
+    """
+    if not (sheet.error_cells or sheet.formula_cells):
+        return values
+    for position, (row_number, _) in enumerate(sheet.rows):
+        error = sheet.error_cells.get((row_number, index))
+        if (row_number, index) in sheet.formula_cells:
+            # Never trust a formula's cached value, even an error.
+            message = f"{column.header} holds a formula; enter the value itself."
+        elif error is not None:
+            message = _error_message(column, error)
+        else:
+            continue
+        found[:] = [f for f in found if not (f.row == row_number and f.column == column.header)]
+        found.append(finding(Code.F002, message, sheet=sheet.name, row=row_number, column=column.header))
+        values[position] = None
+        problems[position].append(column.field)
     return values
 
 
@@ -402,7 +500,7 @@ def _rows(
             sheet.rows, zip(*by_column.values(), strict=True), problems, strict=True
         )
     ]
-    return rows, found
+    return rows, found + _errors_in_blank_rows(sheet, columns, layout)
 
 
 def _with_cpa_kind(row: EntryRow) -> EntryRow:

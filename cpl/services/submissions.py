@@ -12,7 +12,8 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from cpl import audit, mailer
 from cpl.core import errors, lifecycle
@@ -32,6 +33,7 @@ from cpl.store import (
     Party,
     Submission,
     SupplierConfirmation,
+    column_rows,
 )
 from cpl.workbook.reader import WorkbookUnreadable, read_workbook
 from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
@@ -109,25 +111,39 @@ def cpl_context(
     signature_problem: str = "",
     mapping_evidence: str | None = None,
 ) -> CheckContext:
-    """What the stored CPL contributes to a check: Active entries, certificates, suppliers."""
-    active = session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
-    identities = frozenset(_identity(e) for e in active)
+    """What the stored CPL contributes to a check: Active entries, certificates, suppliers.
+
+    Columns, not records: a check reads the whole list and every certificate, and builds no objects
+    it would only take values from.
+    """
+    identities = _active_identities(session)
     certificates = {
-        (AssuranceScheme(c.scheme), c.number.casefold()): KnownCertificate(
-            scheme=AssuranceScheme(c.scheme),
-            number=c.number,
-            manufacturer_id=c.manufacturer_id,
-            model_id=c.model_id,
-            hardware_version=c.hardware_version,
-            firmware_versions=c.firmware_list,
-            expiry=c.expiry,
-            conditional_date=c.conditional_date,
-            conditions_met=c.conditions_met,
-            revoked=c.revoked_at is not None,
+        (AssuranceScheme(scheme), number.casefold()): KnownCertificate(
+            scheme=AssuranceScheme(scheme),
+            number=number,
+            manufacturer_id=manufacturer_id,
+            model_id=model_id,
+            hardware_version=hardware_version,
+            firmware_versions=Certificate.firmware_tuple(firmware_versions),
+            expiry=expiry,
+            conditional_date=conditional_date,
+            conditions_met=conditions_met,
+            revoked=revoked_at is not None,
         )
-        for c in session.exec(select(Certificate)).all()
+        for (
+            scheme,
+            number,
+            manufacturer_id,
+            model_id,
+            hardware_version,
+            firmware_versions,
+            expiry,
+            conditional_date,
+            conditions_met,
+            revoked_at,
+        ) in column_rows(session, _CERTIFICATES)
     }
-    suppliers = frozenset(session.exec(select(Party.party_id).where(Party.role == PartyRole.SUPPLIER)).all())
+    suppliers = frozenset(party_id for (party_id,) in column_rows(session, _SUPPLIERS))
     return CheckContext(
         as_of=as_of,
         submitter=submitter,
@@ -142,19 +158,106 @@ def cpl_context(
     )
 
 
-def _identity(entry: Entry) -> EntryIdentity:
-    return EntryIdentity(
-        PhysicalDeviceType(entry.physical_device_type),
-        entry.manufacturer_id,
-        entry.model_id,
-        entry.hardware_version,
-        entry.firmware_version,
-        entry.technical_specification,
-        entry.gbcs_version,
+# Built once: every check and submission runs them.
+_ACTIVE_IDENTITIES = sa.select(
+    col(Entry.physical_device_type),
+    col(Entry.manufacturer_id),
+    col(Entry.model_id),
+    col(Entry.hardware_version),
+    col(Entry.firmware_version),
+    col(Entry.technical_specification),
+    col(Entry.gbcs_version),
+).where(col(Entry.status) == EntryStatus.ACTIVE)
+_CERTIFICATES = sa.select(
+    col(Certificate.scheme),
+    col(Certificate.number),
+    col(Certificate.manufacturer_id),
+    col(Certificate.model_id),
+    col(Certificate.hardware_version),
+    col(Certificate.firmware_versions),
+    col(Certificate.expiry),
+    col(Certificate.conditional_date),
+    col(Certificate.conditions_met),
+    col(Certificate.revoked_at),
+)
+_SUPPLIERS = sa.select(col(Party.party_id)).where(col(Party.role) == PartyRole.SUPPLIER)
+
+
+def _active_identities(session: Session) -> frozenset[EntryIdentity]:
+    return frozenset(
+        EntryIdentity(PhysicalDeviceType(device_type), manufacturer, model, hardware, firmware, specification, gbcs)
+        for device_type, manufacturer, model, hardware, firmware, specification, gbcs in column_rows(
+            session, _ACTIVE_IDENTITIES
+        )
     )
 
 
 # --- submissions -----------------------------------------------------------------------------------
+
+#: Audit actions that change nothing a check reads (entries, certificates, parties, users, tokens):
+#: another submission's arrival, confirmation or rejection. Any other action is taken to change it.
+CHECK_NEUTRAL_ACTIONS = frozenset({"submission.submit", "submission.confirm", "submission.reject"})
+
+
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A workbook checked for one user's submission, and what it was checked against.
+
+    ``prepare_submission`` may run in a read-only unit of work, before the write lock is taken; the
+    findings then still hold when the submission is stored if no change a check reads was recorded
+    after ``audit_head``. Every such change appends to the audit chain in its own transaction, so the
+    events after that head say whether the CPL moved meanwhile (``submit_prepared`` looks).
+    """
+
+    audit_head: str
+    user_id: str
+    party_id: str
+    as_of: dt.date
+    result: CheckResult
+    # what the check was made of, to make it again if the CPL moved
+    read: WorkbookData | Finding
+    registry: SpecRegistry
+    signature_state: SignatureState
+    signature_problem: str
+
+
+def prepare_submission(
+    session: Session,
+    *,
+    user_id: str,
+    party_id: str,
+    submitter: PartyRole,
+    read: WorkbookData | Finding,
+    registry: SpecRegistry,
+    signature_state: SignatureState,
+    signature_problem: str,
+    as_of: dt.date,
+) -> PreparedSubmission:
+    """Every rule on a workbook already read (``read_submission_file``), against the stored CPL, for
+    ``user_id`` (of ``party_id``, a ``submitter``) to submit: the findings a submission of it gets.
+    Writes nothing."""
+    # The head first: whatever commits after this read is in the chain after it (PostgreSQL's READ
+    # COMMITTED lets each later query see more; SQLite's snapshot is fixed by the first).
+    audit_head = audit.head_hash(session)
+    context = cpl_context(
+        session,
+        as_of=as_of,
+        submitter=submitter,
+        registry=registry,
+        signature=signature_state,
+        signature_problem=signature_problem,
+    )
+    return PreparedSubmission(
+        audit_head=audit_head,
+        user_id=user_id,
+        party_id=party_id,
+        as_of=as_of,
+        result=check_read(read, context),
+        read=read,
+        registry=registry,
+        signature_state=signature_state,
+        signature_problem=signature_problem,
+    )
 
 
 def submit(
@@ -175,19 +278,57 @@ def submit(
     # whose transaction has already begun passes the file read beforehand.
     read = read_submission_file(workbook) if read is None else read
     user, party = acting_user(session, user_id)
-    context = cpl_context(
+    prepared = prepare_submission(
         session,
-        as_of=now.date(),
+        user_id=user.user_id,
+        party_id=party.party_id,
         submitter=PartyRole(party.role),
+        read=read,
         registry=registry,
-        signature=signature_state,
+        signature_state=signature_state,
         signature_problem=signature_problem,
+        as_of=now.date(),
     )
-    result = check_read(read, context)
+    return submit_prepared(
+        session, prepared, user_id=user_id, filename=filename, workbook=workbook, signature=signature, now=now
+    )
+
+
+def submit_prepared(
+    session: Session,
+    prepared: PreparedSubmission,
+    *,
+    user_id: str,
+    filename: str,
+    workbook: bytes,
+    signature: bytes | None,
+    now: dt.datetime,
+) -> tuple[Submission, CheckResult]:
+    """``submit``, with the check made beforehand (``prepare_submission``, perhaps in an earlier
+    read-only unit of work): made again here, in this transaction, if it may no longer hold (another
+    user, another day, or a change to the CPL recorded since)."""
+    if (
+        prepared.user_id != user_id
+        or prepared.as_of != now.date()
+        or audit.changed_since(session, prepared.audit_head, ignoring=CHECK_NEUTRAL_ACTIONS)
+    ):
+        user, party = acting_user(session, user_id)
+        prepared = prepare_submission(
+            session,
+            user_id=user.user_id,
+            party_id=party.party_id,
+            submitter=PartyRole(party.role),
+            read=prepared.read,
+            registry=prepared.registry,
+            signature_state=prepared.signature_state,
+            signature_problem=prepared.signature_problem,
+            as_of=now.date(),
+        )
+    result = prepared.result
     errors_found = sum(1 for f in result.findings if f.is_error)
     record = Submission(
-        party_id=party.party_id,
-        submitted_by=user.user_id,
+        party_id=prepared.party_id,
+        submitted_by=prepared.user_id,
         submitted_at=now,
         filename=filename,
         workbook=workbook if result.keep_workbook else b"",
@@ -204,7 +345,7 @@ def submit(
     session.flush()
     audit.record(
         session,
-        actor=user.user_id,
+        actor=prepared.user_id,
         action="submission.submit",
         subject=f"submission:{record.id}",
         now=now,
@@ -229,8 +370,7 @@ def get_submission(session: Session, submission_id: int, *, lock: bool = False) 
 
 
 def _active_device_models(session: Session) -> frozenset[DeviceModelKey]:
-    active = session.exec(select(Entry).where(Entry.status == EntryStatus.ACTIVE)).all()
-    return frozenset(_identity(e).device_model for e in active)
+    return frozenset(i.device_model for i in _active_identities(session))
 
 
 def suppliers_named(session: Session, record: Submission) -> frozenset[str]:

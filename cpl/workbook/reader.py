@@ -15,7 +15,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +65,8 @@ _WORKBOOK_RELS_PART = "xl/_rels/workbook.xml.rels"
 #: Parts smaller than this are not judged by their compression ratio: they cannot exhaust anything.
 _RATIO_FLOOR_BYTES = _MIB
 _INFLATE_INPUT_STEP = 256 * 1024
+#: Files from this size have their sheets parsed on a worker thread, overlapping the checks.
+_OVERLAP_FROM_BYTES = 256 * 1024
 _INFLATE_OUTPUT_STEP = _MIB
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 #: A VBA project (the macros of an .xlsm): named, never read, run or kept.
@@ -249,6 +251,27 @@ def _dtd_refusal(part: str) -> WorkbookUnreadable:
 
 #: (row number, 0-based column) of the cells holding a formula.
 _FormulaCells = frozenset[tuple[int, int]]
+#: An attribute whose value is "e": perhaps a cell's type, an error value (calamine reads those as empty).
+_MAYBE_ERROR_TYPE = (b'"e"', b"'e'")
+#: The error values calamine reads; it refuses a whole workbook for any other (Excel 365's #SPILL!, #CALC!).
+_READABLE_ERRORS = frozenset({"", "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
+#: An error value's text is short: anything longer is cut for the sentence.
+_ERROR_TEXT_LIMIT = 20
+
+
+class _SheetMarks(frozenset[tuple[int, int]]):
+    """A sheet's formula cells (the set itself) with its error cells beside them, as the parse found them.
+
+    It travels where the formula cells always have, so ``_sheet_data`` learns which cells held an error
+    value (``#N/A``, ``#REF!``) that calamine hands over as empty text.
+    """
+
+    errors: Mapping[tuple[int, int], str]
+
+    def __new__(cls, formulas: Iterable[tuple[int, int]], errors: Mapping[tuple[int, int], str]) -> _SheetMarks:
+        marks = super().__new__(cls, formulas)
+        marks.errors = errors
+        return marks
 
 
 def _small_row_digits(limits: ReadLimits) -> int:
@@ -315,7 +338,8 @@ def _scan_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _F
     """
     small_digits = _small_row_digits(limits)
     extent = _Extent(label, limits)
-    needs_parse = _has_later_reference(content)
+    # only the parse places error cells: a sheet that may hold one is parsed
+    needs_parse = _has_later_reference(content) or any(value in content for value in _MAYBE_ERROR_TYPE)
     formula_tags = 0
     for match in _tag_scan(small_digits).finditer(content):
         kind = content[match.start() + 1]
@@ -367,13 +391,16 @@ _REFERENCE = re.compile(r"([A-Za-z]*)([0-9]+)")
 
 
 def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _FormulaCells:
-    """The exact extent and formula cells, placing cells as calamine does (defusedxml, streaming).
+    """The exact extent, formula cells and error cells, placing cells as calamine does (defusedxml, streaming).
 
     calamine matches local names (any prefix), reads only the first sheetData, and takes a cell's
-    position from its ``r``, or else from the row's ``r`` and the cells before it.
+    position from its ``r``, or else from the row's ``r`` and the cells before it. An error cell is
+    one of type ``e``; its value is the error's text.
     """
     extent = _Extent(label, limits)
     formulas: set[tuple[int, int]] = set()
+    errors: dict[tuple[int, int], str] = {}
+    error_cell = False
     row_index = 1  # row number of the current <row> (calamine counts on from the last reference)
     column_index = 0  # 0-based column the next cell without a reference takes
     cell: tuple[int, int] | None = None
@@ -415,10 +442,13 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
                         cell = _parse_reference(reference, label, need_column=True)
                         column_index = cell[1]
                     cell_has_value = False
+                    error_cell = element.get("t") == "e"
                 elif cell is not None and local in ("v", "is", "f"):
                     cell_has_value = True
                     if local == "f":
                         formulas.add(cell)
+            elif local == "v" and error_cell and cell is not None:
+                errors[cell] = _error_value(element.text or "", cell, label)
             elif local == "c" and cell is not None:
                 if cell_has_value:
                     extent.add(cell[0], cell[1] + 1)
@@ -433,7 +463,26 @@ def _parse_sheet(part: str, content: bytes, label: str, limits: ReadLimits) -> _
         raise
     except Exception as error:  # expat's errors, and defusedxml's refusals
         raise WorkbookUnreadable(f"The workbook part {part} is not well-formed XML.") from error
-    return frozenset(formulas)
+    return _SheetMarks(formulas, errors)
+
+
+def _error_value(text: str, cell: tuple[int, int], label: str) -> str:
+    """An error cell's error; one calamine cannot read is refused here, with its cell named."""
+    if text not in _READABLE_ERRORS:
+        shown = " ".join(text.split())[:_ERROR_TEXT_LIMIT]
+        raise WorkbookUnreadable(
+            f"{label} holds the error value {shown!r} in cell {_column_letters(cell[1] + 1)}{cell[0]}, which "
+            "cannot be read; enter the value itself."
+        )
+    return text or "(unnamed)"
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def _parse_reference(reference: str, label: str, *, need_column: bool) -> tuple[int, int]:
@@ -594,8 +643,7 @@ def _read(data: bytes, limits: ReadLimits) -> WorkbookData:
             return sheet_parts
         return [info for info in sheet_parts if _base_name(info.filename) == _base_name(path)]
 
-    def sheet_data(index: int, parsed: Future[python_calamine.CalamineSheet]) -> SheetData:
-        sheet = parsed.result()
+    def sheet_data(index: int, sheet: python_calamine.CalamineSheet) -> SheetData:
         name = names[index]
         end = sheet.end
         if end is not None:
@@ -607,22 +655,29 @@ def _read(data: bytes, limits: ReadLimits) -> WorkbookData:
         formulas = parts.formulas.get(part, frozenset()) if part else frozenset()
         return _sheet_data(name, sheet.to_python(skip_empty_area=False), formulas)
 
-    # calamine parses a sheet without holding the GIL: while it parses one, this thread checks the
-    # next sheet's part and turns the previous sheet into rows
     sheets: list[SheetData] = []
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine")
-    try:
-        parsed: list[Future[python_calamine.CalamineSheet]] = []
+    if len(data) < _OVERLAP_FROM_BYTES:
+        # a small workbook: starting a worker thread would cost more than the overlap below saves
         for index in range(len(names)):
             for info in parts_for(index):
                 parts.check(info, sheet=True)
-            parsed.append(worker.submit(book.get_sheet_by_index, index))
-            if index:
-                sheets.append(sheet_data(index - 1, parsed[index - 1]))
-        if parsed:
-            sheets.append(sheet_data(len(parsed) - 1, parsed[-1]))
-    finally:
-        worker.shutdown(wait=True, cancel_futures=True)
+            sheets.append(sheet_data(index, book.get_sheet_by_index(index)))
+    else:
+        # calamine parses a sheet without holding the GIL: while it parses one, this thread checks the
+        # next sheet's part and turns the previous sheet into rows
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine")
+        try:
+            parsed: list[Future[python_calamine.CalamineSheet]] = []
+            for index in range(len(names)):
+                for info in parts_for(index):
+                    parts.check(info, sheet=True)
+                parsed.append(worker.submit(book.get_sheet_by_index, index))
+                if index:
+                    sheets.append(sheet_data(index - 1, parsed[index - 1].result()))
+            if parsed:
+                sheets.append(sheet_data(len(parsed) - 1, parsed[-1].result()))
+        finally:
+            worker.shutdown(wait=True, cancel_futures=True)
     for info in sheet_parts:  # parts no sheet names are still checked: the file is judged whole
         parts.check(info, sheet=True)
     macros = any(_VBA_PART.search(info.filename) for info in infos)
@@ -636,8 +691,19 @@ def _header_text(value: CellValue) -> str:
 
 
 def _sheet_data(name: str, grid: Sequence[Sequence[CellValue]], formula_cells: frozenset[tuple[int, int]]) -> SheetData:
-    """Row 1 is the header (stripped text, trailing empty cells dropped); empty rows are dropped; every
-    other row keeps its spreadsheet row number, with a value for every column of the grid."""
+    """Row 1 is the header (stripped text, trailing empty cells dropped); every other row keeps its
+    spreadsheet row number, with a value for every column of the grid.
+
+    A row of nothing but empty cells and spaces (a row "cleared" by typing spaces) is dropped. calamine
+    hands an error value over as empty text: such a cell reads as None, and ``error_cells`` names it
+    with its error, in a row dropped as well (a formula's cached error is the formula's).
+    """
+    errors: dict[tuple[int, int], str] = {}
+    if isinstance(formula_cells, _SheetMarks):
+        errors = {
+            cell: text for cell, text in formula_cells.errors.items() if cell[0] > 1 and cell not in formula_cells
+        }
+        formula_cells = frozenset(formula_cells)
     if not grid:
         return SheetData(name=name, header=(), rows=(), formula_cells=formula_cells)
     header = [_header_text(value) for value in grid[0]]
@@ -648,6 +714,11 @@ def _sheet_data(name: str, grid: Sequence[Sequence[CellValue]], formula_cells: f
     rows = tuple(
         (number, tuple(map(to_value, row, row)))
         for number, row in enumerate(grid[1:], start=2)
-        if row.count("") != width
+        if row.count("") != width and not _only_spaces(row)
     )
-    return SheetData(name=name, header=tuple(header), rows=rows, formula_cells=formula_cells)
+    return SheetData(name=name, header=tuple(header), rows=rows, formula_cells=formula_cells, error_cells=errors)
+
+
+def _only_spaces(row: Sequence[CellValue]) -> bool:
+    """True for a row of empty text and spaces alone (it stops at the first value, usually the first cell)."""
+    return all(type(value) is str and not value.strip() for value in row)

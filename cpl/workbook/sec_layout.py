@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
+from cpl.core.schema import ENTRY_COLUMNS, Kind
 from cpl.core.sec_form import (
     ALLOCATED_BY_SECAS,
     FORM_HEADER,
@@ -115,7 +116,9 @@ _PLAIN, _BOLD, _TITLE, _HEADING, _LABEL, _HISTORY = (
     "SEC history",
 )
 _SMALL, _SMALL_BOLD, _SMALL_DATE = "SEC list", "SEC list bold", "SEC list date"
-_INPUT, _IMAGE_INPUT = "SEC input", "SEC image input"
+_INPUT, _IMAGE_INPUT, _DATE_INPUT = "SEC input", "SEC image input", "SEC date input"
+#: The form's date rows (the CPA expiry): a date cell, not text, as the project's template has it.
+_DATE_FIELDS = frozenset(column.field for column in ENTRY_COLUMNS if column.kind is Kind.DATE)
 
 #: A character an .xlsx string cannot hold as itself; and text that reads as such an escape
 #: (``_x000D_``), which must itself be escaped or a reader turns it into the character.
@@ -148,6 +151,8 @@ def _add_styles(book: Workbook) -> None:
     unlocked = Protection(locked=False)
     style(_INPUT, 11, fill=_fill(INPUT_FILL), number_format=_TEXT_FORMAT, protection=unlocked)
     style(_IMAGE_INPUT, 11, fill=_fill(IMAGE_INPUT_FILL), number_format=_TEXT_FORMAT, protection=unlocked)
+    # a date typed into it is a date cell, shown day first as the form asks (dd/mm/yyyy)
+    style(_DATE_INPUT, 11, fill=_fill(INPUT_FILL), number_format=_DATE_FORMAT, protection=unlocked)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -251,7 +256,8 @@ def _new_entry_form(book: Workbook, form_rows: Iterable[FormRowLike], lists: _Ch
         if not form_row.input:
             continue
         image = bool(getattr(form_row, "image_input", False))  # yellow: only with a Manufacturer Image
-        cell = _put(sheet, row, details, None, _IMAGE_INPUT if image else _INPUT)
+        dated = getattr(form_row, "field", None) in _DATE_FIELDS
+        cell = _put(sheet, row, details, None, _IMAGE_INPUT if image else _DATE_INPUT if dated else _INPUT)
         if form_row.choices:
             validation = DataValidation(
                 type="list",

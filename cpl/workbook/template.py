@@ -192,8 +192,13 @@ def _write_guidance(book: Workbook) -> None:
             None,
             None,
             "Headers are matched by their text, in any column order; extra columns are reported and ignored. "
-            "Shaded headers are required. Hex values are case-insensitive; keep them as text so that "
-            "leading zeros survive. Cells holding formulas are reported, never evaluated.",
+            "Shaded headers are required. Hex values are case-insensitive. The hex columns are formatted as "
+            "Text and the date columns as dates: keep them so (paste values only), or a spreadsheet drops "
+            "the leading zeros of 00010203 and reads hex such as 01E5 as the number 1.00E+05. A hex value "
+            "stored as a number is an F002 error, unless no digit can have been lost (a 4-digit number in a "
+            "4-digit column); so is a GBCS or SMETS/CHTS version stored as a number (4.0 becomes 4). Cells "
+            "holding formulas or error values (#N/A, #REF!) are F002, never evaluated or read as empty. A "
+            "row of nothing but spaces is blank; a workbook with no entry is F003.",
         ]
     )
 

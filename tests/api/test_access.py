@@ -58,6 +58,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/certificates", _fixed("/api/v1/certificates"), EVERYONE),
     Endpoint("GET", "/api/v1/me", _fixed("/api/v1/me"), AUTHENTICATED),
     Endpoint("GET", "/api/v1/audit", _fixed("/api/v1/audit"), SECAS),
+    Endpoint("POST", "/api/v1/checks", _fixed("/api/v1/checks"), AUTHENTICATED, 200, _upload),
     Endpoint("POST", "/api/v1/submissions", _fixed("/api/v1/submissions"), AUTHENTICATED, 201, _upload),
     Endpoint("GET", "/api/v1/submissions", _fixed("/api/v1/submissions"), AUTHENTICATED),
     Endpoint(

@@ -128,7 +128,7 @@ def test_badly_formed_value_is_f002(field: str, value: str) -> None:
 
 def test_number_cell_losing_leading_zeros_says_format_as_text() -> None:
     found = findings_for(*one(hardware_version=12))
-    assert found[0].code == Code.F002 and "format the cell as text" in found[0].message
+    assert found[0].code == Code.F002 and "format the column as Text" in found[0].message
 
 
 def test_date_written_as_iso_text_is_accepted() -> None:

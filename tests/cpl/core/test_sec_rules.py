@@ -331,5 +331,10 @@ def test_a_gbcs_version_in_a_number_cell_is_f002_not_a_crash() -> None:
     """'GBCS Version 0.0' is matched on text only; a number cell is the wrong format (Excel turns 4.2 into a number)."""
     entry, certs = gas(gbcs_version=4.2)
     assert [(f.code, f.column, f.message) for f in check([entry], certs)] == [
-        (Code.F002, "GBCS Version", "GBCS Version is the number 4.2, not text.")
+        (
+            Code.F002,
+            "GBCS Version",
+            "GBCS Version was stored as the number 4.2, and a number cell loses a version's digits "
+            "(4.0 becomes 4, 4.10 becomes 4.1): format the column as Text and enter the value again.",
+        )
     ]

@@ -285,11 +285,13 @@ def test_entry_with_an_identity_field_missing_has_no_identity(broken: dict[str, 
 # --- text ----------------------------------------------------------------------------------------
 
 
-def test_whole_numbers_typed_into_text_and_hex_columns_read_as_their_digits() -> None:
-    parsed = parse_entries(entry(Model=4, Firmware_Version=9001.0, Release_Notes=12, Model_ID=4331))
+def test_whole_numbers_typed_into_text_columns_and_full_width_hex_columns_read_as_their_digits() -> None:
+    # A 4-digit number in a 4-digit hex column lost no digit; firmware numbers are issue 12's (see
+    # test_spreadsheet_values.py).
+    parsed = parse_entries(entry(Model=4, Firmware_Version=12345678.0, Release_Notes=12, Model_ID=4331))
     assert places(parsed) == []
     row = parsed.entries[0]
-    assert (row.model, row.firmware_version, row.release_notes, row.model_id) == ("4", "9001", "12", "4331")
+    assert (row.model, row.firmware_version, row.release_notes, row.model_id) == ("4", "12345678", "12", "4331")
 
 
 @pytest.mark.parametrize(
@@ -313,9 +315,9 @@ def test_cell_that_is_not_text_is_f002_in_a_text_column(value: CellValue, reason
 
 def test_true_one_and_one_point_zero_are_different_cells() -> None:
     # Equal in Python, not the same cell: TRUE is refused, the numbers read as their digits.
-    parsed = parse_entries(entry(Firmware_Version=1), entry(Firmware_Version=True), entry(Firmware_Version=1.0))
-    assert [r.firmware_version for r in parsed.entries] == ["1", None, "1"]
-    assert places(parsed) == [entry_error(3, "Firmware Version", "Firmware Version is TRUE/FALSE, not text.")]
+    parsed = parse_entries(entry(Model=1), entry(Model=True), entry(Model=1.0))
+    assert [r.model for r in parsed.entries] == ["1", None, "1"]
+    assert places(parsed) == [entry_error(3, "Model", "Model is TRUE/FALSE, not text.")]
 
 
 @pytest.mark.parametrize(
@@ -458,15 +460,18 @@ def test_malformed_hex_is_f002_naming_the_value_and_the_allowed_size(header: str
     assert places(parsed) == [entry_error(2, header, message)]
 
 
-def test_number_cell_that_lost_its_leading_zeros_says_format_the_cell_as_text() -> None:
+def test_number_cell_that_lost_its_leading_zeros_says_format_the_column_as_text() -> None:
     parsed = parse_entries(entry(Hardware_Version=12, Model_ID=331.0))
+    retype = "format the column as Text and enter the value again."
     assert places(parsed) == [
         entry_error(
             2,
             "Hardware Version",
-            f"Hardware Version '12' is not valid: Hardware Version takes 4 hex digits{NUMBER_HINT}.",
+            f"Hardware Version was stored as the number 12, so any leading zeros were dropped: {retype}",
         ),
-        entry_error(2, "Model ID", f"Model ID '331' is not valid: Model ID takes 4 hex digits{NUMBER_HINT}."),
+        entry_error(
+            2, "Model ID", f"Model ID was stored as the number 331, so any leading zeros were dropped: {retype}"
+        ),
     ]
     assert parsed.entries[0].problems == frozenset({"hardware_version", "model_id"})
 
@@ -478,8 +483,8 @@ def test_number_cell_that_lost_its_leading_zeros_says_format_the_cell_as_text() 
     ("cell", "expected"),
     [
         ("9001", ("9001",)),
-        (9001, ("9001",)),
-        (9001.0, ("9001",)),
+        (12345678, ("12345678",)),
+        (12345678.0, ("12345678",)),
         ("9001,9002", ("9001", "9002")),
         (" 9001 ,  abcd1234,1 ", ("9001", "ABCD1234", "1")),
         ("a,b,c", ("A", "B", "C")),

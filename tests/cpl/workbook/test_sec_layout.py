@@ -167,8 +167,9 @@ def test_the_forms_drop_downs_and_input_cells_are_the_real_forms() -> None:
         cell, real_cell = mine.cell(row, 7), theirs.cell(row, 7)
         assert cell.protection.locked == real_cell.protection.locked, row  # only the input cells can be edited
         assert (cell.fill.fill_type == "solid") == (real_cell.fill.fill_type == "solid"), row
-        if not cell.protection.locked:
-            assert cell.number_format == "@"
+        if not cell.protection.locked:  # hex and text as Text; the CPA expiry date a date (issue 12)
+            dated = theirs.cell(row, 2).value == "expiry_date"
+            assert cell.number_format == ("dd/mm/yyyy" if dated else "@"), row
     assert mine.cell(9, 7).fill.fgColor.rgb.endswith("E2EFDA")  # light green, as the instructions say
 
 
