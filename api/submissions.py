@@ -71,30 +71,37 @@ def visible_submission(session: Session, principal: Principal, submission_id: in
     raise ApiError(403, "forbidden", f"Submission {submission_id} belongs to another party.")
 
 
-def checked_for_caller(
+def checked_upload(
     request: Request,
     settings: Settings,
     credentials: HTTPAuthorizationCredentials | None,
-    workbook: bytes,
-    signature: bytes | None,
-) -> submission_service.PreparedSubmission:
-    """The workbook read, its signature verified and every rule applied for the authenticated caller,
-    in a read-only unit of work: CPU work that holds no write lock and waits for no writer."""
+    upload: UploadFile,
+    signature_upload: UploadFile | None,
+) -> tuple[bytes, bytes | None, submission_service.PreparedSubmission]:
+    """The uploaded workbook's and signature's bytes, and the workbook read, its signature verified and every rule
+    applied for the authenticated caller, in a read-only unit of work: CPU work that holds no write
+    lock and waits for no writer (the check route's answer, and the submission's first step)."""
+    workbook = read_upload(upload)
+    signature = read_upload(signature_upload) if signature_upload is not None else None
     read = submission_service.read_submission_file(workbook)
     registry = registry_of(request)
     with transaction(request, write=False) as session:
         principal = caller(session, credentials)
         state, problem = check_submission_signature(workbook, signature, principal.party_id, settings.cpl)
-        return submission_service.prepare_submission(
-            session,
-            user_id=principal.user_id,
-            party_id=principal.party_id,
-            submitter=principal.role,
-            read=read,
-            registry=registry,
-            signature_state=state,
-            signature_problem=problem,
-            as_of=now().date(),
+        return (
+            workbook,
+            signature,
+            submission_service.prepare_submission(
+                session,
+                user_id=principal.user_id,
+                party_id=principal.party_id,
+                submitter=principal.role,
+                read=read,
+                registry=registry,
+                signature_state=state,
+                signature_problem=problem,
+                as_of=now().date(),
+            ),
         )
 
 
@@ -122,9 +129,7 @@ def router(settings: Settings) -> APIRouter:
             UploadFile | None, File(description="Detached CMS signature over the workbook's bytes (.p7s)")
         ] = None,
     ) -> CheckOut:
-        data = read_upload(workbook)
-        signature_bytes = read_upload(signature) if signature is not None else None
-        prepared = checked_for_caller(request, settings, credentials, data, signature_bytes)
+        data, _, prepared = checked_upload(request, settings, credentials, workbook, signature)
         findings = prepared.result.findings
         errors_found = sum(1 for f in findings if f.is_error)
         return CheckOut(
@@ -158,10 +163,8 @@ def router(settings: Settings) -> APIRouter:
             UploadFile | None, File(description="Detached CMS signature over the workbook's bytes (.p7s)")
         ] = None,
     ) -> SubmissionOut:
-        data = read_upload(workbook)
-        signature_bytes = read_upload(signature) if signature is not None else None
         # Judged before the write transaction begins: no lock is held while the file is read and checked.
-        prepared = checked_for_caller(request, settings, credentials, data, signature_bytes)
+        data, signature_bytes, prepared = checked_upload(request, settings, credentials, workbook, signature)
         with transaction(request) as session:
             principal = caller(session, credentials)  # again: a token revoked meanwhile submits nothing
             record, _ = submission_service.submit_prepared(

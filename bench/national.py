@@ -37,9 +37,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bench.bench_smi import PG_SETTINGS, _signed, _smi_environment, postgres
+from bench.bench_smi import PG_SETTINGS, _signed, _smi_environment, postgres, raw_updates
 from formats.extract import Extract, ExtractEntry
-from formats.vocabulary import CPL_CONTROLLED_TYPES
+from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
 from smi.rules import SUSPENDABLE_STATUSES, ModelKey
 from smi.seeding import SeedPlan, device_rows, oui_prefix, uncontrolled_models
 from smi.service import Inventory
@@ -113,17 +113,12 @@ def skewed_plan(refs: dict[ModelKey, int], rng: random.Random) -> SeedPlan:
     by_type: dict[str, list[tuple[int, str]]] = {}
     for key in sorted(refs):
         by_type.setdefault(key[0], []).append((refs[key], oui_prefix(key[1])))
-    weighted: dict[Any, list[tuple[int, str]]] = {}
+    weighted: dict[PhysicalDeviceType, list[tuple[int, str]]] = {}
     for kind, models in by_type.items():
         rng.shuffle(models)
-        weighted[_type(kind)] = [m for rank, m in enumerate(models) for _ in range(max(1, SKEW_TOP // (rank + 1)))]
+        copies = [max(1, SKEW_TOP // (rank + 1)) for rank in range(len(models))]
+        weighted[PhysicalDeviceType(kind)] = [m for m, n in zip(models, copies, strict=True) for _ in range(n)]
     return SeedPlan(models_by_type=weighted)
-
-
-def _type(value: str) -> Any:
-    from formats.vocabulary import PhysicalDeviceType
-
-    return PhysicalDeviceType(value)
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -241,7 +236,7 @@ class National:
         # models listed by another Active entry stay allowed: count what the withdrawal really removes
         return frozenset(chosen), covered
 
-    def apply(self, size: int, label: str, extract: Extract, raw: str | None, key: str) -> None:
+    def apply(self, size: int, label: str, extract: Extract, raw: tuple[str, str] | None, key: str) -> None:
         baseline = None if raw is None else self.raw_update(raw)  # first, on the state the apply starts from
         wal = self.wal()
         seconds, applied = self.ingest(extract)
@@ -254,9 +249,9 @@ class National:
             f"{dead:,} dead tuples" + ("" if baseline is None else f"; raw UPDATE {baseline:.1f} s")
         )
 
-    def raw_update(self, statement: str) -> float:
+    def raw_update(self, statements: tuple[str, str]) -> float:
         """The same rows changed by one raw UPDATE, then changed back (untimed), so the state is kept."""
-        forward, back = statement.split(";;")
+        forward, back = statements
         begin = time.perf_counter()
         with self.store.engine.begin() as conn:
             changed = conn.exec_driver_sql(forward).rowcount
@@ -271,21 +266,9 @@ class National:
         _say(f"{size:,}: withdrawing {len(withdrawn)} models covering {covered:,} suspendable Devices")
         with self.store.begin() as conn:
             refs = sorted(self.store.model_refs(conn, withdrawn).values())
-        ids = ",".join(map(str, refs))
-        statuses = ",".join(f"'{s.value}'" for s in sorted(SUSPENDABLE_STATUSES))
-        suspend_raw = (
-            f"UPDATE devices SET status_before_suspension = status, status = 'Suspended', "
-            f"status_since = '2026-12-01T00:00:00Z' WHERE model_ref IN ({ids}) AND status IN ({statuses});;"
-            f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL "
-            f"WHERE model_ref IN ({ids}) AND status = 'Suspended' AND status_before_suspension IS NOT NULL"
-        )
-        restore_raw = (
-            f"UPDATE devices SET status = status_before_suspension, status_before_suspension = NULL, "
-            f"status_since = '2026-12-01T00:00:01Z' WHERE model_ref IN ({ids}) AND status = 'Suspended' "
-            f"AND status_before_suspension IS NOT NULL;;"
-            f"UPDATE devices SET status_before_suspension = status, status = 'Suspended' "
-            f"WHERE model_ref IN ({ids}) AND status IN ({statuses})"
-        )
+        raw = raw_updates(refs)
+        # each raw UPDATE is undone by the other after it is timed, so the apply finds the state it expects
+        suspend_raw, restore_raw = (raw["suspend"], raw["restore"]), (raw["restore"], raw["suspend"])
         self.sequence += 1
         removal = withdrawing(self.base, self.sequence, withdrawn)
         shown = self.preview(removal)

@@ -34,7 +34,7 @@ from smi.errors import (
 from smi.preview import MOVED_STATUSES, SIGNATURE_NOT_CHECKED, SUSPEND, ModelImpact, Outcome, Preview
 from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import Store, as_inventory_error, stamp
+from smi.store import Store, database_errors, stamp
 from smi.views import applied_out, apply_due_out, device_out, ingest_out, preview_out, report_out, window
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
@@ -64,7 +64,8 @@ class _Refused(Exception):
 def _outcome(as_json: bool) -> Iterator[None]:
     """Turn the simulator's named errors into one sentence on stderr and the contract's exit code."""
     try:
-        yield
+        with database_errors():  # a database failure that escaped the service's own translation
+            yield
     except ExtractRefusedError as error:
         if as_json:
             _print_json({"result": "refused", "rule": error.rule, "reason": str(error)})
@@ -75,11 +76,6 @@ def _outcome(as_json: bool) -> Iterator[None]:
         _fail(str(error), 1)
     except UnusableInputError as error:
         _fail(str(error), 2)
-    except Exception as error:  # a database failure that escaped the service's own translation
-        named = as_inventory_error(error)
-        if named is None:
-            raise
-        _fail(str(named), 2)
 
 
 def _fail(message: str, code: int) -> None:

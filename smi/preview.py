@@ -32,7 +32,7 @@ from formats.extract import ACTIVE, Extract, ExtractFormatError, parse_extract
 from smi import rules
 from smi.errors import ExtractFormatRefusedError, ExtractRefusedError
 from smi.rules import SUSPENDABLE_STATUSES, ModelKey, SmiStatus, Verdict
-from smi.store import _CHUNK, APPLIED, ExtractRecord, Store, device_models, devices
+from smi.store import APPLIED, ExtractRecord, Store, device_models, devices, ref_chunks
 
 #: What the preview of unsigned content says about its signature.
 SIGNATURE_NOT_CHECKED = "unsigned: signature not checked"
@@ -238,8 +238,7 @@ def device_groups(conn: Connection, model_refs: Sequence[int]) -> dict[int, Grou
     (per chunk of model refs, as the store binds them), found through the index on ``model_ref``."""
     d = devices.c
     groups: defaultdict[int, Groups] = defaultdict(Counter)
-    for start in range(0, len(model_refs), _CHUNK):
-        chunk = list(model_refs[start : start + _CHUNK])
+    for chunk in ref_chunks(model_refs):
         rows = conn.execute(
             select(d.model_ref, d.status, d.status_before_suspension, func.count())
             .where(d.model_ref.in_(chunk))

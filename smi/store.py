@@ -88,6 +88,13 @@ from smi.rules import (
 #: Bound lists of model ids are sent in chunks no longer than this (SQLite's variable limit).
 _CHUNK = 5000
 
+
+def ref_chunks(model_refs: Sequence[int]) -> Iterator[list[int]]:
+    """The model refs in lists short enough to bind as one IN list on either backend."""
+    for start in range(0, len(model_refs), _CHUNK):
+        yield list(model_refs[start : start + _CHUNK])
+
+
 metadata = MetaData()
 
 #: Every Device Model the inventory has seen, and how it stands on the CPL in force.
@@ -902,8 +909,7 @@ class Store:
         """One INSERT ... SELECT of the history rows, then one UPDATE, per chunk of model refs."""
         changed = 0
         d = devices.c
-        for start in range(0, len(model_refs), _CHUNK):
-            chunk = list(model_refs[start : start + _CHUNK])
+        for chunk in ref_chunks(model_refs):
             if alert is Alert.DEVICE_SUSPENDED:
                 where = and_(d.model_ref.in_(chunk), d.status.in_(sorted(SUSPENDABLE_STATUSES)))
                 new_status: Any = literal(SmiStatus.SUSPENDED.value, String)

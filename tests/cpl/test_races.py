@@ -38,11 +38,12 @@ from cpl.services import tokens
 from cpl.specs_file import default_registry
 from cpl.store import AuditEvent, EntryStatusChange, IssuedExtract, SupplierConfirmation, get_engine, session_scope
 from formats.vocabulary import EntryStatus, PhysicalDeviceType
-from signing.devpki import Credential, Revocation, make_crl
+from signing.devpki import Revocation, make_crl
 from signing.signers import PemKeySigner
 from tests.api.conftest import app_settings, clean_workbook, workbook_bytes
 from tests.conftest import PostgresServer
 from tests.cpl.conftest import CplRun
+from tests.signing.helpers import dev_credential
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "keys-dev"
@@ -391,12 +392,6 @@ def test_two_removals_of_one_entry_at_once_record_one(url: str) -> None:
 # --- trust: a revoked signer's extract is refused where CRLs are configured ---------------------------
 
 
-def _credential(name: str) -> Credential:
-    certificate = x509.load_pem_x509_certificate((KEYS / f"{name}.pem").read_bytes())
-    key = serialization.load_pem_private_key((KEYS / f"{name}.key.pem").read_bytes(), password=None)
-    return Credential(name, certificate, key)  # type: ignore[arg-type]
-
-
 def test_cpl_extract_verify_refuses_a_revoked_signer_with_the_rule_named(cpl: CplRun, tmp_path: Path) -> None:
     _world(cpl)
     cpl("extract", "approve", "1", "--by", "bob")
@@ -409,7 +404,7 @@ def test_cpl_extract_verify_refuses_a_revoked_signer_with_the_rule_named(cpl: Cp
         ("root-ca", []),
     ):
         crl = make_crl(
-            _credential(issuer),
+            dev_credential(issuer),
             revoked,
             this_update=now - dt.timedelta(minutes=1),
             next_update=now + dt.timedelta(days=1),

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from formats.extract import Extract, sha256_hex
 from signing.trust import TrustStore, load_trust
 from smi import preview as preview_module
+from smi import store as store_module
 from smi.preview import MOVED_STATUSES, SIGNATURE_NOT_CHECKED, Outcome, Preview, read_only
 from smi.rules import SmiStatus
 from smi.service import Inventory
@@ -192,7 +193,7 @@ def test_preview_reads_in_chunks_of_model_refs_as_the_store_binds_them(
     owner = {}
     for n, model in enumerate(models):
         owner.update({d: model for d in add_devices(inventory, model, [S.COMMISSIONED] * (n + 1), numbers)})
-    monkeypatch.setattr(preview_module, "_CHUNK", 2)
+    monkeypatch.setattr(store_module, "_CHUNK", 2)  # the store's own chunking, which the preview shares
     withdrawal = cpl(2, models[:1], removed=models[1:])
     predicted = inventory.preview(withdrawal.content(), trust, received_at=AT)
     assert predicted.devices_suspended == sum(range(2, 8))

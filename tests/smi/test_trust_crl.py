@@ -13,15 +13,10 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from signing.devpki import Credential, Revocation, make_crl
+from signing.devpki import Revocation, make_crl
+from tests.signing.helpers import dev_credential
 from tests.smi.commandline import MODELS, SmiRun, issued
 from tests.smi.factories import KEYS, cpl
-
-
-def _credential(name: str) -> Credential:
-    certificate = x509.load_pem_x509_certificate((KEYS / f"{name}.pem").read_bytes())
-    key = serialization.load_pem_private_key((KEYS / f"{name}.key.pem").read_bytes(), password=None)
-    return Credential(name, certificate, key)  # type: ignore[arg-type]
 
 
 def _crls(directory: Path, revoked_serials: list[int]) -> str:
@@ -29,7 +24,7 @@ def _crls(directory: Path, revoked_serials: list[int]) -> str:
     paths = []
     for issuer, serials in (("issuing-ca", revoked_serials), ("root-ca", [])):
         crl = make_crl(
-            _credential(issuer),
+            dev_credential(issuer),
             [Revocation(serial, now - dt.timedelta(days=2)) for serial in serials],
             this_update=now - dt.timedelta(days=2),
             next_update=now + dt.timedelta(days=1),
