@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import audit_log, entries, extracts, public, submissions
+from api import audit_log, codes, entries, extracts, public, submissions
 from api.config import Settings
 from api.deps import RegistryFile
 from api.http import BodyLimitMiddleware, install_error_handlers
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_refusal_handlers(app)
     app.include_router(public.router())
+    app.include_router(codes.router())
     app.include_router(audit_log.router())
     app.include_router(submissions.router(settings))
     app.include_router(entries.router())

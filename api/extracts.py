@@ -4,11 +4,12 @@ and the DCC's receipts."""
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import col, select
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
 
 from api.auth import Credentials, caller
 from api.config import Settings
@@ -19,7 +20,7 @@ from api.uploads import read_upload, require_multipart
 from cpl.config import Settings as CplSettings
 from cpl.core.domain import PartyRole
 from cpl.services import extracts as extract_service
-from cpl.store import IssuedExtract
+from cpl.store import ExtractDraft, IssuedExtract
 from cpl.views import (
     DraftOut,
     IssuedExtractList,
@@ -62,6 +63,18 @@ class SigningKit:
             return self._loaded
 
 
+class DraftList(BaseModel):
+    drafts: list[DraftOut]
+
+
+def _draft_view(session: Session, draft: ExtractDraft) -> DraftOut:
+    """A draft as shown, with the draft that superseded it when it was."""
+    view = draft_out(draft)
+    if draft.state == "superseded" and draft.id is not None:
+        view = view.model_copy(update={"superseded_by": extract_service.superseded_by(session, draft.id)})
+    return view
+
+
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["extracts"])
     kit = SigningKit(settings.cpl)
@@ -72,18 +85,53 @@ def router(settings: Settings) -> APIRouter:
         summary="Prepare the next extract (four eyes: step one)",
         description=(
             "Drafts the next extract from the CPL as stored and says what it changes since the last issued "
-            "one. Another SECAS user must approve it. SECAS users only."
+            "one. Another SECAS user must approve it. A CPL that changed nothing since the last issued "
+            "extract makes no draft (409 `nothing_to_issue`) unless `unchanged=true` (a refresh of the "
+            "DCC's next-update deadline). SECAS users only."
         ),
-        responses=error_responses(401, 403, 422),
+        responses=error_responses(401, 403, 409, 422),
     )
-    def prepare(request: Request, credentials: Credentials) -> DraftOut:
+    def prepare(
+        request: Request,
+        credentials: Credentials,
+        unchanged: Annotated[
+            bool, Query(description="Draft one even if nothing changed since the last issued extract")
+        ] = False,
+    ) -> DraftOut:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
             draft, changes = extract_service.prepare(
-                session, principal.user_id, now(), next_update_within=settings.cpl.next_update_within
+                session,
+                principal.user_id,
+                now(),
+                next_update_within=settings.cpl.next_update_within,
+                unchanged=unchanged,
             )
             out = draft_out(draft)
             return out.model_copy(update={"changes": changes_out(changes)})
+
+    @api.get(
+        "/extracts/drafts",
+        summary="Drafts, newest first",
+        description=(
+            "The draft waiting for approval (`state=draft`, the default) or every draft (`state=all`), "
+            "newest first, each with what it changes and, when superseded, the draft that superseded it. "
+            "SECAS users only."
+        ),
+        responses=error_responses(401, 403, 422),
+    )
+    def list_drafts(
+        request: Request,
+        credentials: Credentials,
+        state: Annotated[
+            Literal["draft", "all"], Query(description="draft: the one waiting; all: every draft")
+        ] = "draft",
+        limit: Annotated[int, Query(ge=1, le=200, description="At most this many, newest first")] = 50,
+    ) -> DraftList:
+        with transaction(request, write=False) as session:
+            caller(session, credentials, PartyRole.SECAS)
+            drafts = extract_service.list_drafts(session, waiting_only=state == "draft", limit=limit)
+            return DraftList(drafts=[_draft_view(session, d) for d in drafts])
 
     @api.get(
         "/extracts/drafts/{draft_id}",
@@ -92,9 +140,9 @@ def router(settings: Settings) -> APIRouter:
         responses=error_responses(401, 403, 404),
     )
     def read_draft(request: Request, credentials: Credentials, draft_id: DraftId) -> DraftOut:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.SECAS)
-            return draft_out(extract_service.get_draft(session, draft_id))
+            return _draft_view(session, extract_service.get_draft(session, draft_id))
 
     @api.post(
         "/extracts/drafts/{draft_id}/approval",

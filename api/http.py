@@ -1,6 +1,7 @@
 """HTTP plumbing both services share: one JSON shape for every error, and the handlers that keep to it.
 
-Every error is ``{"error": {"code": "...", "message": "one sentence"}}``. Validation problems,
+Every error is ``{"error": {"code": "...", "message": "one sentence"}}``, with a ``help`` link beside
+them when there is a page that says more (a refusal naming a finding code). Validation problems,
 unknown routes, oversized bodies and unexpected failures all take that shape; nothing returns a
 traceback. This module knows nothing of either side's domain, so the DCC simulator may use it.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +28,9 @@ log = logging.getLogger("api")
 class ErrorBody(BaseModel):
     code: str
     message: str
+    help: str | None = Field(
+        default=None, description="Where to read more, when there is such a page (a finding code's entry)."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -46,10 +50,18 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def error_response(status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status_code, headers=dict(headers or {})
-    )
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    help_link: str | None = None,
+) -> JSONResponse:
+    body: dict[str, str] = {"code": code, "message": message}
+    if help_link is not None:
+        body["help"] = help_link
+    return JSONResponse({"error": body}, status_code=status_code, headers=dict(headers or {}))
 
 
 def error_code(error: Exception) -> str:

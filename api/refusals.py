@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.http import error_code, error_response, sentence
-from cpl import publication
+from cpl import finding_codes, publication
 from cpl.core import errors
 from cpl.services import tokens
 
@@ -52,7 +52,13 @@ RETRY_AFTER_SECONDS = 2
 async def _cpl_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CplError)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, errors.StoreBusyError) else None
-    return error_response(status_of(exc), error_code(exc), sentence(exc), headers)
+    return error_response(status_of(exc), error_code(exc), sentence(exc), headers, help_link=_help(exc))
+
+
+def _help(error: errors.CplError) -> str | None:
+    """A refusal that names a finding code links to the code's entry on the codes page."""
+    code = error.finding_code if isinstance(error, errors.SubmissionHasErrorsError) else None
+    return finding_codes.help_link(code) if code is not None else None
 
 
 def install_refusal_handlers(app: FastAPI) -> None:

@@ -39,6 +39,10 @@ class RejectionIn(BaseModel):
     note: Note = ""
 
 
+class WithdrawalIn(BaseModel):
+    note: Note = Field(default="", description="Why the party withdraws it (kept with the submission)")
+
+
 class ApprovalIn(BaseModel):
     mapping_evidence: str | None = Field(
         default=None,

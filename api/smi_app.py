@@ -3,9 +3,11 @@
 `create_smi_app()` builds it from the simulator's settings (SMI_DATABASE_URL, SMI_TRUST_ANCHORS,
 SMI_RECEIPT_SIGNER, SMI_ALERTS_PATH, SMI_RECEIPTS_DIR; see smi.config); `api.serve` runs it with
 uvicorn (`smi serve`). Its responses are the simulator's views (`smi.views`), the same records
-`smi ... --json` prints (`POST /preview` is `smi preview --json`). It stands on the DCC's side of the
-trust boundary: it imports `smi` and `signing`, never `cpl`. It has no authentication of its own: it
-is a simulator meant for localhost, and what it accepts is only what verifies to its trust anchors.
+`smi ... --json` prints (`POST /preview` is `smi preview --json`, `GET /alerts` `smi alerts --json`,
+`GET /devices` `smi devices --json`); `GET /report.html` is the page `smi report --html` writes. It
+stands on the DCC's side of the trust boundary: it imports `smi` and `signing`, never `cpl`. It has no
+authentication of its own: it is a simulator meant for localhost, and what it accepts is only what
+verifies to its trust anchors.
 
 Errors take the one JSON shape; a refused extract is a 422 whose code names the acceptance rule
 that failed (``extract_rollback``, ``extract_signature``...), and the inventory is unchanged. A
@@ -20,8 +22,8 @@ import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Path, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import Depends, FastAPI, File, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -35,6 +37,7 @@ from api.http import (
 )
 from api.uploads import read_upload, require_multipart
 from signing.trust import TrustStore
+from smi import report_page
 from smi.config import Settings
 from smi.errors import (
     ConfigurationError,
@@ -50,13 +53,17 @@ from smi.service import Inventory
 from smi.signed import ReceiptSigner, trust_anchors
 from smi.store import APPLIED, Store, as_inventory_error
 from smi.views import (
+    AlertsOut,
     ApplyDueOut,
     DeviceOut,
+    DeviceSearchOut,
     IngestOut,
     PreviewOut,
     ReportOut,
+    alerts_out,
     apply_due_out,
     device_out,
+    device_search_out,
     ingest_out,
     preview_out,
     report_out,
@@ -67,6 +74,8 @@ MAX_EXTRACT_BYTES = 64 * 1024 * 1024
 PKCS7_MIME = "application/pkcs7-mime"
 #: What a busy inventory's 503 tells the client to wait before trying again, in seconds.
 RETRY_AFTER_SECONDS = 5
+#: The report page loads nothing from anywhere: its only style is inline, and it runs no script.
+REPORT_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
 def _now() -> dt.datetime:
@@ -197,6 +206,52 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/report", summary="Each extract received and the inventory by SMI Status")
     def report() -> ReportOut:
         return report_out(simulator.inventory.report(_now()))
+
+    @app.get(
+        "/report.html",
+        summary="The report as a page: each extract's 24 hours as a timeline, the inventory as bars",
+        description="What `smi report --html` writes: one self-contained HTML page (inline SVG and CSS, no script).",
+        response_class=HTMLResponse,
+        responses={200: {"content": {"text/html": {}}, "description": "The report page"}, **error_responses(503)},
+    )
+    def report_html() -> HTMLResponse:
+        page = report_page.render(simulator.inventory.report(_now()))
+        return HTMLResponse(page, headers={"Content-Security-Policy": REPORT_PAGE_POLICY})
+
+    @app.get(
+        "/alerts",
+        summary="The alerts raised (DeviceSuspended, DeviceRestored, CplStale), newest last",
+        description="What `smi alerts --json` prints: the newest `limit` raised at or after `since`, and the total.",
+        responses=error_responses(422, 503),
+    )
+    def alerts(
+        since: Annotated[
+            dt.datetime | None, Query(description="Only alerts raised at or after this time (ISO 8601; no zone: UTC)")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000, description="Show the newest N")] = 100,
+    ) -> AlertsOut:
+        moment = None if since is None else (since if since.tzinfo else since.replace(tzinfo=dt.UTC))
+        return alerts_out(simulator.inventory.alerts(since=moment, limit=limit))
+
+    @app.get(
+        "/devices",
+        summary="The Devices of a Device Model, a page at a time by Device ID, and how many there are",
+        description="What `smi devices --json` prints. `model` is MANUFACTURER/MODEL[/HARDWARE[/FIRMWARE]] in hex.",
+        responses=error_responses(422, 503),
+    )
+    def devices(
+        model: Annotated[str, Query(max_length=60, description="e.g. 106C/4331 or 106C/4331/00AC/9001")],
+        device_type: Annotated[
+            str | None, Query(alias="type", max_length=80, description="Only this Physical Device Type")
+        ] = None,
+        status: Annotated[str | None, Query(max_length=40, description="Only Devices in this SMI Status")] = None,
+        after: Annotated[str | None, Query(max_length=40, description="Start after this Device ID")] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000, description="Devices per page")] = 50,
+    ) -> DeviceSearchOut:
+        found = simulator.inventory.find_devices(
+            model, physical_device_type=device_type, status=status, after=after, limit=limit
+        )
+        return device_search_out(found)
 
     @app.get(
         "/extracts/{sequence}/receipt",

@@ -1,5 +1,5 @@
 """Submissions over HTTP: check or upload a workbook (and its signature), read findings, confirm,
-approve, reject.
+approve, reject, withdraw.
 
 A workbook is read, its signature verified and every rule applied before the write lock is taken
 (in a read-only unit of work); the submission's write transaction then stores it, checking again
@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import urllib.parse
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, registry_of, transaction
 from api.http import ApiError, error_responses
-from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn
+from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn, WithdrawalIn
 from api.uploads import read_upload, require_multipart, upload_name
 from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
@@ -42,6 +43,7 @@ from cpl.views import (
     submission_out,
     submission_summary,
 )
+from cpl.workbook.annotate import XLSM_MEDIA_TYPE, XLSX_MEDIA_TYPE, WorkbookNotAnnotated, annotate_workbook
 
 
 class CheckOut(BaseModel):
@@ -53,10 +55,27 @@ class CheckOut(BaseModel):
     error_count: int
     warning_count: int
     findings: list[FindingOut]
+    annotation_problem: str | None = Field(
+        default=None, description="Why no annotated workbook came back, when `annotate=true` asked for one"
+    )
+
+
+def _annotated_name(filename: str, suffix: str) -> str:
+    """``w.xlsx`` -> ``w-findings.xlsx``: the annotated copy's download name."""
+    stem = filename.rsplit(".", 1)[0] if "." in filename.lstrip(".") else filename
+    return f"{stem or 'workbook'}-findings{suffix}"
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for ``filename``: a plain ASCII name, and the UTF-8 one beside it when they differ."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    if plain == filename:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
 
 
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The submission's number")]
-SubmissionState = Literal["open", "has_errors", "approved", "rejected"]
+SubmissionState = Literal["open", "has_errors", "approved", "rejected", "withdrawn"]
 
 
 def visible_submission(session: Session, principal: Principal, submission_id: int) -> Submission:
@@ -115,11 +134,26 @@ def router(settings: Settings) -> APIRouter:
             "Any party's user has a New Entry workbook (multipart field `workbook`, optional `signature`) "
             "checked against every rule and the CPL as it is now, as a submission of it would be; nothing "
             "is stored. The answer is 200 whatever the findings; a file that is not a readable .xlsx is a "
-            f"WB001 finding. A request body above {settings.max_upload_bytes} bytes is refused with 413."
+            "WB001 finding. With `annotate=true` the answer is the workbook itself (`NAME-findings.xlsx`, or "
+            ".xlsm for a macro-enabled one, which keeps its macros): each finding highlighted on its cell with "
+            "its code and sentence in the cell's comment, and a `Findings` sheet listing every finding with a "
+            "link to its cell; a workbook that cannot be annotated (WB001, or too large) gets the JSON answer "
+            f"with `annotation_problem` saying why. A request body above {settings.max_upload_bytes} bytes is "
+            "refused with 413."
         ),
         form_limits={"max_files": 2, "max_fields": 4},
         dependencies=[Depends(require_multipart)],
-        responses=error_responses(400, 401, 413, 415, 422),
+        response_model=CheckOut,
+        responses={
+            200: {
+                "description": "The findings; with `annotate=true`, the annotated workbook",
+                "content": {
+                    XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                    XLSM_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            **error_responses(400, 401, 413, 415, 422),
+        },
     )
     def check(
         request: Request,
@@ -128,17 +162,34 @@ def router(settings: Settings) -> APIRouter:
         signature: Annotated[
             UploadFile | None, File(description="Detached CMS signature over the workbook's bytes (.p7s)")
         ] = None,
-    ) -> CheckOut:
+        annotate: Annotated[
+            bool, Query(description="Answer with the workbook annotated with its findings instead of JSON")
+        ] = False,
+    ) -> CheckOut | Response:
         data, _, prepared = checked_upload(request, settings, credentials, workbook, signature)
         findings = prepared.result.findings
+        filename = upload_name(workbook, "workbook.xlsx")
+        problem = None
+        if annotate:
+            try:
+                copy = annotate_workbook(data, findings)
+            except WorkbookNotAnnotated as refused:
+                problem = refused.reason
+            else:
+                return Response(
+                    content=copy.data,
+                    media_type=copy.media_type,
+                    headers={"Content-Disposition": _attachment(_annotated_name(filename, copy.suffix))},
+                )
         errors_found = sum(1 for f in findings if f.is_error)
         return CheckOut(
-            filename=upload_name(workbook, "workbook.xlsx"),
+            filename=filename,
             workbook_sha256=hashlib.sha256(data).hexdigest(),
             as_of=prepared.as_of,
             error_count=errors_found,
             warning_count=len(findings) - errors_found,
             findings=[FindingOut.model_validate(f.as_dict()) for f in findings],
+            annotation_problem=problem,
         )
 
     @api.post(
@@ -284,5 +335,28 @@ def router(settings: Settings) -> APIRouter:
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
             return submission_out(submission_service.reject(session, submission_id, principal.user_id, note, now()))
+
+    @api.post(
+        "/submissions/{submission_id}/withdrawal",
+        summary="The submitting party withdraws its submission",
+        description=(
+            "A user of the party that submitted it takes an undecided submission back; it can then never be "
+            "approved, rejected or confirmed (409 `submission_withdrawn`). Another party's user is refused (403), "
+            "and so is SECAS: SECAS decides a submission (rejection), it does not withdraw one for its party. "
+            "A submission already approved, rejected or withdrawn is a 409."
+        ),
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    def withdraw(
+        request: Request,
+        credentials: Credentials,
+        submission_id: SubmissionId,
+        body: Annotated[WithdrawalIn | None, Body(description="Why (optional)")] = None,
+    ) -> SubmissionOut:
+        note = body.note.strip() if body is not None else ""
+        with transaction(request) as session:
+            principal = caller(session, credentials)
+            visible_submission(session, principal, submission_id)
+            return submission_out(submission_service.withdraw(session, submission_id, principal.user_id, note, now()))
 
     return api

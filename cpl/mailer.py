@@ -6,7 +6,9 @@ A notice is *queued* as a ``SentNotice`` row in the same transaction as the chan
 it exists exactly when the change commits, and its unique key (kind, subject, party) makes queueing
 idempotent. Delivery happens after commit, outside any lifecycle transaction: each notice is
 claimed, sent, and marked sent in its own short transaction, so a failed send is never recorded
-as sent and a crash can at worst repeat the one message in flight. Delivery is:
+as sent and a crash can at worst repeat the one message in flight. A notice that cannot be delivered
+(a mailbox that refuses it) can be cancelled (``cpl.services.notices.cancel_notice``): it is then
+never claimed, never sent, and never queued again, since its row keeps the key. Delivery is:
 
 - SMTP when ``MailSettings.smtp_url`` (``CPL_SMTP_URL``) is set: ``smtp://[user:password@]host[:port]``
   (plain, port 25), ``smtp+starttls://...`` (port 587) or ``smtps://...`` (implicit TLS, port 465);
@@ -60,6 +62,10 @@ class NoticeState:
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    #: Given up on (``cpl notices cancel``): never claimed, never sent, never queued again.
+    CANCELLED = "cancelled"
+
+    ALL = (QUEUED, SENDING, SENT, CANCELLED)
 
 
 # --- errors ----------------------------------------------------------------------------------------
@@ -419,7 +425,12 @@ def _release(session: Session, notice: SentNotice, problem: str) -> None:
 
 
 def owed(session: Session, ids: Collection[int] | None = None) -> list[int]:
-    query = select(SentNotice.id).where(col(SentNotice.state) != NoticeState.SENT).order_by(col(SentNotice.id))
+    """Notices still to send: queued, or claimed by a deliverer (``_claim`` takes those only once stale)."""
+    query = (
+        select(SentNotice.id)
+        .where(col(SentNotice.state).in_([NoticeState.QUEUED, NoticeState.SENDING]))
+        .order_by(col(SentNotice.id))
+    )
     if ids is not None:
         query = query.where(col(SentNotice.id).in_(list(ids)))
     return [i for i in session.exec(query).all() if i is not None]

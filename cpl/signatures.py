@@ -10,7 +10,7 @@ from cpl.config import Settings
 from cpl.core.rules import SignatureState
 from cpl.store import Submission
 from signing.cms import verify_signed_data
-from signing.errors import SigningError
+from signing.errors import MissingIssuerCertificateError, SigningError
 from signing.profile import party_id
 
 
@@ -29,6 +29,12 @@ def check_submission_signature(
         trust = settings.submission_trust()
         verified = verify_signed_data(
             signature, trust, detached_content=workbook, required_policy=settings.submission_policy
+        )
+    except MissingIssuerCertificateError as refusal:
+        # A manufacturer makes the .p7s with openssl (docs/signing.md): say which option adds what is missing.
+        return SignatureState.INVALID, (
+            f"the signature does not include the issuing CA certificate ('{refusal.issuer}'): add it with "
+            "openssl's -certfile, as docs/signing.md shows"
         )
     except SigningError as refusal:
         return SignatureState.INVALID, str(refusal).rstrip(".")

@@ -285,7 +285,8 @@ class AuditHead(SQLModel, table=True):
 class SentNotice(SQLModel, table=True):
     """A notice to a party, queued in the transaction of the change it reports and then delivered.
 
-    ``state`` is queued, sending (claimed by one deliverer) or sent; only a delivered notice has
+    ``state`` is queued, sending (claimed by one deliverer), sent, or cancelled (never sent; see
+    ``NoticeCancellation``); only a delivered notice has
     ``sent_at`` and ``transport`` (``smtp`` or ``outbox:PATH``). The unique key makes each notice
     idempotent: one per kind, subject and party, however often the job that owes it runs.
     """
@@ -300,12 +301,48 @@ class SentNotice(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     message_id: str
     queued_at: dt.datetime
-    state: str = Field(default="queued", index=True)  # queued | sending | sent
+    state: str = Field(default="queued", index=True)  # queued | sending | sent | cancelled
     claimed_at: dt.datetime | None = None
     attempts: int = 0
     last_error: str | None = None
     sent_at: dt.datetime | None = None
     transport: str | None = None
+
+
+# What was done to a notice or a proposal besides its state: tables of their own rather than new columns,
+# so a store made before them gains them at the next start (``create_all`` adds tables, never columns).
+
+
+class NoticeCancellation(SQLModel, table=True):
+    """Who cancelled a notice that could not be delivered, when and why; its ``SentNotice`` is ``cancelled``."""
+
+    notice_id: int = Field(foreign_key="sentnotice.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    cancelled_by: str = Field(foreign_key="user.user_id")
+    cancelled_at: dt.datetime
+    reason: str
+
+
+class ProposalDismissal(SQLModel, table=True):
+    """Who dismissed a removal proposal, when and why; its ``RemovalProposal`` is ``dismissed``."""
+
+    proposal_id: int = Field(
+        foreign_key="removalproposal.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    dismissed_by: str = Field(foreign_key="user.user_id")
+    dismissed_at: dt.datetime
+    reason: str
+
+
+class MissingAddressReport(SQLModel, table=True):
+    """A notice owed to a party with no email address, reported once: the expiry job says it the first
+    time it is owed and never again (the notice stays owed, and is queued once the party has an address)."""
+
+    __table_args__ = (UniqueConstraint("kind", "subject_ref", "party_id", name="uq_missing_address_report"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # cpl.core.notices kinds
+    subject_ref: str = Field(max_length=120)
+    party_id: str = Field(foreign_key="party.party_id", index=True)
+    reported_at: dt.datetime
 
 
 _Columns = TypeVarTuple("_Columns")

@@ -12,10 +12,11 @@ import datetime as dt
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from cpl.core.domain import format_entry_id
 from cpl.core.extracts import ExtractChanges
+from cpl.finding_codes import help_link
 from cpl.services.extracts import extract_entry
 from cpl.services.tokens import Principal
 from cpl.store import (
@@ -26,7 +27,9 @@ from cpl.store import (
     EntryStatusChange,
     ExtractDraft,
     IssuedExtract,
+    NoticeCancellation,
     Party,
+    ProposalDismissal,
     Receipt,
     RemovalProposal,
     SentNotice,
@@ -67,6 +70,13 @@ class FindingOut(BaseModel):
     column: str | None
     message: str
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Where the HTTP service says what the code means and how to fix it (/docs/finding-codes#c007)."
+    )
+    @property
+    def help(self) -> str:
+        return help_link(self.code)
+
 
 class SubmissionSummary(BaseModel):
     id: int
@@ -76,7 +86,7 @@ class SubmissionSummary(BaseModel):
     filename: str
     workbook_sha256: str
     signed: bool
-    state: str = Field(description="open, has_errors, approved or rejected")
+    state: str = Field(description="open, has_errors, approved, rejected or withdrawn")
     error_count: int
     warning_count: int
     checked_as_of: dt.date
@@ -268,6 +278,11 @@ class ProposalOut(BaseModel):
     reason: str
     proposed_status: str
     proposed_at: dt.datetime
+    state: str = Field(default="open", description="open, decided (by the Panel) or dismissed")
+    panel_reference: str | None = None
+    dismissed_by: str | None = None
+    dismissed_at: dt.datetime | None = None
+    dismissal_reason: str | None = None
 
 
 class RevocationOut(BaseModel):
@@ -277,7 +292,7 @@ class RevocationOut(BaseModel):
     proposals: list[ProposalOut] = Field(description="Removals the Panel must now decide")
 
 
-def proposal_out(proposal: RemovalProposal) -> ProposalOut:
+def proposal_out(proposal: RemovalProposal, dismissal: ProposalDismissal | None = None) -> ProposalOut:
     assert proposal.id is not None
     return ProposalOut(
         id=proposal.id,
@@ -285,6 +300,11 @@ def proposal_out(proposal: RemovalProposal) -> ProposalOut:
         reason=proposal.reason,
         proposed_status=proposal.proposed_status,
         proposed_at=as_utc(proposal.proposed_at),
+        state=proposal.state,
+        panel_reference=proposal.panel_reference,
+        dismissed_by=dismissal.dismissed_by if dismissal else None,
+        dismissed_at=as_utc(dismissal.dismissed_at) if dismissal else None,
+        dismissal_reason=dismissal.reason if dismissal else None,
     )
 
 
@@ -319,6 +339,7 @@ class DraftOut(BaseModel):
     prepared_at: dt.datetime
     state: str = Field(description="draft, issued or superseded")
     changes: ChangesOut
+    superseded_by: int | None = Field(default=None, description="The draft prepared after a superseded one")
 
 
 def draft_out(draft: ExtractDraft) -> DraftOut:
@@ -465,7 +486,7 @@ def token_out(token: ApiToken) -> TokenOut:
 
 class NoticeOut(BaseModel):
     id: int
-    state: str = Field(description="queued, sending or sent")
+    state: str = Field(description="queued, sending, sent or cancelled")
     kind: str
     subject_ref: str
     party: str
@@ -477,9 +498,12 @@ class NoticeOut(BaseModel):
     message_id: str
     attempts: int
     last_error: str | None
+    cancelled_by: str | None = None
+    cancelled_at: dt.datetime | None = None
+    cancellation_reason: str | None = None
 
 
-def notice_out(notice: SentNotice) -> NoticeOut:
+def notice_out(notice: SentNotice, cancellation: NoticeCancellation | None = None) -> NoticeOut:
     assert notice.id is not None
     return NoticeOut(
         id=notice.id,
@@ -495,6 +519,9 @@ def notice_out(notice: SentNotice) -> NoticeOut:
         message_id=notice.message_id,
         attempts=notice.attempts,
         last_error=notice.last_error,
+        cancelled_by=cancellation.cancelled_by if cancellation else None,
+        cancelled_at=as_utc(cancellation.cancelled_at) if cancellation else None,
+        cancellation_reason=cancellation.reason if cancellation else None,
     )
 
 

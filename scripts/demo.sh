@@ -148,8 +148,11 @@ cpl publish
 
 step "The expiry job (cron): 12- and 6-month CPA notices, once each, as of a date two years on"
 echo "(Many of 2.051's CPA certificates have ended since 2022: each becomes a removal proposal, first 12 shown.)"
-cpl expiry run --as-of 2030-03-01 | sed -n 1,14p
-cpl expiry run --as-of 2030-03-01
+echo "A date other than today is a dry run: what the job would do, changing nothing."
+cpl expiry run --as-of 2030-03-01 | sed -n 1,12p
+echo "With --send it does it (a log, one line per event); run again, it owes nothing more."
+cpl expiry run --as-of 2030-03-01 --send | sed -n 1,12p
+cpl expiry run --as-of 2030-03-01 --send | tail -1
 
 step "Notices sent, and the audit log checked end to end"
 cpl notices list

@@ -44,6 +44,7 @@ from signing.errors import (
     MalformedCmsError,
     MessageDigestMismatchError,
     MissingContentError,
+    MissingIssuerCertificateError,
     MissingSignedAttributeError,
     MultipleSignersError,
     NoSignerError,
@@ -553,6 +554,14 @@ def _build_chain(
     try:
         path = verifier.verify(signer, intermediates).chain
     except x509.verification.VerificationError as error:
+        issuer = _missing_issuer(signer, intermediates, trust)
+        if issuer is not None:
+            raise MissingIssuerCertificateError(
+                f"the signature does not include the issuing CA certificate '{issuer}' of the signer certificate "
+                f"{describe_certificate(signer)}, and it is no configured trust anchor, so no chain to one can be "
+                "built.",
+                issuer,
+            ) from None
         raise UntrustedSignerError(
             f"the signer certificate {describe_certificate(signer)} does not chain to a configured "
             f"trust anchor valid at the signing time ({_reason(error)})."
@@ -569,6 +578,23 @@ def _build_chain(
                 f"CA certificate {describe_certificate(certificate)} does not hold a NIST P-256 key."
             )
     return above
+
+
+def _missing_issuer(
+    signer: x509.Certificate, intermediates: Sequence[x509.Certificate], trust: TrustStore
+) -> str | None:
+    """Why a chain failed, when it is a certificate the file left out: the name of the signer's issuing
+    CA when that CA is neither among the file's certificates nor a configured anchor.
+
+    None when the file carries a certificate of that name: the chain then fails above it (a root this
+    verifier does not trust, a bad signature, a date), and adding certificates would not help.
+    """
+    issuer = signer.issuer.public_bytes()
+    if names_match(issuer, signer.subject.public_bytes()):
+        return None  # self-issued: an untrusted root, not a gap
+    if any(names_match(issuer, c.subject.public_bytes()) for c in (*trust.anchors, *intermediates)):
+        return None
+    return signer.issuer.rfc4514_string()
 
 
 def _reason(error: Exception) -> str:

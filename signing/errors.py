@@ -110,6 +110,16 @@ class UntrustedSignerError(VerificationError):
     """The signer certificate does not chain to a configured trust anchor."""
 
 
+class MissingIssuerCertificateError(UntrustedSignerError):
+    """The chain cannot be built because the file lacks a CA certificate: the signer's issuing CA, or
+    one above it, is neither among the file's certificates nor a configured trust anchor."""
+
+    def __init__(self, message: str, issuer: str) -> None:
+        super().__init__(message)
+        #: The missing CA's name (RFC 4514), as the certificate below it names its issuer.
+        self.issuer = issuer
+
+
 class KeyUsageError(VerificationError):
     """The signer certificate's keyUsage does not include digitalSignature."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from smi import rules
+from smi import report_page, rules
 from smi.config import Settings
 from smi.errors import (
     DeviceRefusedError,
@@ -31,11 +32,25 @@ from smi.errors import (
     SmiError,
     UnusableInputError,
 )
+from smi.files import write_atomically
 from smi.preview import MOVED_STATUSES, SIGNATURE_NOT_CHECKED, SUSPEND, ModelImpact, Outcome, Preview
 from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
 from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import Store, database_errors, stamp
-from smi.views import applied_out, apply_due_out, device_out, ingest_out, preview_out, report_out, window
+from smi.store import ExtractRecord, Store, database_errors, stamp
+from smi.views import (
+    alerts_out,
+    applied_out,
+    apply_due_out,
+    device_out,
+    device_search_out,
+    duration_words,
+    ingest_out,
+    model_change_out,
+    overdue_by,
+    preview_out,
+    report_out,
+    window,
+)
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
 
@@ -99,7 +114,10 @@ def _time(text: str | None, option: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UnusableInputError(f"{option} {text!r} is not an ISO 8601 time.") from None
+        raise UnusableInputError(
+            f"{option} {text!r} is not an ISO 8601 time: expected a date and time such as 2026-11-02T09:00:00Z "
+            f"(or with an offset, +01:00; one without is UTC)."
+        ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
 
 
@@ -112,6 +130,20 @@ def _read(path: Path, what: str) -> bytes:
         raise UnusableInputError(f"The {what} {path} is a directory, not a file.") from None
     except OSError as error:
         raise UnusableInputError(f"The {what} {path} cannot be read ({error.strerror}).") from None
+
+
+def _output_file(path: Path, option: str) -> Path:
+    """A file the user named for output, refused before anything is applied if it cannot be written
+    there: a directory, or one in a directory that does not exist (a mistyped path is never created)."""
+    if path.is_dir():
+        raise UnusableInputError(f"{option} {path} is a directory; give the file's name.")
+    if not path.parent.exists():
+        raise UnusableInputError(f"{option} {path}: the directory {path.parent} does not exist.")
+    if not path.parent.is_dir():
+        raise UnusableInputError(f"{option} {path}: {path.parent} is not a directory.")
+    if not os.access(path.parent, os.W_OK):
+        raise UnusableInputError(f"{option} {path}: the directory {path.parent} cannot be written to.")
+    return path
 
 
 def _inventory(settings: Settings, *, with_receipts: bool) -> Inventory:
@@ -173,6 +205,8 @@ def ingest(
         settings = Settings.from_environment()
         moment = _time(received_at, "--received-at")
         file_bytes = _read(file, "extract file")
+        if receipt_out is not None:
+            _output_file(receipt_out, "--receipt-out")
         trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
         inventory = _inventory(settings, with_receipts=not defer)
         result = inventory.ingest_signed(file_bytes, trust, received_at=moment, defer=defer, receipt_out=receipt_out)
@@ -351,17 +385,41 @@ def report(
         str | None,
         typer.Option("--now", metavar="ISO-TIME", help="The time overdue is judged at (default: the clock)."),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="OUT.html",
+            help="Also write the report as one self-contained HTML page: each extract's 24 hours as a timeline, "
+            "the inventory as bars.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Each extract received (applied within 24 hours or overdue, its effect) and the inventory by status."""
+    """Each extract received (applied within 24 hours or overdue, and by how much; the Device Models it
+    suspended or restored and why), sequence gaps, and the inventory by SMI Status."""
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(now, "--now")
+        if html is not None:
+            _output_file(html, "--html")
         result = _inventory(settings, with_receipts=False).report(moment)
+        if html is not None:
+            _write_page(html, report_page.render(result))
         if as_json:
             _print_view(report_out(result))
         else:
             _print_report(result)
+            if html is not None:
+                out.print(f"The report page was written to {html}.", markup=False)
+
+
+def _write_page(path: Path, page: str) -> None:
+    """The page, written whole: a reader sees the old file or the new one, never half of it."""
+    try:
+        write_atomically(path, page.encode("utf-8"))
+    except OSError as error:
+        raise UnusableInputError(f"The report page cannot be written to {path} ({error.strerror or error}).") from None
 
 
 def _print_report(result: Report) -> None:
@@ -373,19 +431,21 @@ def _print_report(result: Report) -> None:
     elif result.next_update_by is not None:
         out.print(f"The next CPL extract is due by {_iso(result.next_update_by)}.")
     table = Table(title="Extracts received", title_justify="left")
-    for heading in ("sequence", "received", "deadline", "applied", "window", "suspended", "restored"):
+    for heading in ("sequence", "received", "deadline", "applied", "window", "late by", "suspended", "restored"):
         table.add_column(
             heading, justify="right" if heading in ("sequence", "suspended", "restored") else "left", no_wrap=True
         )
     refusals = []
     for r in result.extracts:
         sequence = "?" if r.sequence is None else str(r.sequence)
+        late = overdue_by(r, result.now)
         table.add_row(
             sequence,
             _iso(r.received_at),
             _iso(r.deadline),
             _iso(r.applied_at) or "-",
             window(r, result.now),
+            "-" if late is None else duration_words(late),
             "-" if r.devices_suspended is None else f"{r.devices_suspended:,}",
             "-" if r.devices_restored is None else f"{r.devices_restored:,}",
         )
@@ -399,12 +459,45 @@ def _print_report(result: Report) -> None:
         out.print("Refused:")
         for line in refusals:
             out.print(line, markup=False)
+    for gap in result.sequence_gaps:
+        refused = "" if not gap.refused else f"; received and refused: {', '.join(map(str, gap.refused))}"
+        out.print(f"Sequence gap: {report_page.gap_words(gap)}{refused}.", markup=False)
+    for r in result.extracts:
+        _print_model_changes(r, result)
     statuses = Table(title=f"Inventory: {result.device_count:,} Devices", title_justify="left")
     statuses.add_column("SMI Status")
     statuses.add_column("Devices", justify="right")
     for status, count in result.devices_by_status.items():
         statuses.add_row(status, f"{count:,}")
     out.print(statuses)
+
+
+def _print_model_changes(record: ExtractRecord, result: Report) -> None:
+    """The Device Models an applied extract suspended or restored, why, and the Devices each moved."""
+    changes = result.models_of(record)
+    if not changes:
+        if not result.models_recorded(record):
+            out.print(f"Extract {record.sequence}: applied before per-model counts were recorded.")
+        return
+    table = Table(title=f"Extract {record.sequence}: Device Models suspended or restored", title_justify="left")
+    for heading in ("entry", "Physical Device Type", "model", "CPL status", "Panel reference", "change"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("Devices", justify="right", no_wrap=True)
+    for change in changes:
+        shown = model_change_out(change)
+        model = shown.model
+        was, now = shown.cpl_status_before or "not listed", shown.cpl_status or "not listed"
+        again = " again" if shown.change == "restore" and shown.cpl_status else ""
+        table.add_row(
+            shown.entry_id or "-",
+            model.physical_device_type,
+            f"{model.manufacturer_id}/{model.model_id}/{model.hardware_version}/{model.firmware_version}",
+            f"{was} -> {now}{again}",
+            shown.panel_reference or "-",
+            shown.change,
+            f"{shown.devices:,}",
+        )
+    out.print(table)
 
 
 @commands.command("prune-history")
@@ -479,6 +572,117 @@ def device(
             alert = f", {h.alert}" if h.alert else ""
             cause = f" by extract {h.extract_sequence}" if h.extract_sequence is not None else ""
             out.print(f"  {_iso(h.until)}: {h.status} -> {h.new_status}{cause}{alert}")
+
+
+@commands.command()
+def devices(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            metavar="MANUFACTURER/MODEL[/HARDWARE[/FIRMWARE]]",
+            help="The Device Model, its hex fields separated by / as the report prints them: 106C/4331, "
+            "106C/4331/00AC or 106C/4331/00AC/9001.",
+        ),
+    ],
+    device_type: Annotated[
+        str | None, typer.Option("--type", help="Only this Physical Device Type (spelled as on the CPL).")
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only Devices in this SMI Status.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Devices per page.")] = 50,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            "--after", metavar="DEVICE_ID", help="Start after this Device ID (the last one of the page before)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The Devices of a Device Model, by Device ID, a page at a time, and how many there are."""
+    with _outcome(as_json):
+        found = _inventory(Settings.from_environment(), with_receipts=False).find_devices(
+            model, physical_device_type=device_type, status=status, after=after, limit=limit
+        )
+        if as_json:
+            _print_view(device_search_out(found))
+            return
+        wanted = " ".join(
+            part
+            for part in (
+                found.status,
+                "Devices",
+                f"of {found.physical_device_type}" if found.physical_device_type else "",
+                f"of model {found.pattern}",
+            )
+            if part
+        )
+        if not found.devices:
+            after_words = "" if found.after is None else f" after {found.after}"
+            out.print(f"No {wanted}{after_words} ({found.total:,} in all).", markup=False)
+            return
+        table = Table(title=f"{wanted}: {len(found.devices):,} of {found.total:,}", title_justify="left", min_width=60)
+        for heading in (
+            "Device ID",
+            "Physical Device Type",
+            "model",
+            "SMI Status",
+            "since",
+            "before suspension",
+            "CPL",
+        ):
+            table.add_column(heading, no_wrap=True)
+        for d in found.devices:
+            table.add_row(
+                d.device_id,
+                d.physical_device_type,
+                f"{d.manufacturer_id}/{d.model_id}/{d.hardware_version}/{d.firmware_version}",
+                d.status,
+                _iso(d.status_since),
+                d.status_before_suspension or "-",
+                "not listed" if d.cpl_entry_id is None else f"{d.cpl_entry_id} {d.cpl_status}",
+            )
+        out.print(table)
+        if found.next_after is not None:
+            out.print(f"More: the next page is --after {found.next_after}.", markup=False)
+
+
+@commands.command()
+def alerts(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="ISO-TIME", help="Only alerts raised at or after this time."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show the newest N.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """The alerts the DCC raised (DeviceSuspended, DeviceRestored, CplStale), newest last."""
+    with _outcome(as_json):
+        moment = None if since is None else _time(since, "--since")
+        found = _inventory(Settings.from_environment(), with_receipts=False).alerts(since=moment, limit=limit)
+        if as_json:
+            _print_view(alerts_out(found))
+            return
+        since_words = "" if found.since is None else f" since {_iso(found.since)}"
+        if not found.alerts:
+            out.print(f"No alert raised{since_words}.")
+        else:
+            shown = "" if len(found.alerts) == found.total else f" (the newest {len(found.alerts):,})"
+            out.print(f"{found.total:,} alerts raised{since_words}{shown}, newest last:")
+        for alert in found.alerts:
+            if alert.device_id is None:
+                due = "" if alert.next_update_by is None else f", the next CPL was due by {_iso(alert.next_update_by)}"
+                out.print(f"  {_iso(alert.raised_at)} {alert.alert} extract {alert.extract_sequence}{due}")
+            else:
+                out.print(
+                    f"  {_iso(alert.raised_at)} {alert.alert} {alert.device_id}: {alert.previous_status} -> "
+                    f"{alert.status} by extract {alert.extract_sequence}"
+                )
+        if found.pruned:
+            out.print(
+                "The Device alerts of extracts "
+                + ", ".join(map(str, found.pruned))
+                + " were pruned from the inventory; they are in the alerts file only."
+            )
 
 
 @commands.command("add-device")

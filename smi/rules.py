@@ -79,6 +79,22 @@ _HEX_FIELDS: Mapping[str, tuple[int, int]] = {
     "hardware version": (4, 4),
     "firmware version": (1, 8),
 }
+#: A value of each hex field as the inventory keeps it, for the sentence that refuses a malformed one.
+_HEX_EXAMPLES: Mapping[str, str] = {
+    "manufacturer id": "106C",
+    "model id": "4331",
+    "hardware version": "00AC",
+    "firmware version": "9001 or 124074DA",
+}
+_HEX_DIGITS = frozenset("0123456789ABCDEF")
+
+
+def one_of(values: Iterable[str]) -> str:
+    """The valid values, for a refusal to end with: 'expected one of A, B or C'."""
+    listed = list(values)
+    if len(listed) < 2:
+        return f"expected {''.join(listed)}"
+    return f"expected one of {', '.join(listed[:-1])} or {listed[-1]}"
 
 
 def is_cpl_controlled(physical_device_type: str) -> bool:
@@ -89,7 +105,10 @@ def device_id(text: str) -> str:
     """A Device ID as the inventory keeps it: an EUI-64 as 16 upper-case hex digits."""
     value = text.strip().replace("-", "").replace(":", "").upper()
     if not _EUI64.match(value):
-        raise UnusableInputError(f"Device ID {text!r} is not an EUI-64 of 16 hex digits.")
+        raise UnusableInputError(
+            f"Device ID {text!r} is not an EUI-64 of 16 hex digits: expected 16 digits 0-9 and A-F, "
+            f"with or without - or : between octets, e.g. 0011223344556677 or 00-11-22-33-44-55-66-77."
+        )
     return value
 
 
@@ -97,10 +116,19 @@ def hex_field(name: str, text: str) -> str:
     """One of a Device Model's hex fields, upper-cased, refused if it has the wrong length."""
     low, high = _HEX_FIELDS[name]
     value = text.strip().upper()
-    if not (low <= len(value) <= high) or any(c not in "0123456789ABCDEF" for c in value):
+    if not (low <= len(value) <= high) or any(c not in _HEX_DIGITS for c in value):
         size = f"{low}" if low == high else f"{low} to {high}"
-        raise UnusableInputError(f"The {name} {text!r} is not {size} hex digits.")
+        raise UnusableInputError(f"The {name} {text!r} is not {size} hex digits: {_hex_form(name, value, size)}.")
     return value
+
+
+def _hex_form(name: str, value: str, size: str) -> str:
+    """What a hex field should have been: its form and an example, or the same digits without the SEC's colons."""
+    low, high = _HEX_FIELDS[name]
+    joined = value.replace(":", "")
+    if ":" in value and low <= len(joined) <= high and set(joined) <= _HEX_DIGITS:
+        return f"write it without colons, as {joined}"
+    return f"expected {size} digits 0-9 and A-F with no separators, e.g. {_HEX_EXAMPLES[name]}"
 
 
 def physical_device_type(text: str) -> PhysicalDeviceType:
@@ -112,20 +140,52 @@ def physical_device_type(text: str) -> PhysicalDeviceType:
     for spelling, member in PHYSICAL_DEVICE_TYPE_SPELLINGS.items():
         if spelling.casefold() == wanted:
             return member
-    raise UnusableInputError(f"{text!r} is not a Physical Device Type.")
+    raise UnusableInputError(
+        f"{text!r} is not a Physical Device Type: {one_of(member.value for member in PhysicalDeviceType)}."
+    )
 
 
 def smi_status(text: str) -> SmiStatus:
+    """An SMI Status by its name, case and surrounding spaces ignored."""
     for member in SmiStatus:
         if member.value.casefold() == text.strip().casefold():
             return member
-    raise UnusableInputError(f"{text!r} is not an SMI Status.")
+    raise UnusableInputError(f"{text!r} is not an SMI Status: {one_of(member.value for member in SmiStatus)}.")
 
 
 def model_key(
     physical_device_type: str, manufacturer_id: str, model_id: str, hardware_version: str, firmware_version: str
 ) -> ModelKey:
     return (physical_device_type, manufacturer_id, model_id, hardware_version, firmware_version)
+
+
+@dataclass(frozen=True)
+class ModelPattern:
+    """The Device Models a search names: manufacturer and model id, and perhaps hardware and firmware."""
+
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str | None = None
+    firmware_version: str | None = None
+
+    def __str__(self) -> str:
+        parts = (self.manufacturer_id, self.model_id, self.hardware_version, self.firmware_version)
+        return "/".join(part for part in parts if part is not None)
+
+
+#: How a search names a Device Model: the fields of a model key after its type, "/" between them, as the
+#: preview's and the report's tables print a model.
+MODEL_PATTERN_FORM = "MANUFACTURER/MODEL[/HARDWARE[/FIRMWARE]] in hex, e.g. 106C/4331 or 106C/4331/00AC/9001"
+_PATTERN_FIELDS = ("manufacturer id", "model id", "hardware version", "firmware version")
+
+
+def model_pattern(text: str) -> ModelPattern:
+    """A search's Device Model: 2 to 4 of its hex fields, in model-key order, separated by "/"."""
+    parts = [part.strip() for part in text.strip().split("/")]
+    if not 2 <= len(parts) <= 4 or not all(parts):
+        raise UnusableInputError(f"{text!r} does not name a Device Model: expected {MODEL_PATTERN_FORM}.")
+    fields = [hex_field(name, part) for name, part in zip(_PATTERN_FIELDS, parts, strict=False)]
+    return ModelPattern(*fields)
 
 
 # --- what a CPL change does to Devices ------------------------------------------------------
@@ -278,6 +338,60 @@ def applied_in_time(received_at: dt.datetime, applied_at: dt.datetime) -> bool:
 def overdue(received_at: dt.datetime, applied_at: dt.datetime | None, now: dt.datetime) -> bool:
     """Applied after its deadline, or not applied and its deadline has passed."""
     return (applied_at if applied_at is not None else now) > deadline(received_at)
+
+
+def overdue_by(received_at: dt.datetime, applied_at: dt.datetime | None, now: dt.datetime) -> dt.timedelta | None:
+    """How far past its deadline an overdue extract was applied, or is still unapplied at ``now``; None if
+    it is not overdue."""
+    late = (applied_at if applied_at is not None else now) - deadline(received_at)
+    return late if late > dt.timedelta(0) else None
+
+
+@dataclass(frozen=True)
+class SequenceGap:
+    """A run of sequences no extract was accepted with, between two sequences received.
+
+    ``after`` and ``before`` are the received sequences either side; ``refused``, those of the run that
+    were received and refused (the rest never arrived).
+    """
+
+    first: int
+    last: int
+    after: int
+    before: int
+    refused: tuple[int, ...] = ()
+
+    @property
+    def missing(self) -> int:
+        return self.last - self.first + 1
+
+
+def sequence_gaps(received: Iterable[int], accepted: Iterable[int]) -> list[SequenceGap]:
+    """The runs of sequences missing from the accepted ones between the lowest and the highest received.
+
+    The authority numbers its extracts one after another and the DCC applies them in sequence order, so
+    a sequence that never arrived, or arrived and was refused, between two received ones is a gap to
+    chase. Below the first sequence received is history before this inventory, not a gap; the highest,
+    refused, is simply the latest refusal. Works on runs: a jump of a million sequences is one gap.
+    """
+    taken = set(accepted)
+    seen = sorted(set(received) | taken)
+    gaps: list[SequenceGap] = []
+    opened: tuple[int, int] | None = None  # (first missing, the received sequence before it)
+    refused: list[int] = []
+    for index, sequence in enumerate(seen):
+        interior = 0 < index < len(seen) - 1
+        if interior and sequence not in taken:
+            if opened is None:
+                opened = (sequence, seen[index - 1])
+            refused.append(sequence)
+        elif opened is not None:
+            gaps.append(SequenceGap(opened[0], sequence - 1, opened[1], sequence, tuple(refused)))
+            opened, refused = None, []
+        following = seen[index + 1] if index + 1 < len(seen) else None
+        if following is not None and following - sequence > 1 and opened is None:
+            opened = (sequence + 1, sequence)
+    return gaps
 
 
 def cpl_stale(next_update_by: dt.datetime | None, now: dt.datetime) -> bool:

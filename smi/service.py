@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -56,9 +56,11 @@ from smi.store import (
     APPLIED,
     QUEUED,
     REFUSED,
+    AlertRecord,
     AppliedCounts,
     DeviceRecord,
     ExtractRecord,
+    ModelChange,
     StatusChange,
     Store,
     database_errors,
@@ -163,10 +165,53 @@ class Report:
     cpl_stale: bool = False
     next_update_by: dt.datetime | None = None
     stale_alert_at: dt.datetime | None = None
+    #: What each applied extract did per Device Model, by its record id (`ExtractRecord.id`).
+    model_changes: Mapping[int, tuple[ModelChange, ...]] = field(default_factory=dict)
+    #: Sequences never accepted between two received ones.
+    sequence_gaps: tuple[rules.SequenceGap, ...] = ()
 
     @property
     def device_count(self) -> int:
         return sum(self.devices_by_status.values())
+
+    def models_of(self, record: ExtractRecord) -> tuple[ModelChange, ...]:
+        return tuple(self.model_changes.get(record.id, ()))
+
+    def models_recorded(self, record: ExtractRecord) -> bool:
+        """Whether the per-model counts of an applied extract are known: an apply before they were recorded
+        that moved Devices has none (an apply that moved none has nothing to record)."""
+        moved = (record.devices_suspended or 0) + (record.devices_restored or 0)
+        return record.state != APPLIED or not moved or record.id in self.model_changes
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """The newest alerts raised at or after ``since``, oldest first, and how many there are in all.
+
+    ``pruned``: extracts whose Device alerts were pruned from the inventory (`smi prune-history`); they are
+    in the alerts file only and not counted in ``total``.
+    """
+
+    since: dt.datetime | None
+    limit: int
+    alerts: tuple[AlertRecord, ...]
+    total: int
+    pruned: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceSearch:
+    """A page of the Devices of the models a pattern names, by Device ID, and how many there are in all."""
+
+    pattern: rules.ModelPattern
+    physical_device_type: str | None
+    status: str | None
+    after: str | None
+    limit: int
+    total: int
+    devices: tuple[DeviceRecord, ...]
+    #: The Device ID to ask for the next page after, if there is one.
+    next_after: str | None
 
 
 @dataclass(frozen=True)
@@ -644,11 +689,16 @@ class Inventory:
         )
         identifier = rules.device_id(device_id)
         if status not in rules.ADMISSIBLE_STATUSES:
-            raise UnusableInputError(f"A Device cannot enter the inventory {status.value}; only the CPL suspends.")
+            admissible = rules.one_of(s.value for s in SmiStatus if s in rules.ADMISSIBLE_STATUSES)
+            raise UnusableInputError(
+                f"A Device cannot enter the inventory {status.value}; only the CPL suspends: {admissible}."
+            )
         with self.store.begin() as conn:
-            if not rules.may_enter(device_type, key, self.store.active_model_keys(conn)):
+            active = self.store.active_model_keys(conn)
+            if not rules.may_enter(device_type, key, active):
                 raise ModelNotActiveError(
-                    f"Device {identifier} is refused: {_describe(key)} is not Active on the CPL in force."
+                    f"Device {identifier} is refused: {_describe(key)} is not Active on the CPL in force; "
+                    f"{_active_firmware(key, active)}."
                 )
             ref = self.store.model_refs(conn, [key])[key]
             self.store.insert_device(conn, device_id=identifier, model_ref=ref, status=status.value, since=_second(at))
@@ -676,10 +726,12 @@ class Inventory:
                     f"firmware {device.firmware_version}."
                 )
             key = (*device.model_key[:4], firmware)
-            if not rules.may_enter(device.physical_device_type, key, self.store.active_model_keys(conn)):
+            active = self.store.active_model_keys(conn)
+            if not rules.may_enter(device.physical_device_type, key, active):
                 raise FirmwareNotActiveError(
                     f"Firmware {firmware} is refused for Device {identifier}: {_describe(key)} is not Active "
-                    f"on the CPL in force; it keeps firmware {device.firmware_version}."
+                    f"on the CPL in force; it keeps firmware {device.firmware_version}; "
+                    f"{_active_firmware(key, active)}."
                 )
             ref = self.store.model_refs(conn, [key])[key]
             self.store.set_model(conn, identifier, ref)
@@ -700,7 +752,9 @@ class Inventory:
 
     @_named_database_errors
     def report(self, now: dt.datetime) -> Report:
-        """Each extract, the inventory by SMI Status, and whether the CPL in force is stale at ``now``.
+        """Each extract, the inventory by SMI Status, and whether the CPL in force is stale at ``now``; what
+        each applied extract did per Device Model (the rows its apply wrote, `Store.model_changes`: a few per
+        extract, never the Devices or their history), and the sequences missing between the ones received.
 
         If no applier is at work, a report also raises the CplStale alert that is due and writes what
         earlier applies still owe, if it can (it never waits for an applier, and never fails for a file
@@ -717,7 +771,12 @@ class Inventory:
             by_status = rules.statuses_by_name(self.store.count_by_status(conn).items())
             in_force = self.store.in_force(conn)
             active = len(self.store.active_model_keys(conn))
+            changes = self.store.model_changes(conn)
         next_update_by = None if in_force is None else self._parse(in_force[1]).next_update_by
+        gaps = rules.sequence_gaps(
+            (r.sequence for r in records if r.sequence is not None),
+            (r.sequence for r in records if r.sequence is not None and r.state != REFUSED),
+        )
         return Report(
             now=now,
             extracts=records,
@@ -727,6 +786,82 @@ class Inventory:
             cpl_stale=rules.cpl_stale(next_update_by, now),
             next_update_by=next_update_by,
             stale_alert_at=None if in_force is None else in_force[0].stale_alert_at,
+            model_changes={record_id: tuple(found) for record_id, found in changes.items()},
+            sequence_gaps=tuple(gaps),
+        )
+
+    @_named_database_errors
+    def alerts(self, *, since: dt.datetime | None, limit: int) -> Alerts:
+        """The newest ``limit`` alerts raised at or after ``since`` (DeviceSuspended, DeviceRestored and
+        CplStale), newest last, as the alerts file holds them, read from the inventory's own records.
+
+        Bounded: the Device alerts are read as the history's primary-key ranges of the extracts applied
+        since ``since``, newest first, ``limit`` rows at most (`Store.device_alerts`); CplStale alerts are
+        on the extracts' records. Changes nothing (a report or an apply raises the alerts that are due).
+        """
+        if limit < 1:
+            raise UnusableInputError(f"The limit {limit} is not a number of alerts: expected 1 or more.")
+        since = None if since is None else _second(since)
+        with self.store.begin() as conn:
+            device = self.store.device_alerts(conn, since=since, limit=limit)
+            stale = self.store.stale_alerts(conn, since=since)
+            # Device alerts before a CplStale alert of the same second: an apply raises its alerts first.
+            ordered = sorted(
+                [((a.raised_at, 0, n), a) for n, a in enumerate(device.alerts)]
+                + [((at, 1, sequence), (record_id, sequence, at)) for record_id, sequence, at in stale],
+                key=lambda pair: pair[0],
+            )[-limit:]
+            shown = []
+            for _order, found in ordered:
+                if isinstance(found, AlertRecord):
+                    shown.append(found)
+                    continue
+                record_id, sequence, at = found
+                due = self._parse(self.store.content(conn, record_id)).next_update_by
+                shown.append(AlertRecord(Alert.CPL_STALE.value, at, sequence, next_update_by=due))
+        return Alerts(
+            since=since,
+            limit=limit,
+            alerts=tuple(shown),
+            total=device.total + len(stale),
+            pruned=device.pruned,
+        )
+
+    @_named_database_errors
+    def find_devices(
+        self,
+        model: str,
+        *,
+        physical_device_type: str | None = None,
+        status: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> DeviceSearch:
+        """The Devices of the Device Models ``model`` names (MANUFACTURER/MODEL[/HARDWARE[/FIRMWARE]]), of a
+        type and in an SMI Status if given, a page of ``limit`` by Device ID after ``after``, and their total.
+
+        Reads only the Devices of those models (through the model index), never the whole inventory.
+        """
+        pattern = rules.model_pattern(model)
+        kind = None if physical_device_type is None else rules.physical_device_type(physical_device_type).value
+        wanted = None if status is None else rules.smi_status(status).value
+        start = None if after is None else rules.device_id(after)
+        if limit < 1:
+            raise UnusableInputError(f"The limit {limit} is not a number of Devices: expected 1 or more.")
+        with self.store.begin() as conn:
+            total, found = self.store.find_devices(
+                conn, pattern, physical_device_type=kind, status=wanted, after=start, limit=limit + 1
+            )
+        page = tuple(found[:limit])
+        return DeviceSearch(
+            pattern=pattern,
+            physical_device_type=kind,
+            status=wanted,
+            after=start,
+            limit=limit,
+            total=total,
+            devices=page,
+            next_after=page[-1].device_id if len(found) > limit else None,
         )
 
     # --- retention ----------------------------------------------------------------------
@@ -825,3 +960,20 @@ def _alert_of(line: bytes, sequence: int, kinds: frozenset[str]) -> bool:
 def _describe(key: rules.ModelKey) -> str:
     kind, manufacturer, model, hardware, firmware = key
     return f"{kind} {manufacturer}/{model} hardware {hardware} firmware {firmware}"
+
+
+#: A refusal names at most this many of a model's Active firmware versions.
+_FIRMWARE_SHOWN = 10
+
+
+def _active_firmware(key: rules.ModelKey, active: frozenset[rules.ModelKey]) -> str:
+    """The firmware versions of the same model (type, manufacturer, model, hardware) that are Active: what
+    a refused Device could be given instead."""
+    versions = sorted(k[4] for k in active if k[:4] == key[:4])
+    if not versions:
+        return "no firmware of that model and hardware is Active"
+    shown = versions[:_FIRMWARE_SHOWN]
+    more = f" and {len(versions) - len(shown)} more" if len(versions) > len(shown) else ""
+    if len(versions) == 1:
+        return f"firmware {versions[0]} of that model and hardware is Active"
+    return f"Active firmware of that model and hardware: {', '.join(shown)}{more}"

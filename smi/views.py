@@ -12,9 +12,19 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from smi import rules
-from smi.preview import SIGNATURE_NOT_CHECKED, ModelImpact, Preview
-from smi.service import AppliedExtract, DeviceView, DueResult, FinishedOutputs, IngestResult, Report
-from smi.store import APPLIED, REFUSED, ExtractRecord
+from smi.preview import RESTORE, SIGNATURE_NOT_CHECKED, SUSPEND, ModelImpact, Preview
+from smi.rules import Alert
+from smi.service import (
+    Alerts,
+    AppliedExtract,
+    DeviceSearch,
+    DeviceView,
+    DueResult,
+    FinishedOutputs,
+    IngestResult,
+    Report,
+)
+from smi.store import APPLIED, REFUSED, AlertRecord, DeviceRecord, ExtractRecord, ModelChange
 
 
 class AppliedOut(BaseModel):
@@ -136,6 +146,40 @@ class ExtractRecordOut(BaseModel):
     receipt: str | None
     alerts_owed: bool = Field(False, description="Applied, and its alerts are not yet all in the alerts file")
     stale_alert_at: dt.datetime | None = Field(None, description="When its CplStale alert was raised, if it was")
+    overdue_by_seconds: int | None = Field(
+        None,
+        description=(
+            "How long after its deadline (received_at + 24 hours) it was applied, or, still queued, how far "
+            "past it `now` is; null when it is not overdue (or refused)"
+        ),
+    )
+    models: list[ModelChangeOut] = Field(
+        default_factory=list,
+        description=(
+            "Each Device Model its apply suspended, or restored Devices of, or listed Active again: why (its "
+            "entry, statuses, Panel reference) and how many Devices moved"
+        ),
+    )
+    models_recorded: bool = Field(
+        True,
+        description="false: applied before per-model counts were recorded, and it moved Devices; `models` is empty",
+    )
+
+
+class ModelChangeOut(BaseModel):
+    """One Device Model an applied extract moved Devices of, and why."""
+
+    entry_id: str | None = Field(description="The CPL entry that lists the model")
+    model: ModelKeyOut
+    change: Literal["suspend", "restore"] = Field(
+        description="suspend: the model left the CPL's Active set; restore: it is Active again"
+    )
+    cpl_status_before: str | None = Field(description="Its entry's status in the CPL the extract followed")
+    cpl_status: str | None = Field(
+        description="Its entry's status in this extract: Withdrawn, Cancelled or Expired, or Active again"
+    )
+    panel_reference: str | None = Field(description="The SEC Panel decision its entry cites, if it carries one")
+    devices: int = Field(description="Devices it suspended (change suspend) or restored (change restore)")
 
 
 def window(record: ExtractRecord, now: dt.datetime) -> str:
@@ -147,7 +191,44 @@ def window(record: ExtractRecord, now: dt.datetime) -> str:
     return "within 24 hours" if record.state == APPLIED else "queued"
 
 
-def extract_record_out(record: ExtractRecord, now: dt.datetime) -> ExtractRecordOut:
+def overdue_by(record: ExtractRecord, now: dt.datetime) -> dt.timedelta | None:
+    """How late an accepted extract is against its 24 hours (None: not overdue, or refused)."""
+    return None if record.state == REFUSED else rules.overdue_by(record.received_at, record.applied_at, now)
+
+
+def duration_words(span: dt.timedelta) -> str:
+    """A span as the report says it: '45 s', '12 min', '3 h 05 min', '2 d 4 h'."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        return f"{hours} h {minutes % 60:02d} min"
+    return f"{days} d {hours % 24} h"
+
+
+def model_change_out(change: ModelChange) -> ModelChangeOut:
+    return ModelChangeOut(
+        entry_id=change.entry_id,
+        model=model_key_out(change.model_key),
+        change=SUSPEND if change.alert == Alert.DEVICE_SUSPENDED else RESTORE,  # type: ignore[arg-type]
+        cpl_status_before=change.cpl_status_before,
+        cpl_status=change.cpl_status,
+        panel_reference=change.panel_reference,
+        devices=change.devices,
+    )
+
+
+def extract_record_out(
+    record: ExtractRecord,
+    now: dt.datetime,
+    models: tuple[ModelChange, ...] = (),
+    *,
+    models_recorded: bool = True,
+) -> ExtractRecordOut:
+    late = overdue_by(record, now)
     return ExtractRecordOut(
         sequence=record.sequence,
         state=record.state,
@@ -171,7 +252,21 @@ def extract_record_out(record: ExtractRecord, now: dt.datetime) -> ExtractRecord
         receipt=record.receipt_path,
         alerts_owed=record.alerts_owed,
         stale_alert_at=record.stale_alert_at,
+        overdue_by_seconds=None if late is None else int(late.total_seconds()),
+        models=[model_change_out(change) for change in models],
+        models_recorded=models_recorded,
     )
+
+
+class SequenceGapOut(BaseModel):
+    """Sequences no extract was accepted with, between two received ones."""
+
+    first_missing: int
+    last_missing: int
+    missing: int = Field(description="How many sequences the gap spans")
+    after: int = Field(description="The received sequence just below the gap")
+    before: int = Field(description="The received sequence just above it")
+    refused: list[int] = Field(description="Sequences in the gap that were received and refused")
 
 
 class ReportOut(BaseModel):
@@ -186,6 +281,9 @@ class ReportOut(BaseModel):
     devices: int
     devices_by_status: dict[str, int] = Field(description="Devices in each SMI Status, keyed by the status name")
     extracts: list[ExtractRecordOut]
+    sequence_gaps: list[SequenceGapOut] = Field(
+        default_factory=list, description="Sequences missing from the accepted ones between two received ones"
+    )
 
 
 def report_out(report: Report) -> ReportOut:
@@ -198,7 +296,21 @@ def report_out(report: Report) -> ReportOut:
         active_models=report.active_models,
         devices=report.device_count,
         devices_by_status=report.devices_by_status,
-        extracts=[extract_record_out(r, report.now) for r in report.extracts],
+        extracts=[
+            extract_record_out(r, report.now, report.models_of(r), models_recorded=report.models_recorded(r))
+            for r in report.extracts
+        ],
+        sequence_gaps=[
+            SequenceGapOut(
+                first_missing=gap.first,
+                last_missing=gap.last,
+                missing=gap.missing,
+                after=gap.after,
+                before=gap.before,
+                refused=list(gap.refused),
+            )
+            for gap in report.sequence_gaps
+        ],
     )
 
 
@@ -268,6 +380,17 @@ class ModelKeyOut(BaseModel):
     model_id: str
     hardware_version: str
     firmware_version: str
+
+
+def model_key_out(key: rules.ModelKey) -> ModelKeyOut:
+    kind, manufacturer, model, hardware, firmware = key
+    return ModelKeyOut(
+        physical_device_type=kind,
+        manufacturer_id=manufacturer,
+        model_id=model,
+        hardware_version=hardware,
+        firmware_version=firmware,
+    )
 
 
 class PreviewEntryOut(BaseModel):
@@ -359,4 +482,107 @@ def preview_out(preview: Preview) -> PreviewOut:
         suspended_by_status=preview.suspended_by_status,
         restored_by_status=preview.restored_by_status,
         entries=[preview_entry_out(i) for i in preview.impacts],
+    )
+
+
+# --- alerts and the device search -----------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    """One alert, with the keys its line in the alerts file has (a Device's, or CplStale's)."""
+
+    alert: str = Field(description="DeviceSuspended, DeviceRestored or CplStale")
+    raised_at: dt.datetime
+    extract_sequence: int
+    device_id: str | None = Field(None, description="The Device (DeviceSuspended, DeviceRestored)")
+    previous_status: str | None = Field(None, description="The SMI Status it left")
+    status: str | None = Field(None, description="The SMI Status it entered")
+    next_update_by: dt.datetime | None = Field(None, description="CplStale: when the next CPL was due")
+
+
+class AlertsOut(BaseModel):
+    since: dt.datetime | None
+    limit: int
+    total: int = Field(description="Alerts raised since `since` that the inventory holds (shown: the newest)")
+    shown: int
+    alerts: list[AlertOut] = Field(description="The newest `limit` of them, newest last")
+    pruned_extracts: list[int] = Field(
+        description="Extracts whose Device alerts were pruned from the inventory: they are in the alerts file only"
+    )
+
+
+def alert_out(alert: AlertRecord) -> AlertOut:
+    return AlertOut(
+        alert=alert.alert,
+        raised_at=alert.raised_at,
+        extract_sequence=alert.extract_sequence,
+        device_id=alert.device_id,
+        previous_status=alert.previous_status,
+        status=alert.status,
+        next_update_by=alert.next_update_by,
+    )
+
+
+def alerts_out(alerts: Alerts) -> AlertsOut:
+    return AlertsOut(
+        since=alerts.since,
+        limit=alerts.limit,
+        total=alerts.total,
+        shown=len(alerts.alerts),
+        alerts=[alert_out(a) for a in alerts.alerts],
+        pruned_extracts=list(alerts.pruned),
+    )
+
+
+class DeviceSummaryOut(BaseModel):
+    """A Device as a search lists it: `DeviceOut` without its history."""
+
+    device_id: str
+    physical_device_type: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    status: str
+    status_since: dt.datetime
+    status_before_suspension: str | None
+    cpl: CplStateOut
+
+
+def device_summary_out(d: DeviceRecord) -> DeviceSummaryOut:
+    return DeviceSummaryOut(
+        device_id=d.device_id,
+        physical_device_type=d.physical_device_type,
+        manufacturer_id=d.manufacturer_id,
+        model_id=d.model_id,
+        hardware_version=d.hardware_version,
+        firmware_version=d.firmware_version,
+        status=d.status,
+        status_since=d.status_since,
+        status_before_suspension=d.status_before_suspension,
+        cpl=CplStateOut(active=d.model_active, entry_id=d.cpl_entry_id, status=d.cpl_status),
+    )
+
+
+class DeviceSearchOut(BaseModel):
+    model: str = Field(description="The Device Models searched: MANUFACTURER/MODEL[/HARDWARE[/FIRMWARE]]")
+    physical_device_type: str | None
+    status: str | None
+    after: str | None = Field(description="The page starts after this Device ID")
+    limit: int
+    total: int = Field(description="Devices that match, in all pages")
+    devices: list[DeviceSummaryOut] = Field(description="This page, by Device ID")
+    next_after: str | None = Field(description="Ask with after=this for the next page; null on the last")
+
+
+def device_search_out(search: DeviceSearch) -> DeviceSearchOut:
+    return DeviceSearchOut(
+        model=str(search.pattern),
+        physical_device_type=search.physical_device_type,
+        status=search.status,
+        after=search.after,
+        limit=search.limit,
+        total=search.total,
+        devices=[device_summary_out(d) for d in search.devices],
+        next_after=search.next_after,
     )

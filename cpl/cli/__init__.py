@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import typer
 
-from cpl.cli import entries, extracts, imports, operations, parties, specs, submissions
+from cpl.cli import codes, entries, extracts, imports, operations, parties, specs, submissions
 from cpl.cli.console import fail
 from cpl.config import ConfigurationError, Settings
 from cpl.core import errors
@@ -35,7 +36,7 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
         except ConfigurationError as problem:
             fail(str(problem), 2)
 
-    for commands in (submissions.commands, entries.commands, extracts.commands, imports.commands):
+    for commands in (submissions.commands, entries.commands, extracts.commands, imports.commands, codes.commands):
         app.add_typer(commands)
     app.add_typer(parties.parties_app, name="parties")
     app.add_typer(specs.specs_app, name="specs")
@@ -46,16 +47,38 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
     app.add_typer(operations.expiry_app, name="expiry")
     app.add_typer(operations.audit_app, name="audit")
     app.add_typer(operations.notices_app, name="notices")
+    app.add_typer(operations.proposals_app, name="proposals")
     return app
 
 
 def run(app: typer.Typer, argv: Sequence[str] | None = None) -> None:
     """Run the command; a named refusal that no command caught (the store busy in a read-only command,
     say) is still one sentence and its exit status, never a traceback."""
+    command = typer.main.get_command(app)
+    hide_flag_types(command)
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="cpl", standalone_mode=True)
+        command.main(args=list(argv) if argv is not None else None, prog_name="cpl", standalone_mode=True)
     except errors.CplError as refusal:
         fail(str(refusal), refusal.exit_code)
+
+
+def hide_flag_types(command: Any) -> None:
+    """Help shows no type for a flag (typer would print `<bool>` beside `--json`): it takes no value.
+    (Duck-typed: typer builds its commands on its own copy of click.)"""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    help_option = command.get_help_option
+
+    def typeless_help_option(ctx: Any) -> Any:
+        option = help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = typeless_help_option
+    for sub in getattr(command, "commands", {}).values():
+        hide_flag_types(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -24,6 +24,7 @@ from cpl import mailer
 from cpl.config import Settings
 from cpl.core import errors
 from cpl.core.findings import Finding
+from cpl.files import write_atomically
 from cpl.store import get_engine
 
 out = Console(highlight=False)
@@ -41,7 +42,7 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def fail(message: str, code: int) -> NoReturn:
-    err.print(message, markup=False)
+    err.print(message, markup=False, soft_wrap=True)  # one sentence, one line (a log under cron, 80 columns)
     raise typer.Exit(code)
 
 
@@ -75,6 +76,27 @@ def read_input(path: Path, what: str) -> bytes:
         fail(f"The {what} {path} is a directory, not a file.", 2)
     except OSError as problem:
         fail(f"The {what} {path} cannot be read ({problem.strerror}).", 2)
+
+
+def writable_output(path: Path, what: str) -> None:
+    """Refuse (one sentence, exit 2) a file path the user gave that cannot be written: a directory, or
+    one in a directory that does not exist (a mistyped path is never created)."""
+    if path.is_dir():
+        fail(f"Cannot write the {what} to {path}: it is a directory; give the file's name.", 2)
+    parent = path.parent
+    if not parent.exists():
+        fail(f"Cannot write the {what} to {path}: the directory {parent} does not exist.", 2)
+    if not parent.is_dir():
+        fail(f"Cannot write the {what} to {path}: {parent} is not a directory.", 2)
+
+
+def write_output(path: Path, data: bytes, what: str) -> None:
+    """Write a file the user named, whole or not at all; any path that cannot be written is one sentence and exit 2."""
+    writable_output(path, what)
+    try:
+        write_atomically(path, data)
+    except OSError as problem:
+        fail(f"Cannot write the {what} to {path} ({problem.strerror or problem}).", 2)
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:

@@ -1,7 +1,10 @@
-"""`cpl list`, `show`, `remove`, `proposals` and `cpl certificates`: the list and what it rests on."""
+"""`cpl list`, `show`, `remove` and `cpl certificates`: the list and what it rests on (`cpl proposals`:
+`cpl.cli.operations`)."""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -13,63 +16,185 @@ from cpl.core.domain import format_entry_id
 from cpl.services import entries as entry_service
 from cpl.services import unit_of_work
 from cpl.store import Certificate, utcnow
-from cpl.views import certificate_out, entry_out, entry_with_history_out, proposal_out
-from formats.vocabulary import AssuranceScheme, EntryStatus
+from cpl.views import certificate_out, entry_out, entry_with_history_out
+from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
 
 commands = typer.Typer()
 certificates_app = typer.Typer(help="Assurance certificates on record.", no_args_is_help=True)
+
+
+class RemovalStatus(StrEnum):
+    """The statuses a removal sets (an entry is never removed to Active)."""
+
+    EXPIRED = EntryStatus.EXPIRED.value
+    WITHDRAWN = EntryStatus.WITHDRAWN.value
+    CANCELLED = EntryStatus.CANCELLED.value
+
+
+class ListFormat(StrEnum):
+    TABLE = "table"
+    PLAIN = "plain"
+    JSON = "json"
+
+
+PanelRefOpt = Annotated[
+    str, typer.Option("--panel-ref", metavar="SECP_NN_NNNN", help="The Panel decision, e.g. SECP_66_1503.")
+]
 
 
 @commands.command()
 def remove(
     ctx: typer.Context,
     entry: Annotated[str, typer.Argument(metavar="ENTRY", help="Entry id, e.g. CPL-000123.")],
-    status: Annotated[EntryStatus, typer.Option(help="Expired, Withdrawn or Cancelled.")],
-    panel_ref: Annotated[str, typer.Option("--panel-ref", help="The Panel decision, e.g. SECP_66_1503.")],
+    status: Annotated[RemovalStatus, typer.Option(case_sensitive=False, help="What the Panel decided.")],
+    panel_ref: PanelRefOpt,
     by: ByOpt,
     reason: Annotated[str, typer.Option(help="Why, in a few words.")] = "",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Record the Panel's removal of an entry; the next extract carries it with the Panel reference."""
+    """Record the Panel's removal of an entry; the next extract carries it with the Panel reference.
+
+    Example: cpl remove CPL-000123 --status Withdrawn --panel-ref SECP_66_1503 --by alice
+    """
     with refusals(), unit_of_work(settings(ctx)) as session:
-        removed = entry_service.remove(session, entry, status, panel_ref, by, utcnow(), reason)
-        entry_id = format_entry_id(removed.id or 0)
-    out.print(f"{entry_id} is now {status} (Panel decision {panel_ref.strip()}).")
+        removed = entry_service.remove(session, entry, EntryStatus(status.value), panel_ref, by, utcnow(), reason)
+        data = entry_out(removed).model_dump(mode="json")
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"{data['entry_id']} is now {data['status']} (Panel decision {data['panel_reference']}).", markup=False)
+
+
+@commands.command()
+def reinstate(
+    ctx: typer.Context,
+    entry: Annotated[str, typer.Argument(metavar="ENTRY", help="Entry id, e.g. CPL-000123.")],
+    panel_ref: PanelRefOpt,
+    by: ByOpt,
+    reason: Annotated[str, typer.Option(help="Why, in a few words.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the Panel's decision to put a removed entry back: Active again, restored by the next extract.
+
+    Example: cpl reinstate CPL-000123 --panel-ref SECP_67_1610 --by alice
+    """
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        record = entry_service.reinstate(session, entry, panel_ref, by, utcnow(), reason)
+        data = entry_out(record).model_dump(mode="json")
+    if as_json:
+        emit_json(data)
+        return
+    out.print(
+        f"{data['entry_id']} is Active again (Panel decision {data['panel_reference']}); the next extract restores it.",
+        markup=False,
+    )
 
 
 @commands.command("list")
 def list_cpl(
     ctx: typer.Context,
-    status: Annotated[EntryStatus | None, typer.Option(help="Only entries with this status.")] = None,
+    status: Annotated[
+        EntryStatus | None, typer.Option(case_sensitive=False, help="Only entries with this status (any case).")
+    ] = None,
+    device_type: Annotated[
+        PhysicalDeviceType | None,
+        typer.Option("--type", case_sensitive=False, help="Only this Physical Device Type (any case)."),
+    ] = None,
+    manufacturer: Annotated[
+        str | None, typer.Option(help="Only this manufacturer: its name or id, any case, in part.")
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", help="Only entries with this text (any case) in the id, model or a certificate number."),
+    ] = None,
+    output: Annotated[
+        ListFormat,
+        typer.Option("--format", help="table (fits the terminal), plain (one tab-separated line per entry) or json."),
+    ] = ListFormat.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """The CPL as stored now."""
-    with unit_of_work(settings(ctx)) as session:
-        rows = dumped([entry_out(e) for e in entry_service.list_entries(session, status)])
-    if as_json:
+    """The CPL as stored now, filtered.
+
+    Example: cpl list --type "gas smart meter" --manufacturer acme --status active
+    """
+    with unit_of_work(settings(ctx), write=False) as session:
+        found = entry_service.list_entries(
+            session, status, device_type=device_type, manufacturer=manufacturer, text=text
+        )
+        rows = dumped([entry_out(e) for e in found])
+    if as_json or output is ListFormat.JSON:
         emit_json({"entries": rows})
         return
-    table = Table("entry", "type", "manufacturer", "model", "hw", "fw", "spec", "GBCS", "CPA expiry", "status")
-    for r in rows:
-        table.add_row(
-            r["entry_id"],
-            r["physical_device_type"],
-            f"{r['manufacturer']} ({r['manufacturer_id']})",
-            f"{r['model']} ({r['model_id']})",
-            r["hardware_version"],
-            r["firmware_version"],
-            r["technical_specification"],
-            r["gbcs_version"] or "",
-            r["cpa_expiry"] or (f"renewal {r['cpa_renewal_date']}" if r["cpa_renewal_date"] else ""),
-            r["status"] + (f" {r['panel_reference']}" if r["panel_reference"] else ""),
-        )
-    out.print(table)
+    if output is ListFormat.PLAIN:
+        for r in rows:
+            sys.stdout.write("\t".join(str(v) for v in _plain_row(r)) + "\n")
+        return
+    out.print(_entries_table(rows, out.width))
     out.print(f"{plural(len(rows), 'entry', 'entries')}.")
+
+
+_PLAIN_COLUMNS = (
+    "entry_id",
+    "status",
+    "physical_device_type",
+    "manufacturer_id",
+    "model_id",
+    "hardware_version",
+    "firmware_version",
+    "technical_specification",
+    "gbcs_version",
+    "cpa_expiry",
+    "panel_reference",
+)
+
+
+def _plain_row(r: dict[str, Any]) -> list[str]:
+    return [str(r[k]) if r[k] is not None else "" for k in _PLAIN_COLUMNS]
+
+
+def _cpa(r: dict[str, Any]) -> str:
+    return r["cpa_expiry"] or (f"renewal {r['cpa_renewal_date']}" if r["cpa_renewal_date"] else "")
+
+
+def _entries_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """The list as wide as the terminal allows. Identifiers and statuses are never cut: they do not
+    wrap, and on a narrow terminal the less important columns go (names, then versions) instead."""
+    wide = width >= 150
+    middle = width >= 110
+    table = Table(title=None)
+    table.add_column("entry", no_wrap=True, min_width=10)
+    table.add_column("status", no_wrap=True)
+    table.add_column("type", overflow="fold")
+    table.add_column("manufacturer", overflow="fold", no_wrap=not wide)
+    table.add_column("model", overflow="fold", no_wrap=not wide)
+    if middle:
+        table.add_column("hw", no_wrap=True)
+        table.add_column("fw", no_wrap=True)
+    if wide:
+        table.add_column("spec", no_wrap=True)
+        table.add_column("GBCS", no_wrap=True)
+    table.add_column("CPA expiry", no_wrap=True)
+    for r in rows:
+        status = r["status"] + (f" ({r['panel_reference']})" if r["panel_reference"] else "")
+        maker = f"{r['manufacturer']} ({r['manufacturer_id']})" if wide else r["manufacturer_id"]
+        model = f"{r['model']} ({r['model_id']})" if wide else r["model_id"]
+        cells = [r["entry_id"], status, r["physical_device_type"], maker, model]
+        if middle:
+            cells += [r["hardware_version"], r["firmware_version"]]
+        if wide:
+            cells += [r["technical_specification"], r["gbcs_version"] or ""]
+        cells.append(_cpa(r))
+        table.add_row(*cells)
+    return table
 
 
 @commands.command()
 def show(ctx: typer.Context, entry: Annotated[str, typer.Argument(metavar="ENTRY")], as_json: JsonOpt = False) -> None:
-    """One entry with its status history."""
-    with refusals(), unit_of_work(settings(ctx)) as session:
+    """One entry with its status history, each change with its Panel decision.
+
+    Example: cpl show CPL-000123
+    """
+    with refusals(), unit_of_work(settings(ctx), write=False) as session:
         record = entry_service.get_entry(session, entry)
         data = entry_with_history_out(record, entry_service.history(session, record)).model_dump(mode="json")
     if as_json:
@@ -77,23 +202,12 @@ def show(ctx: typer.Context, entry: Annotated[str, typer.Argument(metavar="ENTRY
         return
     out.print(
         f"{data['entry_id']}: {data['physical_device_type']} {data['manufacturer']} {data['model']} "
-        f"hw {data['hardware_version']} fw {data['firmware_version']} — {data['status']}"
+        f"hw {data['hardware_version']} fw {data['firmware_version']} — {data['status']}",
+        markup=False,
     )
     for h in data["history"]:
-        out.print(f"  {h['since']} {h['status']:<10} {h['reason']} ({h['recorded_by']})")
-
-
-@commands.command()
-def proposals(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Open removal proposals awaiting a Panel decision."""
-    with unit_of_work(settings(ctx)) as session:
-        rows = dumped([proposal_out(p) for p in entry_service.open_proposals(session)])
-    if as_json:
-        emit_json({"proposals": rows})
-        return
-    for r in rows:
-        out.print(f"{r['entry_id']}: propose {r['proposed_status']} — {r['reason']}")
-    out.print(f"{len(rows)} open proposal(s).")
+        panel = f" [Panel {h['panel_reference']}]" if h["panel_reference"] else ""
+        out.print(f"  {h['since']} {h['status']:<10}{panel} {h['reason']} ({h['recorded_by']})", markup=False)
 
 
 @certificates_app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,14 @@ from cpl.cli.console import (
     refusals,
     report_failures,
     settings,
+    writable_output,
+    write_output,
 )
+from cpl.core import errors
 from cpl.core.notices import CPL_PUBLISHED
 from cpl.services import extract_views, unit_of_work, versions
 from cpl.services import extracts as extract_service
-from cpl.store import IssuedExtract, utcnow
+from cpl.store import IssuedExtract, as_utc, utcnow
 from cpl.views import draft_out, issued_out, receipt_out
 from formats.extract import ExtractFormatError
 from signing.errors import SigningError, TrustConfigurationError
@@ -43,43 +47,147 @@ commands = typer.Typer()
 
 
 @extract_app.command("prepare")
-def extract_prepare(ctx: typer.Context, by: ByOpt, as_json: JsonOpt = False) -> None:
-    """Draft the next extract from the CPL and show what it changes since the last issued one."""
-    with refusals(), unit_of_work(settings(ctx)) as session:
-        draft, _ = extract_service.prepare(session, by, utcnow(), next_update_within=settings(ctx).next_update_within)
-        data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
+def extract_prepare(
+    ctx: typer.Context,
+    by: ByOpt,
+    unchanged: Annotated[
+        bool,
+        typer.Option(
+            "--unchanged",
+            help="Draft one even if nothing changed since the last issued extract (it renews the DCC's "
+            "next-update deadline).",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft the next extract from the CPL and show what it changes since the last issued one.
+
+    Example: cpl extract prepare --by alice
+    """
+    config = settings(ctx)
+    try:
+        with unit_of_work(config) as session:
+            draft, _ = extract_service.prepare(
+                session, by, utcnow(), next_update_within=config.next_update_within, unchanged=unchanged
+            )
+            data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
+    except errors.NothingToIssueError as nothing:
+        if as_json:
+            emit_json({"draft": None, "message": str(nothing)})
+        else:
+            out.print(str(nothing), markup=False)
+        return
+    except errors.CplError as refusal:
+        fail(str(refusal), refusal.exit_code)
     if as_json:
         emit_json({"draft": data["id"], **data})
         return
-    c = data["changes"]
     out.print(f"Draft {data['id']} prepared: extract {data['sequence']}, content SHA-256 {data['content_sha256']}.")
-    out.print(f"  added: {', '.join(c['added']) or 'none'}")
+    _print_changes(data["changes"])
+    out.print(f"Another SECAS user reviews it with `cpl extract show {data['id']}` and approves it with:")
+    out.print(f"  cpl extract approve {data['id']} --by USER")
+
+
+def _print_changes(c: dict[str, Any]) -> None:
+    out.print(f"  added: {', '.join(c['added']) or 'none'}", markup=False)
     out.print(
         "  removed: "
-        + (", ".join(f"{r['entry_id']} ({r['status']}, {r['panel_reference']})" for r in c["removed"]) or "none")
+        + (", ".join(f"{r['entry_id']} ({r['status']}, {r['panel_reference']})" for r in c["removed"]) or "none"),
+        markup=False,
     )
-    out.print(f"  restored: {', '.join(c['restored']) or 'none'}")
-    out.print(f"  changed: {', '.join(c['changed']) or 'none'}")
-    out.print(f"Another SECAS user approves it with: cpl extract approve {data['id']} --by USER")
+    out.print(f"  restored: {', '.join(c['restored']) or 'none'}", markup=False)
+    out.print(f"  changed: {', '.join(c['changed']) or 'none'}", markup=False)
+
+
+@extract_app.command("drafts")
+def extract_drafts(
+    ctx: typer.Context,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every draft (issued and superseded too), not only the one waiting.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The draft waiting for approval (or, with --all, every draft, newest first) and what each changes.
+
+    Example: cpl extract drafts --all
+    """
+    with refusals(), unit_of_work(settings(ctx), write=False) as session:
+        drafts = extract_service.list_drafts(session, waiting_only=not every)
+        rows = [
+            {**draft_out(d).model_dump(mode="json"), "superseded_by": extract_service.superseded_by(session, d.id or 0)}
+            for d in drafts
+        ]
+        for row in rows:
+            if row["state"] != "superseded":
+                row["superseded_by"] = None
+    if as_json:
+        emit_json({"drafts": rows})
+        return
+    if not rows:
+        out.print("No draft is waiting for approval." if not every else "No extract has been drafted yet.")
+        return
+    table = Table(
+        "draft",
+        "extract",
+        "state",
+        "prepared by",
+        "prepared at (UTC)",
+        "added",
+        "removed",
+        "restored",
+        "changed",
+        title=None,
+    )
+    for r in rows:
+        state = r["state"] if r["superseded_by"] is None else f"superseded by {r['superseded_by']}"
+        c = r["changes"]
+        table.add_row(
+            str(r["id"]),
+            str(r["sequence"]),
+            state,
+            r["prepared_by"],
+            r["prepared_at"][:19].replace("T", " "),
+            *(str(len(c[k])) for k in ("added", "removed", "restored", "changed")),
+        )
+    out.print(table)
 
 
 @extract_app.command("approve")
 def extract_approve(
     ctx: typer.Context,
-    draft: int,
+    draft: Annotated[int, typer.Argument(metavar="DRAFT", help="The draft's number (cpl extract drafts).")],
     by: ByOpt,
     out_dir: Annotated[
         Path | None, typer.Option("--out-dir", help="Where to write the .p7m (default CPL_EXTRACT_DIR, var/extracts).")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Sign without asking (a terminal is asked to confirm the changes).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign a draft prepared by another SECAS user; writes the issued extract file."""
+    """Sign a draft prepared by another SECAS user; shows its changes first and writes the issued extract file.
+
+    Example: cpl extract approve 3 --by bob
+    """
     config = settings(ctx)
     try:
         signer, trust = load_signer(config.signer_spec), config.extract_trust()
     except SigningError as problem:
         fail(f"The signer is not usable: {problem}", 2)
     directory = out_dir or config.extract_dir
+    if directory.exists() and not directory.is_dir():
+        fail(f"Cannot write the extract into {directory}: it is a file, not a directory.", 2)
+    with refusals(), unit_of_work(config, write=False) as session:
+        shown = extract_views.show(session, str(draft)).as_json()
+    shown["dcc_preview"] = None
+    for change in shown["changes"]:
+        change["dcc"] = None
+    waiting = shown["state"] == "draft"  # any other is refused by the approval itself, with why
+    if waiting and not as_json:
+        _print_shown(shown)
+    asked = waiting and not yes and not as_json and sys.stdin.isatty() and sys.stdout.isatty()
+    if asked and not typer.confirm(f"Sign extract {shown['sequence']} with these changes?", default=False):
+        fail("Nothing was signed.", 1)
     with refusals(), unit_of_work(config) as session:
         _repair(extract_service.repair_extract_files(session, directory))
     with refusals(), unit_of_work(config) as session:
@@ -88,22 +196,32 @@ def extract_approve(
         checkpoint("extract-approve:before-commit")
     # The file leaves the system only once the issue has committed, from the stored bytes.
     checkpoint("extract-approve:after-commit")
-    path = extract_service.write_issued(issued, directory)
+    try:
+        path = extract_service.write_issued(issued, directory)
+    except OSError as problem:
+        fail(
+            f"Extract {issued.sequence} was issued, but its file could not be written in {directory} "
+            f"({problem.strerror or problem}): the next `cpl extract approve` writes it from the stored bytes.",
+            2,
+        )
     data = {
         "sequence": issued.sequence,
         "file": str(path),
         "content_sha256": issued.content_sha256,
+        "issued_at": as_utc(issued.issued_at).isoformat(),
         "signer": issued.signer_subject,
         "prepared_by": issued.prepared_by,
         "approved_by": issued.approved_by,
         "version": version,
+        "changes": shown["change_counts"],
     }
     if as_json:
         emit_json(data)
     else:
         out.print(
             f"Extract {data['sequence']} issued as CPL version {data['version']}, signed by {data['signer']}: "
-            f"{data['file']}"
+            f"{data['file']}",
+            markup=False,
         )
 
 
@@ -178,14 +296,13 @@ def extract_show(
 ) -> None:
     """A draft or issued extract: its state, entries, and each entry it changes since the extract it follows."""
     preview_bytes = None if preview is None else read_input(preview, "preview")
+    if content_out is not None:
+        writable_output(content_out, "content")
     with refusals(), unit_of_work(settings(ctx), write=False) as session:
         shown = extract_views.show(session, reference)
         dcc = None if preview_bytes is None else extract_views.read_dcc_preview(preview_bytes, shown)
     if content_out is not None:
-        try:
-            content_out.write_bytes(shown.content)
-        except OSError as problem:
-            fail(f"The content cannot be written to {content_out} ({problem.strerror}).", 2)
+        write_output(content_out, shown.content, "content")
     data = shown.as_json()
     data["content_out"] = None if content_out is None else str(content_out)
     for change in data["changes"]:
@@ -252,16 +369,26 @@ def _print_dcc_preview(dcc: dict[str, Any]) -> None:
 
 @extract_app.command("list")
 def extract_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Issued extracts, and whether the DCC has loaded each."""
-    with unit_of_work(settings(ctx)) as session:
+    """Issued extracts, and whether the DCC has loaded each.
+
+    Example: cpl extract list --json
+    """
+    with unit_of_work(settings(ctx), write=False) as session:
         issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
         rows: list[dict[str, Any]] = dumped([issued_out(i) for i in issued])
     if as_json:
         emit_json({"extracts": rows})
         return
+    if not rows:
+        out.print("No extract has been issued yet.")
+        return
+    table = Table("extract", "issued at (UTC)", "prepared by", "approved by", "loaded by the DCC (UTC)", title=None)
     for r in rows:
-        loaded = f"loaded by the DCC {r['dcc_loaded_at'][:19]}" if r["dcc_loaded_at"] else "not yet loaded"
-        out.print(f"{r['sequence']:>4}  {r['issued_at'][:19]}  {r['prepared_by']}/{r['approved_by']}  {loaded}")
+        loaded = r["dcc_loaded_at"][:19].replace("T", " ") if r["dcc_loaded_at"] else "not yet"
+        table.add_row(
+            str(r["sequence"]), r["issued_at"][:19].replace("T", " "), r["prepared_by"], r["approved_by"], loaded
+        )
+    out.print(table)
 
 
 @receipt_app.command("import")

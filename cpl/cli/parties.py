@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
-from cpl.cli.console import JsonOpt, dumped, emit_json, err, out, refusals, settings
+from cpl.cli.console import JsonOpt, dumped, emit_json, err, fail, out, refusals, settings
 from cpl.core.domain import PartyRole
 from cpl.services import parties as party_service
 from cpl.services import tokens, unit_of_work
@@ -24,7 +24,7 @@ def parties_add(
     party_id: str,
     role: Annotated[PartyRole, typer.Option(help="manufacturer, supplier, dcc or secas.")],
     name: Annotated[str | None, typer.Option(help="Display name (default: the id).")] = None,
-    email: Annotated[str | None, typer.Option(help="Where notices go.")] = None,
+    email: Annotated[str | None, typer.Option(help="Where notices go (name@example.com).")] = None,
 ) -> None:
     """Add a party, with a user of the same id."""
     now = utcnow()
@@ -33,6 +33,31 @@ def parties_add(
         session.flush()
         party_service.add_user(session, party_id, party_id, name or party_id, now)
     out.print(f"Party {party_id} ({role}) added, with user {party_id}.")
+
+
+@parties_app.command("update")
+def parties_update(
+    ctx: typer.Context,
+    party_id: Annotated[str, typer.Argument(metavar="PARTY", help="The party's id.")],
+    email: Annotated[str | None, typer.Option(help="Its new email address, where its notices go.")] = None,
+    name: Annotated[str | None, typer.Option(help="Its new display name.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a party's email address or name. Notices still queued go to the new address."""
+    if email is None and name is None:
+        fail("Say what to change: --email ADDRESS, --name NAME or both.", 2)
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        done = party_service.update_party(session, party_id, utcnow(), email=email, name=name)
+        users = list(session.exec(select(User.user_id).where(User.party_id == party_id).order_by(col(User.user_id))))
+        view = party_out(done.party, users).model_dump(mode="json")
+    if as_json:
+        emit_json({"party": view, "changed": done.changes})
+        return
+    if not done.changes:
+        out.print(f"Party {party_id} already reads so; nothing changed.", markup=False)
+        return
+    changed = "; ".join(f"{field} {c['from'] or '(none)'} -> {c['to']}" for field, c in done.changes.items())
+    out.print(f"Party {party_id} updated: {changed}.", markup=False, soft_wrap=True)
 
 
 @parties_app.command("add-user")

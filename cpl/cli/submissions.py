@@ -1,7 +1,8 @@
-"""`cpl template`, `check`, `submit`, `confirm`, `approve`, `reject` and `cpl submissions`."""
+"""`cpl template`, `check`, `submit`, `confirm`, `approve`, `reject`, `withdraw` and `cpl submissions`."""
 
 from __future__ import annotations
 
+import io
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from cpl.cli.console import (
     JsonOpt,
     dumped,
     emit_json,
-    fail,
+    err,
     out,
     parse_date,
     plural,
@@ -24,12 +25,13 @@ from cpl.cli.console import (
     read_input,
     refusals,
     settings,
+    writable_output,
+    write_output,
 )
 from cpl.config import Settings
 from cpl.core import errors
 from cpl.core.domain import PartyRole
 from cpl.core.rules import SignatureState
-from cpl.files import write_atomically
 from cpl.services import parties as party_service
 from cpl.services import submissions as submission_service
 from cpl.services import unit_of_work
@@ -37,6 +39,7 @@ from cpl.signatures import check_submission_signature, stored_signature_state
 from cpl.specs_file import load_registry
 from cpl.store import Submission, utcnow
 from cpl.views import entry_out, submission_out, submission_summary
+from cpl.workbook.annotate import WorkbookNotAnnotated, annotate_workbook
 from cpl.workbook.template import write_template
 
 commands = typer.Typer()
@@ -61,21 +64,18 @@ def template(
     ] = Layout.OWN,
 ) -> None:
     """Write a blank submission workbook: input cells shaded light green, drop-downs of the valid values."""
+    writable_output(out_path, "template")  # before any work: a mistyped path is one sentence, exit 2
     if layout is Layout.SEC:
         with refusals(), unit_of_work(settings(ctx)) as session:
             published = publication.published_cpl(session)
             data = publication.to_sec_xlsx(published) if published else publication.blank_sec_workbook(utcnow().date())
-        try:
-            write_atomically(out_path, data)
-        except OSError as problem:
-            fail(f"Cannot write {out_path} ({problem.strerror}).", 2)
+        write_output(out_path, data, "template")
         what = f"CPL version {published.version or published.sequence}" if published else "no list yet"
         out.print(f"Wrote the SEC's CPL workbook ({what}) to {out_path}: fill in its 'CPL - New Entry' tab.")
         return
-    try:
-        write_template(out_path)
-    except OSError as problem:
-        fail(f"Cannot write {out_path} ({problem.strerror}).", 2)
+    form = io.BytesIO()
+    write_template(form)  # in memory, then written whole: never half a file at OUT
+    write_output(out_path, form.getvalue(), "template")
     out.print(f"Wrote the submission template to {out_path}.")
 
 
@@ -95,11 +95,22 @@ def check(
     submitter: Annotated[PartyRole, typer.Option(help="Who submits it.")] = PartyRole.MANUFACTURER,
     signature: Annotated[Path | None, typer.Option(help="Detached CMS signature of the workbook (.p7s).")] = None,
     party: Annotated[str | None, typer.Option(help="The submitting party id (checks the signer is theirs).")] = None,
+    annotate: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotate",
+            metavar="OUT.xlsx",
+            help="Also write a copy of the workbook with each finding on its cell (highlighted, with a comment) "
+            "and a Findings sheet listing every finding; a macro-enabled workbook keeps its macros.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a submission workbook against every CPL rule, and against the stored CPL."""
     config = settings(ctx)
     data = read_input(workbook_path, "workbook")
+    if annotate is not None:
+        writable_output(annotate, "annotated workbook")  # before any work: a mistyped path is exit 2
     day = parse_date(as_of, "--as-of") or utcnow().date()
     _, state, problem = _signature_for(data, signature, party, config)
     with refusals(), unit_of_work(config) as session:
@@ -112,16 +123,30 @@ def check(
             signature_problem=problem,
         )
         result = submission_service.check_workbook(data, context)
+    annotation: dict[str, str | None] = {}
+    if annotate is not None:
+        try:
+            copy = annotate_workbook(data, result.findings)
+        except WorkbookNotAnnotated as refused:
+            annotation = {"annotated": None, "annotation_problem": refused.reason}
+        else:
+            write_output(annotate, copy.data, "annotated workbook")
+            annotation = {"annotated": str(annotate), "annotation": copy.summary()}
     if as_json:
         emit_json(
             {
                 "workbook": str(workbook_path),
                 "as_of": day.isoformat(),
                 "findings": [f.as_dict() for f in result.findings],
+                **annotation,
             }
         )
     else:
         print_findings(result.findings)
+        if annotation.get("annotated"):
+            out.print(f"Wrote the annotated workbook to {annotate}: {annotation['annotation']}", markup=False)
+    if annotation.get("annotation_problem"):
+        err.print(f"No annotated copy was written. {annotation['annotation_problem']}", markup=False)
     raise typer.Exit(1 if result.has_errors else 0)
 
 
@@ -224,6 +249,32 @@ def reject(
     with refusals(), unit_of_work(settings(ctx)) as session:
         submission_service.reject(session, submission, by, note, utcnow())
     out.print(f"Submission {submission} rejected.")
+
+
+@commands.command()
+def withdraw(
+    ctx: typer.Context,
+    submission: int,
+    party: Annotated[str, typer.Option(help="The submitting party id.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="The withdrawing user (default: the party's own user).")
+    ] = None,
+    note: Annotated[str, typer.Option(help="Why (kept with the submission and in the audit log).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """The submitting party withdraws its own submission before SECAS decides it; it can never be approved after."""
+    with refusals(), unit_of_work(settings(ctx)) as session:
+        user_id = by or party
+        _, acting_party = party_service.acting_user(session, user_id)
+        if acting_party.party_id != party:
+            raise errors.NotPermittedError(f"{user_id} does not belong to {party}.")
+        data = submission_summary(
+            submission_service.withdraw(session, submission, user_id, note.strip(), utcnow())
+        ).model_dump(mode="json")
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"Submission {submission} withdrawn by {data['decided_by']} for {party}.")
 
 
 @submissions_app.command("list")

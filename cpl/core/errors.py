@@ -38,16 +38,56 @@ class UnknownExtractError(NotFoundError):
     pass
 
 
+class UnknownNoticeError(NotFoundError):
+    pass
+
+
+class UnknownProposalError(NotFoundError):
+    pass
+
+
+class InvalidEmailAddressError(CplError):
+    """An address given for a party is not an email address notices can go to."""
+
+    exit_code = 2
+
+
+class InvalidPartyNameError(CplError):
+    exit_code = 2
+
+
+class ReasonRequiredError(CplError):
+    """A decision that must say why (cancelling a notice, dismissing a proposal) was given no reason."""
+
+    exit_code = 2
+
+
+class NoticeStateError(CplError):
+    """The notice is not in a state that allows this (sent, being sent, already cancelled)."""
+
+
+class ProposalStateError(CplError):
+    """The removal proposal is no longer open (decided by the Panel, or dismissed)."""
+
+
 class NotPermittedError(CplError):
     """The acting user's party may not do this."""
 
 
 class SubmissionHasErrorsError(CplError):
-    pass
+    """``finding_code``: the code of the first error finding, which the sentence names."""
+
+    def __init__(self, message: str, *, finding_code: str | None = None) -> None:
+        super().__init__(message)
+        self.finding_code = finding_code
 
 
 class SubmissionAlreadyDecidedError(CplError):
     pass
+
+
+class SubmissionWithdrawnError(SubmissionAlreadyDecidedError):
+    """The submitting party withdrew the submission: nothing is decided on it after."""
 
 
 class SupplierConfirmationMissingError(CplError):
@@ -72,6 +112,10 @@ class FourEyesError(CplError):
 
 class ExtractError(CplError):
     pass
+
+
+class NothingToIssueError(ExtractError):
+    """A prepare found the CPL exactly as the last issued extract has it: no draft is made."""
 
 
 class ReceiptError(CplError):

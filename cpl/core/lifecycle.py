@@ -23,9 +23,13 @@ class SubmissionState:
     HAS_ERRORS = "has_errors"  # cannot be approved; kept with its findings
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by the submitting party, before SECAS decided: never decided after
 
 
-DECIDED_STATES: frozenset[str] = frozenset({SubmissionState.APPROVED, SubmissionState.REJECTED})
+#: States no decision follows: SECAS's approval or rejection, or the submitting party's withdrawal.
+DECIDED_STATES: frozenset[str] = frozenset(
+    {SubmissionState.APPROVED, SubmissionState.REJECTED, SubmissionState.WITHDRAWN}
+)
 
 
 def state_after_check(error_count: int) -> str:
@@ -34,8 +38,27 @@ def state_after_check(error_count: int) -> str:
 
 
 def require_undecided(submission_id: int | None, state: str, decided_by: str | None) -> None:
+    if state == SubmissionState.WITHDRAWN:
+        raise errors.SubmissionWithdrawnError(
+            f"Submission {submission_id} was withdrawn by {decided_by} of the submitting party, so it can no longer "
+            "be approved, rejected or confirmed: the party submits the workbook again."
+        )
     if state in DECIDED_STATES:
         raise errors.SubmissionAlreadyDecidedError(f"Submission {submission_id} was already {state} by {decided_by}.")
+
+
+def require_own_submission(submission_id: int | None, submitting_party: str, acting_party: str, role: str) -> None:
+    """Only the submitting party withdraws a submission: SECAS decides it (rejects it), it never
+    withdraws one for the party, and no other party may."""
+    if role == PartyRole.SECAS and acting_party != submitting_party:
+        raise errors.NotPermittedError(
+            f"Submission {submission_id} is {submitting_party}'s to withdraw; SECAS decides it instead "
+            "(cpl reject, with a note)."
+        )
+    if acting_party != submitting_party:
+        raise errors.NotPermittedError(
+            f"Submission {submission_id} was submitted by {submitting_party}; only that party may withdraw it."
+        )
 
 
 #: Stands for "a supplier, any registered one": a manufacturer's firmware update that names no

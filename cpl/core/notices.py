@@ -280,6 +280,67 @@ def submission_outcome_notice(
     )
 
 
+def cpa_notice_summary(kind: str, subject_ref: str) -> str | None:
+    """A CPA notice in a few words, for a log line: ``CPL-000012, 12-month notice, CPA certificate ends
+    2027-12-01``; None for any other kind (its subject says what it is)."""
+    entry_id, _, end = subject_ref.partition("@")
+    expiry_months, renewal_months = cpa_expiry_months(kind), cpa_renewal_months(kind)
+    if expiry_months is not None:
+        return f"{entry_id}, {expiry_months}-month notice, CPA certificate ends {end}"
+    if renewal_months is not None:
+        return f"{entry_id}, {renewal_months}-month notice, CPA certificate renewal due {end}"
+    return None
+
+
+# --- addresses -------------------------------------------------------------------------------------
+
+#: RFC 5322's dot-atom: atoms of these characters joined by single dots (a quoted local part is not
+#: taken: no party needs one, and it is where header tricks hide).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+#: A DNS host name's label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+#: RFC 5321's limits: 64 octets for the local part, 254 for the whole address in a path.
+MAX_LOCAL_PART = 64
+MAX_ADDRESS = 254
+
+
+def email_address_problem(address: str) -> str | None:
+    """Why ``address`` is not an email address notices can go to, as a sentence; None when it is one.
+
+    A plain ``name@example.com``: an RFC 5322 dot-atom before the one ``@``, a domain name of two or
+    more labels after it, within RFC 5321's lengths, in ASCII.
+    """
+    why = _address_problem(address)
+    return None if why is None else f"{address!r} is not an email address: {why}."
+
+
+def _address_problem(address: str) -> str | None:
+    if not address:
+        return "it is empty"
+    if any(c.isspace() for c in address):
+        return "it contains white space"
+    if "@" not in address:
+        return "it has no '@'"
+    local, _, domain = address.rpartition("@")
+    if "@" in local:
+        return "it has more than one '@'"
+    if not local:
+        return "nothing comes before the '@'"
+    if not domain:
+        return "nothing follows the '@'"
+    if not _LOCAL_PART.fullmatch(local):
+        return f"the part before the '@', {local!r}, is not a plain mailbox name"
+    if len(local) > MAX_LOCAL_PART:
+        return f"the part before the '@' is longer than {MAX_LOCAL_PART} characters"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        return f"the domain {domain!r} is not a domain name like example.com"
+    if len(address) > MAX_ADDRESS:
+        return f"it is longer than {MAX_ADDRESS} characters"
+    return None
+
+
 def message_id(kind: str, subject_ref: str, party_id: str, sender: str) -> str:
     """The same notice always carries the same Message-ID, so a repeat after a crash can be recognised."""
     digest = hashlib.sha256(f"{kind}\n{subject_ref}\n{party_id}".encode()).hexdigest()[:32]

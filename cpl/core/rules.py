@@ -26,6 +26,7 @@ from cpl.core.findings import Code, Finding, finding, sort_findings
 from cpl.core.schema import CERTIFICATE_FIELD, CERTIFICATE_SHEET, ENTRY_SHEET, column_for
 from cpl.core.specs import SpecKind, SpecRegistry, UnknownVersion
 from cpl.core.submission import CertificateRow, EntryRow, ParsedSubmission
+from cpl.core.suggestions import close_matches, did_you_mean
 from formats.vocabulary import CPL_CONTROLLED_TYPES, AssuranceScheme
 
 
@@ -334,7 +335,12 @@ def versions_known_and_in_effect(
         try:
             spec = context.registry.lookup(kind, text)
         except UnknownVersion:
-            yield _at(row, field_name, Code.V001, f"{label} {text!r} is not a version the CPL recognises.")
+            yield _at(
+                row,
+                field_name,
+                Code.V001,
+                f"{label} {text!r} is not a version the CPL recognises: {_recognised(context.registry, kind, text)}",
+            )
             continue
         if spec.is_end_dated(context.as_of):
             assert spec.end_date is not None
@@ -356,6 +362,15 @@ def versions_known_and_in_effect(
         and "gbcs_version" not in row.problems
     ):
         yield _at(row, "gbcs_version", Code.F001, "GBCS Version is required (except for SMETS1 entries).")
+
+
+def _recognised(registry: SpecRegistry, kind: SpecKind, text: str) -> str:
+    """The versions nearest an unknown one ("did you mean ...?"), or else every version of its kind."""
+    versions = registry.of_kind(kind)
+    matches = close_matches(text, {spelling: v.version for v in versions for spelling in v.spellings})
+    if matches:
+        return did_you_mean(matches)
+    return f"the recognised versions are {', '.join(v.version for v in versions)}."
 
 
 def submitter_may_submit(
@@ -490,6 +505,53 @@ def certificate_rows_complete(certificates: Iterable[CertificateRow]) -> Iterato
             )
 
 
+def cpa_expiry_matches_certificate(
+    entries: Iterable[EntryRow], certificates: Iterable[CertificateRow]
+) -> Iterator[Finding]:
+    """C007: an entry's CPA Expiry Date is the Expiry its certificate's row on the certificate sheet gives.
+
+    The rules count the earlier of the two (``row_cpa_dates``), but a workbook that gives a certificate
+    two dates has one of them wrong, and only the submitter knows which. A lifetime [R] certificate's
+    date on the entry is its renewal date, not an expiry: there is nothing to compare it with.
+    """
+    on_sheet: dict[str, list[CertificateRow]] = {}
+    for cert in certificates:
+        if cert.scheme is AssuranceScheme.CPA and cert.certificate_number is not None and cert.expiry is not None:
+            on_sheet.setdefault(cert.certificate_number.casefold(), []).append(cert)
+    for row in entries:
+        if row.cpa_certificate is None or row.cpa_expiry is None or row.cpa_kind is CpaKind.LIFETIME:
+            continue
+        for cert in on_sheet.get(row.cpa_certificate.casefold(), ()):
+            if cert.expiry != row.cpa_expiry:
+                assert cert.expiry is not None
+                yield _at(
+                    row,
+                    "cpa_expiry",
+                    Code.C007,
+                    f"The entry's CPA expiry date {row.cpa_expiry.isoformat()} is not the Expiry "
+                    f"{cert.expiry.isoformat()} that row {cert.row} of the '{CERTIFICATE_SHEET}' sheet gives for "
+                    f"CPA certificate {row.cpa_certificate}: correct whichever is wrong so both give the date "
+                    "printed on the certificate.",
+                )
+
+
+def certificates_already_issued(certificates: Iterable[CertificateRow], as_of: dt.date) -> Iterator[Finding]:
+    """C008: a certificate cannot have been issued after the day the workbook is checked."""
+    for cert in certificates:
+        if cert.issued is not None and cert.issued > as_of:
+            what = f"{cert.scheme} certificate" if cert.scheme is not None else "The certificate"
+            number = f" {cert.certificate_number}" if cert.certificate_number is not None else ""
+            yield finding(
+                Code.C008,
+                f"{what}{number} has the Issued date {cert.issued.isoformat()}, after the check date "
+                f"{as_of.isoformat()}: a certificate cannot be issued in the future; enter the issue date printed "
+                "on the certificate.",
+                sheet=CERTIFICATE_SHEET,
+                row=cert.row,
+                column=column_for(CERTIFICATE_SHEET, "issued").header,
+            )
+
+
 def check_submission(submission: ParsedSubmission, context: CheckContext) -> list[Finding]:
     """All findings for a parsed workbook, in report order."""
     certs = _certificates_in(submission, context)
@@ -509,4 +571,6 @@ def check_submission(submission: ParsedSubmission, context: CheckContext) -> lis
             )
         )
     found.extend(certificate_rows_complete(submission.certificates))
+    found.extend(cpa_expiry_matches_certificate(submission.entries, submission.certificates))
+    found.extend(certificates_already_issued(submission.certificates, context.as_of))
     return sort_findings(found)

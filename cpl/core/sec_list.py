@@ -861,6 +861,11 @@ def _date(value: CellValue) -> dt.date | None:
     raise _Invalid(Code.F002, f"{text!r} is not a date written dd/mm/yyyy")
 
 
+def _error_reason(error: str) -> str:
+    """What follows a value's name for a cell holding a spreadsheet error value (``#N/A``, ``#REF!``)."""
+    return f"holds the error value {error}, not a value: enter the value itself"
+
+
 def _choice(column: ListColumn) -> Callable[[CellValue], str | None]:
     """An enumerated SEC-only value: the SEC's spelling when it matches one, else the text as given
     (2.051 still holds ``CTT 3.0``, taken off the valid values by version 2.009)."""
@@ -896,6 +901,11 @@ class _Row:
         if (self.row, self.positions[column]) in self.sheet.formula_cells:
             # a formula's cached value is never trusted
             self.fail(column, Code.F002, "holds a formula; enter the value itself")
+            return None
+        error = self.sheet.error_cells.get((self.row, self.positions[column]))
+        if error is not None:
+            # the reader hands an error value over as empty: never taken for a blank (F001) or a value
+            self.fail(column, Code.F002, _error_reason(error))
             return None
         try:
             return convert(self.value(column))
@@ -1056,8 +1066,10 @@ def _read_list(sheet: SheetData | None, registry: SpecRegistry) -> tuple[list[Se
     first_row_of: dict[int, int] = {}
     wanted = sorted(positions.values())
     read_with = _Converters.of(registry)
+    blank: set[int] = set()  # data rows with nothing in the list's columns (an error value reads as empty)
     for number, cells in rows:
         if number <= data_after or not any(_text(cells[i]) for i in wanted if i < len(cells)):
+            blank.add(number)
             continue  # header rows, and rows with nothing in the list's columns
         row = _Row(sheet, number, cells, positions)
         entry = _entry(row, read_with)
@@ -1078,7 +1090,28 @@ def _read_list(sheet: SheetData | None, registry: SpecRegistry) -> tuple[list[Se
             continue
         first_row_of[entry.number] = number
         entries.append(entry)
+    read = {number for number, _ in rows} - blank
+    findings.extend(_errors_in_blank_rows(sheet, data_after, read, positions))
     return entries, findings
+
+
+def _errors_in_blank_rows(
+    sheet: SheetData, data_after: int, read: set[int], positions: Mapping[ListColumn, int]
+) -> list[Finding]:
+    """F002 for the error values of entry rows that hold nothing else: like a blank row, such a row lists
+    no entry, but its errors are never taken for blanks. (The reader leaves such rows out.)"""
+    column_at = {index: column for column, index in positions.items()}
+    return [
+        finding(
+            Code.F002,
+            f"The {column_at[index].what} {_error_reason(error)}.",
+            sheet=LIST_SHEET,
+            row=number,
+            column=column_at[index].label,
+        )
+        for (number, index), error in sorted(sheet.error_cells.items())
+        if number > data_after and number not in read and index in column_at
+    ]
 
 
 # --- reading the history ---------------------------------------------------------------------------
@@ -1131,26 +1164,36 @@ def _label(rows: Sequence[tuple[int, tuple[CellValue, ...]]]) -> tuple[tuple[str
     return None, []
 
 
-def _history_record(number: int, values: Sequence[CellValue]) -> tuple[VersionRecord | None, list[Finding]]:
+#: What the history table's three columns hold, as a finding names them.
+_HISTORY_WHAT = ("version number", "date of issue", "list of changes")
+
+
+def _history_record(
+    number: int, values: Sequence[CellValue], cell_errors: Sequence[str | None] = (None, None, None)
+) -> tuple[VersionRecord | None, list[Finding]]:
+    """One version's row; ``cell_errors`` the error value each of its three cells held, if any."""
     findings: list[Finding] = []
 
-    def fail(index: int, what: str, invalid: _Invalid) -> None:
-        message = f"The {what} {invalid.reason}."
+    def fail(index: int, invalid: _Invalid) -> None:
+        message = f"The {_HISTORY_WHAT[index]} {invalid.reason}."
         findings.append(_history_finding(invalid.code, message, number, VERSION_TABLE_HEADER[index]))
 
-    version: str | None = None
-    issued: dt.date | None = None
-    try:
-        version = _version_number(values[0])
-    except _Invalid as invalid:
-        fail(0, "version number", invalid)
-    try:
-        issued = _issue_date(values[1])
-    except _Invalid as invalid:
-        fail(1, "date of issue", invalid)
-    if version is None or issued is None:
+    def read(index: int, convert: Callable[[CellValue], _T]) -> _T | None:
+        if cell_errors[index] is not None:  # read as empty by the reader: never taken for a blank
+            fail(index, _Invalid(Code.F002, _error_reason(cell_errors[index] or "")))
+            return None
+        try:
+            return convert(values[index])
+        except _Invalid as invalid:
+            fail(index, invalid)
+            return None
+
+    version = read(0, _version_number)
+    issued = read(1, _issue_date)
+    changes = read(2, _text)
+    if version is None or issued is None or changes is None:
         return None, findings
-    return VersionRecord(version, issued, _text(values[2])), findings
+    return VersionRecord(version, issued, changes), findings
 
 
 def _read_history(sheet: SheetData | None) -> _History:
@@ -1178,8 +1221,18 @@ def _read_history(sheet: SheetData | None) -> _History:
         return _History((), None if label is None else label[:2], tuple(findings))
     records: list[VersionRecord] = []
     first_row_of: dict[str, int] = {}
+    listed = {number for number, _ in rows}
+    for (number, index), error in sorted(sheet.error_cells.items()):
+        if number > header_row and number not in listed and index in columns:  # a row of error values alone
+            position = columns.index(index)
+            message = f"The {_HISTORY_WHAT[position]} {_error_reason(error)}."
+            findings.append(_history_finding(Code.F002, message, number, VERSION_TABLE_HEADER[position]))
     for number, cells in rows[header_at + 1 :]:
-        record, problems = _history_record(number, [cells[i] if i < len(cells) else None for i in columns])
+        record, problems = _history_record(
+            number,
+            [cells[i] if i < len(cells) else None for i in columns],
+            [sheet.error_cells.get((number, i)) for i in columns],
+        )
         findings.extend(problems)
         if record is None:
             continue

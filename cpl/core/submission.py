@@ -28,6 +28,7 @@ from cpl.core.schema import (
     normalise_header,
 )
 from cpl.core.sheets import CellValue, SheetData, WorkbookData
+from cpl.core.suggestions import close_matches, did_you_mean
 from formats.vocabulary import AssuranceScheme, PhysicalDeviceType
 
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
@@ -251,6 +252,9 @@ def _convert(column: Column, value: CellValue) -> Value:
         for spelling, choice in column.spellings.items():
             if normalise_header(spelling) == normalise_header(text):
                 return choice
+        matches = close_matches(text, {**{choice: choice for choice in column.choices}, **column.spellings})
+        if matches:
+            raise _BadValue(f"{text!r} is not one of its values: {did_you_mean(matches)}")
         raise _BadValue(f"{text!r} is not one of: {', '.join(column.choices)}")
     if column.kind is Kind.HEX:
         return _hex(text, column.min_length, column.max_length, column.header)
@@ -414,7 +418,7 @@ def _column_values(
             found.append(
                 finding(
                     Code.F002,
-                    f"{column.header} {result.reason}.",
+                    _sentence(f"{column.header} {result.reason}"),
                     sheet=sheet.name,
                     row=rows[position][0],
                     column=column.header,
@@ -423,6 +427,11 @@ def _column_values(
         else:
             values.append(result)  # type: ignore[arg-type]
     return _unread_cells(sheet, column, index, values, found, problems)
+
+
+def _sentence(text: str) -> str:
+    """A reason as a sentence: a question ("did you mean ...?") keeps its question mark."""
+    return text if text.endswith("?") else f"{text}."
 
 
 def _error_message(column: Column, error: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from cpl import audit
@@ -24,7 +25,7 @@ from cpl.store import (
     PanelDecision,
     RemovalProposal,
 )
-from formats.vocabulary import AssuranceScheme, EntryStatus
+from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
 
 
 def record_status(session: Session, entry: Entry, reason: str, user_id: str, now: dt.datetime) -> None:
@@ -61,11 +62,44 @@ def get_entry(session: Session, entry_ref: str | int, *, lock: bool = False) -> 
     return entry
 
 
-def list_entries(session: Session, status: EntryStatus | None = None) -> list[Entry]:
+def list_entries(
+    session: Session,
+    status: EntryStatus | None = None,
+    *,
+    device_type: PhysicalDeviceType | None = None,
+    manufacturer: str | None = None,
+    text: str | None = None,
+) -> list[Entry]:
+    """Entries by id, filtered: a status, a Physical Device Type, a manufacturer (its name or id, any
+    case, in part), and a text found (any case) in the entry id, model name or id, or a certificate number."""
     query = select(Entry).order_by(col(Entry.id))
     if status is not None:
         query = query.where(Entry.status == status)
-    return list(session.exec(query).all())
+    if device_type is not None:
+        query = query.where(Entry.physical_device_type == device_type)
+    if manufacturer:
+        like = f"%{_escaped(manufacturer.strip().lower())}%"
+        query = query.where(
+            or_(
+                func.lower(col(Entry.manufacturer)).like(like, escape="\\"),
+                func.lower(col(Entry.manufacturer_id)).like(like, escape="\\"),
+            )
+        )
+    found = list(session.exec(query).all())
+    if text and text.strip():
+        wanted = text.strip().lower()
+        found = [e for e in found if wanted in _searchable(e)]
+    return found
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _searchable(entry: Entry) -> str:
+    """What a text search looks in: the entry id, the model's name and id, and every certificate number."""
+    numbers = [str(getattr(entry, field) or "") for field in CERTIFICATE_FIELD.values()]
+    return " ".join([format_entry_id(entry.id or 0), entry.model, entry.model_id, *numbers]).lower()
 
 
 def history(session: Session, entry: Entry) -> list[EntryStatusChange]:
@@ -107,6 +141,48 @@ def remove(
         subject=format_entry_id(entry.id or 0),
         now=now,
         details={"status": str(status), "panel_reference": reference, "reason": reason},
+    )
+    return entry
+
+
+def reinstate(
+    session: Session,
+    entry_ref: str | int,
+    panel_reference: str,
+    user_id: str,
+    now: dt.datetime,
+    reason: str = "",
+) -> Entry:
+    """SECAS records the Panel's decision to put a removed entry back on the list (Active again): the
+    next extract carries it as restored, and the DCC gives its suspended Devices their status back.
+
+    Refused without the Panel reference, for an entry that is Active, and for one whose standard CPA
+    certificate has expired (record a renewed certificate first: an expired CPA cannot be Active).
+    """
+    user, _ = acting_user(session, user_id, PartyRole.SECAS)
+    reference = lifecycle.panel_reference(panel_reference)
+    entry = get_entry(session, entry_ref, lock=True)
+    entry_id = format_entry_id(entry.id or 0)
+    if entry.status == EntryStatus.ACTIVE:
+        raise errors.EntryStatusError(f"{entry_id} is Active already: only a removed entry can be reinstated.")
+    if entry.cpa_expiry is not None and entry.cpa_expiry < now.date():
+        raise errors.EntryStatusError(
+            f"{entry_id}'s CPA certificate expired on {entry.cpa_expiry}: it cannot be Active again until a "
+            "renewed certificate is recorded."
+        )
+    if session.get(PanelDecision, reference) is None:
+        session.add(PanelDecision(reference=reference, recorded_by=user.user_id, recorded_at=now))
+    was = entry.status
+    entry.status, entry.status_since, entry.panel_reference = EntryStatus.ACTIVE, now.date(), reference
+    session.add(entry)
+    record_status(session, entry, reason or f"reinstated by Panel decision {reference}", user.user_id, now)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="entry.reinstate",
+        subject=entry_id,
+        now=now,
+        details={"was": str(was), "panel_reference": reference, "reason": reason},
     )
     return entry
 

@@ -4,21 +4,25 @@ The rule is `cpl.core.expiry.plan_expiry`; this is the thin shell: read the fact
 queue, record in the audit log, all in the caller's one transaction. Delivery of the queued notices
 follows the commit (``cpl.mailer.deliver_queued``), so a mail server that is down loses nothing:
 the notices stay queued and the next run (or ``cpl notices send``) sends them.
+
+``plan_run`` is the reading half alone: what a run would send and propose, changing nothing (the
+command's dry run, for any date but today).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from cpl import audit, mailer
 from cpl.core import notices
 from cpl.core.domain import CpaDates, CpaKind, format_entry_id
-from cpl.core.expiry import CpaFacts, NoticeKey, OwedNotice, plan_expiry
+from cpl.core.expiry import CpaFacts, NoticeKey, OwedNotice, RemovalToPropose, plan_expiry
 from cpl.services.entries import propose_removal
-from cpl.store import Certificate, Entry, Party, RemovalProposal, SentNotice
+from cpl.store import Certificate, Entry, MissingAddressReport, Party, RemovalProposal, SentNotice
 from formats.vocabulary import AssuranceScheme, EntryStatus
 
 ACTOR = "expiry-job"
@@ -120,18 +124,54 @@ def proposed_reasons(session: Session) -> set[tuple[str, str]]:
     }
 
 
+@dataclass(frozen=True)
+class PlannedNotice:
+    """A CPA notice the plan owes: what it says, to whom, and the party's address (None: it has none)."""
+
+    notice: notices.Notice
+    entry_id: str
+    party_id: str
+    recipient: str | None
+    months_before: int
+
+    @property
+    def report_key(self) -> tuple[str, str, str]:
+        return (self.notice.kind, self.notice.subject_ref, self.party_id)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """What a run as of ``as_of`` would do, read from the store and changing nothing (a dry run shows it)."""
+
+    as_of: dt.date
+    notices: tuple[PlannedNotice, ...]
+    proposals: tuple[RemovalToPropose, ...]
+    undated: tuple[str, ...]
+    #: (kind, subject ref, party) of every notice already reported as owed to a party with no address.
+    reported: frozenset[tuple[str, str, str]]
+
+    @property
+    def unaddressed(self) -> tuple[PlannedNotice, ...]:
+        return tuple(n for n in self.notices if n.recipient is None)
+
+    def reported_before(self, planned: PlannedNotice) -> bool:
+        return planned.report_key in self.reported
+
+
 @dataclass
 class ExpiryRun:
     as_of: dt.date
     queued: list[SentNotice] = field(default_factory=list)
     #: Notices owed to a party with no email address: not queued, so owed again by the next run.
     unaddressed: list[tuple[str, str, int]] = field(default_factory=list)  # (entry id, party id, months)
+    #: Those of ``unaddressed`` this run is the first to report (each is reported once, then only owed).
+    first_reported: list[tuple[str, str, int]] = field(default_factory=list)
     proposals: list[RemovalProposal] = field(default_factory=list)
     undated: list[str] = field(default_factory=list)
 
     @property
     def did_something(self) -> bool:
-        return bool(self.queued or self.proposals)
+        return bool(self.queued or self.proposals or self.first_reported)
 
     def queued_by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -156,51 +196,90 @@ def _expiry_notice(owed: OwedNotice, as_of: dt.date) -> notices.Notice:
     )
 
 
-def run_expiry(session: Session, as_of: dt.date, now: dt.datetime, actor: str = ACTOR) -> ExpiryRun:
-    """Plan as of ``as_of`` and do it in the caller's transaction: proposals, queued notices, an audit event."""
+def _notice_of(owed: OwedNotice, as_of: dt.date) -> notices.Notice:
+    f = owed.facts
+    if f.lifetime:
+        return notices.cpa_renewal_notice(
+            entry_id=f.entry_id,
+            device_model=f.device_model,
+            months_before=owed.months_before,
+            renewal_date=f.dates.expiry,
+            certificate=f.certificate,
+            as_of=as_of,
+        )
+    return _expiry_notice(owed, as_of)
+
+
+def reported_keys(session: Session) -> frozenset[tuple[str, str, str]]:
+    return frozenset(
+        (kind, ref, party)
+        for kind, ref, party in session.exec(
+            select(MissingAddressReport.kind, MissingAddressReport.subject_ref, MissingAddressReport.party_id)
+        ).all()
+    )
+
+
+def plan_run(session: Session, as_of: dt.date) -> PlannedRun:
+    """What a run as of ``as_of`` owes, from the store as it is; reads only."""
+    return _plan(session, as_of)[1]
+
+
+def _plan(session: Session, as_of: dt.date) -> tuple[dict[str, Entry], PlannedRun]:
     by_id, facts, undated = load_facts(session)
     plan = plan_expiry(
         facts, already_notified=notified_keys(session), already_proposed=proposed_reasons(session), as_of=as_of
     )
-    run = ExpiryRun(as_of=as_of, undated=undated)
-    for removal in plan.proposals:
+    addresses = dict(session.exec(select(Party.party_id, Party.email)).all())
+    planned = tuple(
+        PlannedNotice(
+            notice=_notice_of(owed, as_of),
+            entry_id=owed.facts.entry_id,
+            party_id=owed.facts.party_id,
+            recipient=addresses.get(owed.facts.party_id) or None,
+            months_before=owed.months_before,
+        )
+        for owed in plan.notices
+    )
+    return by_id, PlannedRun(as_of, planned, plan.proposals, tuple(undated), reported_keys(session))
+
+
+def run_expiry(session: Session, as_of: dt.date, now: dt.datetime, actor: str = ACTOR) -> ExpiryRun:
+    """Plan as of ``as_of`` and do it in the caller's transaction: proposals, queued notices, an audit event.
+
+    A notice owed to a party with no email address is not queued (the next run owes it again, and
+    queues it once the party has one); the first run that finds it so records it as reported, and
+    only that run lists it in ``first_reported``.
+    """
+    by_id, planned = _plan(session, as_of)
+    run = ExpiryRun(as_of=as_of, undated=list(planned.undated))
+    for removal in planned.proposals:
         proposal = propose_removal(session, by_id[removal.entry_id], removal.reason, EntryStatus.EXPIRED, actor, now)
         if proposal is not None:
             run.proposals.append(proposal)
-    for owed in plan.notices:
-        f = owed.facts
-        notice = (
-            notices.cpa_renewal_notice(
-                entry_id=f.entry_id,
-                device_model=f.device_model,
-                months_before=owed.months_before,
-                renewal_date=f.dates.expiry,
-                certificate=f.certificate,
-                as_of=as_of,
-            )
-            if f.lifetime
-            else _expiry_notice(owed, as_of)
-        )
-        party = session.get(Party, f.party_id)
-        queued = mailer.queue(session, notice, [party] if party is not None else [], now)
+    for owed in planned.notices:
+        party = session.get(Party, owed.party_id)
+        queued = mailer.queue(session, owed.notice, [party] if party is not None else [], now)
         if queued:
             run.queued.extend(queued)
-        else:
-            run.unaddressed.append((f.entry_id, f.party_id, owed.months_before))
+            continue
+        missing = (owed.entry_id, owed.party_id, owed.months_before)
+        run.unaddressed.append(missing)
+        if not planned.reported_before(owed):
+            kind, ref, party_id = owed.report_key
+            session.add(MissingAddressReport(kind=kind, subject_ref=ref, party_id=party_id, reported_at=now))
+            run.first_reported.append(missing)
     session.flush()
     if run.did_something:
+        details: dict[str, Any] = {
+            "notices": [{"kind": n.kind, "ref": n.subject_ref, "party": n.party_id} for n in run.queued],
+            "proposals": [
+                {"entry": format_entry_id(p.entry_id), "reason": p.reason, "status": p.proposed_status}
+                for p in run.proposals
+            ],
+        }
+        if run.first_reported:
+            details["no_address"] = [{"entry": e, "party": who, "months_before": m} for e, who, m in run.first_reported]
         audit.record(
-            session,
-            actor=actor,
-            action="expiry.run",
-            subject=f"as-of:{as_of.isoformat()}",
-            now=now,
-            details={
-                "notices": [{"kind": n.kind, "ref": n.subject_ref, "party": n.party_id} for n in run.queued],
-                "proposals": [
-                    {"entry": format_entry_id(p.entry_id), "reason": p.reason, "status": p.proposed_status}
-                    for p in run.proposals
-                ],
-            },
+            session, actor=actor, action="expiry.run", subject=f"as-of:{as_of.isoformat()}", now=now, details=details
         )
     return run

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +102,19 @@ def _current_entries(session: Session) -> tuple[ExtractEntry, ...]:
 
 
 def prepare(
-    session: Session, user_id: str, now: dt.datetime, *, next_update_within: dt.timedelta | None = None
+    session: Session,
+    user_id: str,
+    now: dt.datetime,
+    *,
+    next_update_within: dt.timedelta | None = None,
+    unchanged: bool = False,
 ) -> tuple[ExtractDraft, ExtractChanges]:
     """Draft the next extract from the CPL as stored, and what it changes since the last issued one.
 
     The draft carries the audit log's head as it stands (so a later extract shows whether the log was
     cut), and, with ``next_update_within``, the time by which the next extract will be issued (the
-    DCC says its CPL is stale after it).
+    DCC says its CPL is stale after it). A CPL that changed nothing since the last issued extract makes
+    no draft (``NothingToIssueError``) unless ``unchanged`` asks for one (a refresh of that time).
     """
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     previous = last_issued(session)
@@ -129,6 +135,11 @@ def prepare(
             f"{', '.join(unexplained)} would leave the list without a Panel reference; record the removal first."
         )
     changes = extract_changes(before, entries)
+    if previous is not None and changes.empty and not unchanged:
+        raise errors.NothingToIssueError(
+            f"Nothing changed since extract {previous.sequence}: no draft was made (prepare with --unchanged "
+            "to issue the same list again, renewing the DCC's next-update deadline)."
+        )
     for stale in session.exec(select(ExtractDraft).where(ExtractDraft.state == "draft")).all():
         stale.state = "superseded"
         session.add(stale)
@@ -170,6 +181,8 @@ def approve(
     """A second SECAS user signs exactly the drafted bytes; the issued extract is then immutable."""
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     draft = get_draft(session, draft_id, lock=True)
+    if draft.state == "superseded":
+        raise errors.ExtractError(superseded_sentence(session, draft_id))
     if draft.state != "draft":
         raise errors.ExtractError(f"Extract draft {draft_id} is {draft.state}; prepare a new one.")
     require_four_eyes(draft_id, draft.prepared_by, user.user_id)
@@ -179,8 +192,19 @@ def approve(
         raise errors.ExtractError(
             f"Extract draft {draft_id} no longer follows the last issued extract; prepare a new one."
         )
-    if parse_extract(draft.content).entries != _current_entries(session):
+    drafted = parse_extract(draft.content)
+    if drafted.entries != _current_entries(session):
         raise errors.ExtractError(f"The CPL changed after draft {draft_id} was prepared; prepare a new one.")
+    # The extract is issued when it is signed: its time (and its next-update deadline, as far ahead as
+    # drafted) is the signing time. The entries are exactly those the approver was shown.
+    stamped = replace(
+        drafted,
+        issued_at=now,
+        next_update_by=None if drafted.next_update_by is None else now + (drafted.next_update_by - drafted.issued_at),
+    )
+    draft.content = stamped.content()
+    draft.content_sha256 = sha256_hex(draft.content)
+    draft.issued_at = now
     try:
         signed = sign_data(draft.content, signer, signing_time=now)
         verified = verify_signed_data(signed, trust, required_policy=DEV_POLICY_CPL_EXTRACT_SIGNING)
@@ -207,7 +231,7 @@ def approve(
         sequence=issued.sequence,
         issued=as_utc(issued.issued_at).date(),
         changes=ExtractChanges(**json.loads(draft.changes_json)),
-        entries=parse_extract(draft.content).entries,
+        entries=stamped.entries,
     )
     audit.record(
         session,
@@ -222,6 +246,46 @@ def approve(
         },
     )
     return issued
+
+
+def superseded_by(session: Session, draft_id: int) -> int | None:
+    """The draft prepared next after ``draft_id`` (the one that superseded it), if any."""
+    return session.exec(
+        select(ExtractDraft.id).where(col(ExtractDraft.id) > draft_id).order_by(col(ExtractDraft.id)).limit(1)
+    ).first()
+
+
+def waiting_draft(session: Session) -> ExtractDraft | None:
+    """The draft waiting for a second SECAS user's approval (at most one: a prepare supersedes the rest)."""
+    return session.exec(
+        select(ExtractDraft).where(ExtractDraft.state == "draft").order_by(col(ExtractDraft.id).desc()).limit(1)
+    ).first()
+
+
+def superseded_sentence(session: Session, draft_id: int) -> str:
+    """Why a superseded draft cannot be approved, and which one can."""
+    successor = superseded_by(session, draft_id)
+    waiting = waiting_draft(session)
+    said = (
+        f"Extract draft {draft_id} was superseded by draft {successor}"
+        if successor
+        else (f"Extract draft {draft_id} was superseded")
+    )
+    if waiting is None:
+        return f"{said}, and no draft is waiting for approval: prepare a new one."
+    if waiting.id == successor:
+        return f"{said}, which is waiting for approval: review it with `cpl extract show {waiting.id}`."
+    return (
+        f"{said}; draft {waiting.id} is the one waiting for approval: review it with `cpl extract show {waiting.id}`."
+    )
+
+
+def list_drafts(session: Session, *, waiting_only: bool = False, limit: int = 50) -> list[ExtractDraft]:
+    """Drafts, newest first: every state, or only the one waiting for approval."""
+    query = select(ExtractDraft).order_by(col(ExtractDraft.id).desc()).limit(limit)
+    if waiting_only:
+        query = query.where(ExtractDraft.state == "draft")
+    return list(session.exec(query).all())
 
 
 def extract_file(directory: Path, sequence: int) -> Path:

@@ -1,4 +1,5 @@
-"""Submissions: check a workbook against every rule and the stored CPL, submit, confirm, approve, reject.
+"""Submissions: check a workbook against every rule and the stored CPL, submit, confirm, approve, reject,
+withdraw.
 
 Each function is one unit of work on a session the caller commits; it raises a named ``CplError``
 before writing anything when a rule refuses. Times arrive as parameters. Who must confirm and what
@@ -196,7 +197,9 @@ def _active_identities(session: Session) -> frozenset[EntryIdentity]:
 
 #: Audit actions that change nothing a check reads (entries, certificates, parties, users, tokens):
 #: another submission's arrival, confirmation or rejection. Any other action is taken to change it.
-CHECK_NEUTRAL_ACTIONS = frozenset({"submission.submit", "submission.confirm", "submission.reject"})
+CHECK_NEUTRAL_ACTIONS = frozenset(
+    {"submission.submit", "submission.confirm", "submission.reject", "submission.withdraw"}
+)
 
 
 @dataclass(frozen=True)
@@ -452,7 +455,8 @@ def approve(
         first = next(f for f in result.findings if f.is_error)
         raise errors.SubmissionHasErrorsError(
             f"Submission {submission_id} has {sum(f.is_error for f in result.findings)} error finding(s) as of "
-            f"{now.date().isoformat()} and cannot be approved (first: {first.code} {first.message})"
+            f"{now.date().isoformat()} and cannot be approved (first: {first.code} {first.message})",
+            finding_code=str(first.code),
         )
     parsed = result.parsed
     confirmed = set(
@@ -497,6 +501,29 @@ def reject(session: Session, submission_id: int, user_id: str, note: str, now: d
         details={"note": note},
     )
     mailer.queue_submission_outcome(session, record, now)  # issue 5: the outcome, to the submitting party
+    return record
+
+
+def withdraw(session: Session, submission_id: int, user_id: str, note: str, now: dt.datetime) -> Submission:
+    """The submitting party takes back its own submission before SECAS decides it; nothing is decided
+    on it after (``lifecycle.require_undecided``). Decided on the locked row, as approve and reject
+    are, so a withdrawal racing an approval gives exactly one of them."""
+    user, party = acting_user(session, user_id)
+    record = get_submission(session, submission_id, lock=True)
+    lifecycle.require_own_submission(record.id, record.party_id, party.party_id, party.role)
+    lifecycle.require_undecided(record.id, record.state, record.decided_by)
+    before = record.state
+    record.state, record.decided_by, record.decided_at = SubmissionState.WITHDRAWN, user.user_id, now
+    record.decision_note = note or None
+    session.add(record)
+    audit.record(
+        session,
+        actor=user.user_id,
+        action="submission.withdraw",
+        subject=f"submission:{submission_id}",
+        now=now,
+        details={"party": party.party_id, "state_before": before, "note": note},
+    )
     return record
 
 

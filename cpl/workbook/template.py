@@ -198,7 +198,10 @@ def _write_guidance(book: Workbook) -> None:
             "stored as a number is an F002 error, unless no digit can have been lost (a 4-digit number in a "
             "4-digit column); so is a GBCS or SMETS/CHTS version stored as a number (4.0 becomes 4). Cells "
             "holding formulas or error values (#N/A, #REF!) are F002, never evaluated or read as empty. A "
-            "row of nothing but spaces is blank; a workbook with no entry is F003.",
+            "row of nothing but spaces is blank; a workbook with no entry is F003. The drop-down columns "
+            "(Submission Type, Physical Device Type, Scheme) are matched with case and surrounding spaces "
+            "ignored ('gas smart meter' reads as Gas Smart Meter); any other value is F002, which names the "
+            "valid value nearest it ('did you mean ...?') or lists them. `cpl codes` says how to fix each code.",
         ]
     )
 

@@ -198,7 +198,7 @@ def build_template(directory: Path) -> Template:
         firmware_update = _submit(session, "acme-meters", workbook_bytes([update], certificates), at)
 
         at += dt.timedelta(minutes=1)
-        next_draft, _ = extract_service.prepare(session, "bob", at)
+        next_draft, _ = extract_service.prepare(session, "bob", at, unchanged=True)
         assert next_draft.id is not None
         session.commit()
         template = Template(

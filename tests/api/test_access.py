@@ -56,6 +56,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/central_products_list.xlsx", _fixed("/api/v1/central_products_list.xlsx"), EVERYONE),
     Endpoint("GET", "/api/v1/central_products_list.csv", _fixed("/api/v1/central_products_list.csv"), EVERYONE),
     Endpoint("GET", "/api/v1/certificates", _fixed("/api/v1/certificates"), EVERYONE),
+    Endpoint("GET", "/docs/finding-codes", _fixed("/docs/finding-codes"), EVERYONE),
+    Endpoint("GET", "/docs/finding-codes.md", _fixed("/docs/finding-codes.md"), EVERYONE),
     Endpoint("GET", "/api/v1/me", _fixed("/api/v1/me"), AUTHENTICATED),
     Endpoint("GET", "/api/v1/audit", _fixed("/api/v1/audit"), SECAS),
     Endpoint("POST", "/api/v1/checks", _fixed("/api/v1/checks"), AUTHENTICATED, 200, _upload),
@@ -95,6 +97,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "POST",
+        "/api/v1/submissions/{submission_id}/withdrawal",
+        lambda w: f"/api/v1/submissions/{w.template.open_submission}/withdrawal",
+        frozenset({"manufacturer"}),  # the submitting party only: SECAS rejects, it does not withdraw
+        request=lambda _w: {"json": {"note": "Superseded by a corrected workbook."}},
+    ),
+    Endpoint(
+        "POST",
         "/api/v1/entries/{entry_id}/removal",
         _fixed("/api/v1/entries/CPL-000001/removal"),
         SECAS,
@@ -107,7 +116,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         SECAS,
         request=lambda _w: {"json": {"scheme": "ZigBee", "number": "ZIGBEE-106C-C000-0000", "reason": "test"}},
     ),
-    Endpoint("POST", "/api/v1/extracts/drafts", _fixed("/api/v1/extracts/drafts"), SECAS, 201),
+    Endpoint("POST", "/api/v1/extracts/drafts", _fixed("/api/v1/extracts/drafts?unchanged=true"), SECAS, 201),
+    Endpoint("GET", "/api/v1/extracts/drafts", _fixed("/api/v1/extracts/drafts?state=all"), SECAS),
     Endpoint(
         "GET",
         "/api/v1/extracts/drafts/{draft_id}",

@@ -434,13 +434,13 @@ def test_cli_expiry_run_summarises_and_is_safe_to_rerun(cli_world: tuple[CplRun,
     cpl, world = cli_world
     add_entry(world, "4331")
     add_entry(world, "4332", expiry_date=dt.date(2026, 12, 31))
-    first = cpl.json("expiry", "run", "--as-of", "2027-08-01")
+    first = cpl.json("expiry", "run", "--as-of", "2027-08-01", "--send")
     assert first["sent"] == {TWELVE_KIND: 1, SIX_KIND: 1}
     assert [p["entry_id"] for p in first["proposals"]] == ["CPL-000002"]
     assert "expired on 2026-12-31" in first["proposals"][0]["reason"] and first["failures"] == []
-    second = cpl.json("expiry", "run", "--as-of", "2027-08-01")
+    second = cpl.json("expiry", "run", "--as-of", "2027-08-01", "--send")
     assert second["sent"] == {} and second["proposals"] == []
-    text = cpl("expiry", "run", "--as-of", "2027-08-02").stdout
+    text = cpl("expiry", "run", "--as-of", "2027-08-02", "--send").stdout
     assert "notices sent: none" in text and "removal proposals for the Panel: 0" in text
     listed = cpl.json("notices", "list")["notices"]
     assert [(n["kind"], n["state"], n["recipient"]) for n in listed] == [
@@ -458,6 +458,6 @@ def test_cli_expiry_run_with_the_mail_server_down_exits_1_in_one_sentence(cli_wo
     cpl, world = cli_world
     add_entry(world)
     cpl.env["CPL_SMTP_URL"] = "smtp://127.0.0.1:9"
-    result = cpl("expiry", "run", "--as-of", TWELVE.isoformat(), expect=1)
+    result = cpl("expiry", "run", "--as-of", TWELVE.isoformat(), "--send", expect=1)
     assert "cannot be reached" in result.stderr and result.stderr.strip().count("\n") == 0
     assert [n["state"] for n in cpl.json("notices", "list")["notices"]] == ["queued"]

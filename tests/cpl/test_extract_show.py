@@ -95,11 +95,14 @@ def test_show_writes_the_draft_content_the_dcc_previews_and_attaches_its_preview
     assert "not JSON" in cpl("extract", "show", "2", "--preview", not_json, expect=2).stderr
     assert "does not exist" in cpl("extract", "show", "2", "--preview", cpl.tmp / "gone.json", expect=2).stderr
 
-    # Signed, the same content previews the same; the DCC's apply then does what was shown.
+    # Signed, the same entries preview the same (the content differs only in its issue time, the signing
+    # time); the DCC's apply then does what was shown.
     issued = cpl.json("extract", "approve", "2", "--by", "bob")
     signed = smi.json("preview", issued["file"], "--received-at", preview["received_at"])
-    assert signed["signature"] == "verified" and signed["content_sha256"] == preview["content_sha256"]
+    assert signed["signature"] == "verified" and signed["content_sha256"] == issued["content_sha256"]
+    assert signed["content_sha256"] != preview["content_sha256"]
     assert signed["entries"] == preview["entries"]
+    assert issued["issued_at"] > shown["issued_at"]
     applied = smi.json("ingest", issued["file"])["applied"][0]
     assert (applied["devices_suspended"], applied["devices_restored"]) == (suspended, 0)
     alerts = [json.loads(line) for line in (cpl.tmp / "alerts.jsonl").read_text().splitlines()]

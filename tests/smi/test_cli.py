@@ -59,6 +59,7 @@ def test_ingest_applies_a_signed_extract_and_writes_a_signed_receipt(smi: SmiRun
 
 def test_receipt_out_puts_the_receipt_where_asked(smi: SmiRun) -> None:
     out = smi.tmp / "elsewhere" / "r.p7m"
+    out.parent.mkdir()  # a directory that does not exist is refused (tests/cpl/test_output_paths.py)
     smi("ingest", smi.signed("e1.p7m", cpl(1, MODELS, issued_at=issued(1))), "--receipt-out", out)
     assert parse_receipt(verify_signed_data(out.read_bytes(), load_trust([KEYS / "root-ca.pem"])).content).sequence == 1
 

@@ -216,7 +216,10 @@ def test_a_device_id_is_16_hex_digits_with_separators_and_case_ignored(text: str
 def test_a_device_id_that_is_not_16_hex_digits_is_refused(text: str) -> None:
     with pytest.raises(UnusableInputError) as error:
         rules.device_id(text)
-    assert _message(error) == f"Device ID {text!r} is not an EUI-64 of 16 hex digits."
+    assert _message(error) == (
+        f"Device ID {text!r} is not an EUI-64 of 16 hex digits: expected 16 digits 0-9 and A-F, with or without "
+        f"- or : between octets, e.g. 0011223344556677 or 00-11-22-33-44-55-66-77."
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,7 +259,11 @@ def test_a_hex_field_of_the_right_width_is_upper_cased(name: str, text: str, exp
 def test_a_hex_field_of_the_wrong_width_or_alphabet_is_refused(name: str, text: str, size: str) -> None:
     with pytest.raises(UnusableInputError) as error:
         rules.hex_field(name, text)
-    assert _message(error) == f"The {name} {text!r} is not {size} hex digits."
+    example = {"manufacturer id": "106C", "model id": "4331", "hardware version": "00AC"}.get(name, "9001 or 124074DA")
+    assert _message(error) == (
+        f"The {name} {text!r} is not {size} hex digits: expected {size} digits 0-9 and A-F with no separators, "
+        f"e.g. {example}."
+    )
 
 
 @pytest.mark.parametrize("name", CONTROLLED_TYPE_NAMES + UNCONTROLLED_TYPE_NAMES)
@@ -281,7 +288,12 @@ def test_the_secs_spellings_of_the_ppmid_are_read_as_the_ppmid(text: str) -> Non
 def test_an_unknown_physical_device_type_is_refused(text: str) -> None:
     with pytest.raises(UnusableInputError) as error:
         rules.physical_device_type(text)
-    assert _message(error) == f"{text!r} is not a Physical Device Type."
+    assert _message(error) == (
+        f"{text!r} is not a Physical Device Type: expected one of Communications Hub, Single Element Electricity "
+        f"Metering Equipment, Twin Element Electricity Metering Equipment, Polyphase Electricity Metering Equipment, "
+        f"Gas Smart Meter, Pre-Payment Meter Interface Device (PPMID), HAN Connected Auxiliary Load Control Switch "
+        f"(HCALCS), IHD or Type 2 Device (Other)."
+    )
 
 
 @pytest.mark.parametrize("name", SMI_STATUS_NAMES)
@@ -298,7 +310,10 @@ def test_an_smi_status_is_read_whatever_its_case_and_surrounding_spaces() -> Non
 def test_an_unknown_smi_status_is_refused(text: str) -> None:
     with pytest.raises(UnusableInputError) as error:
         rules.smi_status(text)
-    assert _message(error) == f"{text!r} is not an SMI Status."
+    assert _message(error) == (
+        f"{text!r} is not an SMI Status: expected one of Pending, Whitelisted, InstalledNotCommissioned, "
+        f"Commissioned, Decommissioned, Withdrawn, Suspended, Recovery or Recovered."
+    )
 
 
 # --- accepting an extract: the rules and their sentences ------------------------------------

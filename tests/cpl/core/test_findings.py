@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cpl.core.findings import Code, Finding, Severity, finding, has_errors, sort_findings
+from cpl.core.findings import CODE_TABLE, Code, Finding, Severity, finding, has_errors, sort_findings
 
 ENTRY = "CPL New Entry"
 CERTS = "Assurance Certificates"
@@ -31,6 +31,12 @@ CONTRACT_SEVERITIES = [
     ("P005", "error"),
     ("N001", "warning"),
     ("N002", "warning"),
+    ("C006", "error"),
+    ("F003", "error"),
+    ("N003", "warning"),
+    # issue 12: an entry's CPA expiry that is not its certificate's; a certificate issued in the future
+    ("C007", "error"),
+    ("C008", "error"),
 ]
 
 
@@ -39,6 +45,38 @@ def test_each_code_has_the_severity_the_contract_gives_it(code: str, severity: s
     found = finding(Code(code), "a sentence")
     assert found.severity == severity
     assert found.is_error is (severity == "error")
+
+
+def test_the_codes_are_the_contracts_and_no_other() -> None:
+    assert sorted(str(code) for code in Code) == sorted(code for code, _ in CONTRACT_SEVERITIES)
+    assert [str(code) for code in Code] == [code for code, _ in CONTRACT_SEVERITIES[:20]] + [
+        "C006",
+        "F003",
+        "N003",
+        "C007",
+        "C008",
+    ], "codes are only ever added at the end, never renumbered"
+
+
+@pytest.mark.parametrize("code", list(Code))
+def test_every_code_says_what_it_means_and_how_to_fix_it(code: Code) -> None:
+    info = CODE_TABLE[code]
+    assert info.meaning.strip() and info.meaning == info.meaning.strip()
+    assert info.how_to_fix.strip() and info.how_to_fix.endswith(".")
+    assert info.how_to_fix[0].isupper(), "a sentence"
+
+
+def test_each_code_has_its_own_fix() -> None:
+    fixes = [CODE_TABLE[code].how_to_fix for code in Code]
+    assert len(set(fixes)) == len(fixes)
+    meanings = [CODE_TABLE[code].meaning for code in Code]
+    assert len(set(meanings)) == len(meanings)
+
+
+def test_the_cpa_date_codes_say_which_dates() -> None:
+    assert "CPA Expiry Date" in CODE_TABLE[Code.C007].meaning
+    assert "Assurance Certificates" in CODE_TABLE[Code.C007].how_to_fix
+    assert "Issued" in CODE_TABLE[Code.C008].meaning and "check date" in CODE_TABLE[Code.C008].meaning
 
 
 def test_severities_are_the_two_contract_words() -> None:

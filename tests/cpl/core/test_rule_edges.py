@@ -280,14 +280,25 @@ def test_cpa_certificate_is_expired_on_its_expiry_date() -> None:
 
 
 def test_cpa_expiry_on_the_certificate_sheet_earlier_than_the_row_counts() -> None:
+    # The two dates disagree (C007); the earlier is the one C002 judges.
     entries, certs = gas()
     sheet_cert(certs, AssuranceScheme.CPA)["expiry"] = dt.date(2026, 11, 1)
-    assert check(entries, certs) == [at(Code.C002, "CPA Expiry Date", f"CPA certificate {CPA} expired on 2026-11-01.")]
+    found = check(entries, certs)
+    assert places(found) == [
+        (Code.C002, ENTRY_SHEET, 2, "CPA Expiry Date"),
+        (Code.C007, ENTRY_SHEET, 2, "CPA Expiry Date"),
+    ]
+    assert found[0].message == f"CPA certificate {CPA} expired on 2026-11-01."
 
 
 def test_cpa_expiry_on_the_row_earlier_than_the_certificate_sheet_counts() -> None:
     entries, certs = gas(cpa_expiry=dt.date(2026, 10, 31))
-    assert check(entries, certs) == [at(Code.C002, "CPA Expiry Date", f"CPA certificate {CPA} expired on 2026-10-31.")]
+    found = check(entries, certs)
+    assert places(found) == [
+        (Code.C002, ENTRY_SHEET, 2, "CPA Expiry Date"),
+        (Code.C007, ENTRY_SHEET, 2, "CPA Expiry Date"),
+    ]
+    assert found[0].message == f"CPA certificate {CPA} expired on 2026-10-31."
 
 
 def test_cpa_expiry_of_the_certificate_on_record_counts() -> None:
@@ -300,6 +311,7 @@ def test_cpa_expiry_of_the_certificate_on_record_counts() -> None:
 
 def test_expired_cpa_certificate_is_only_c002_though_its_conditional_date_passed_too() -> None:
     entries, certs = gas(cpa_expiry=dt.date(2026, 11, 1), cpa_conditional_date=dt.date(2026, 6, 1))
+    sheet_cert(certs, AssuranceScheme.CPA)["expiry"] = dt.date(2026, 11, 1)
     assert places(check(entries, certs)) == [(Code.C002, ENTRY_SHEET, 2, "CPA Expiry Date")]
 
 
@@ -413,12 +425,20 @@ def test_technical_specification_not_yet_in_effect_is_v001() -> None:
 
 
 def test_unknown_technical_specification_and_gbcs_version_are_each_v001() -> None:
+    # 'v9.9' is near no GBCS version: the sentence lists them (cpl/data/specifications.json);
+    # 'SMETS3 v1.0' is one digit from three SMETS versions, as the SEC list spells them.
     assert check(*gas(technical_specification="SMETS3 v1.0", gbcs_version="v9.9")) == [
-        at(Code.V001, "GBCS Version", "GBCS version 'v9.9' is not a version the CPL recognises."),
+        at(
+            Code.V001,
+            "GBCS Version",
+            "GBCS version 'v9.9' is not a version the CPL recognises: the recognised versions are v0.8.1, v0.8.2, "
+            "v1.0, v1.1, v2.0, v2.1, v3.0, v3.1, v3.2, v4.0, v4.1, v4.2.",
+        ),
         at(
             Code.V001,
             "Technical Specification",
-            "Technical Specification 'SMETS3 v1.0' is not a version the CPL recognises.",
+            "Technical Specification 'SMETS3 v1.0' is not a version the CPL recognises: "
+            "did you mean 'SMETS V5.0', 'SMETS V2.0' or 'SMETS V1.2'?",
         ),
     ]
 
@@ -656,6 +676,9 @@ def test_an_earlier_expiry_on_the_sheet_than_on_record_still_counts() -> None:
     entries, certs = gas(cpa_expiry=dt.date(2031, 1, 31))
     sheet_cert(certs, AssuranceScheme.CPA)["expiry"] = dt.date(2026, 9, 30)
     ctx = on_record(AssuranceScheme.CPA, CPA, expiry=dt.date(2031, 1, 31))
-    assert check(entries, certs, ctx) == [
-        at(Code.C002, "CPA Expiry Date", f"CPA certificate {CPA} expired on 2026-09-30.")
+    found = check(entries, certs, ctx)
+    assert places(found) == [
+        (Code.C002, ENTRY_SHEET, 2, "CPA Expiry Date"),
+        (Code.C007, ENTRY_SHEET, 2, "CPA Expiry Date"),
     ]
+    assert found[0].message == f"CPA certificate {CPA} expired on 2026-09-30."

@@ -452,7 +452,7 @@ HASH_31_OCTETS = HASH_000099.rsplit(":", 1)[0]
         ("CPA_Certificate.identification_number", None, Code.C001, 17),
         ("CPA_Certificate.expiry_date", "31/02/2023", Code.F002, 19),
         ("CPA_Certificate.expiry_date", None, Code.F001, 19),
-        ("CPA_Certificate.expiry_date", "01/01/2022", Code.C002, 19),
+        ("CPA_Certificate.expiry_date", "01/01/2024", Code.C007, 19),  # not the sheet's 2023-06-23
         ("DLMS_Certificate.identification_number", None, Code.C001, 20),
         ("ZSE_Certificate.identification_number", None, Code.C001, 22),
         ("Manufacturer_Image.creator", None, Code.P004, 24),

@@ -354,9 +354,20 @@ def test_unknown_submission_type_lists_the_three_choices() -> None:
 
 
 def test_unknown_physical_device_type_lists_the_nine_names() -> None:
+    parsed = parse_entries(entry(Physical_Device_Type=" Pager "))
+    assert places(parsed) == [
+        entry_error(2, "Physical Device Type", f"Physical Device Type 'Pager' is not one of: {TYPE_CHOICES}."),
+    ]
+
+
+def test_a_physical_device_type_near_one_asks_whether_it_was_meant() -> None:
     parsed = parse_entries(entry(Physical_Device_Type=" Gas Meter "))
     assert places(parsed) == [
-        entry_error(2, "Physical Device Type", f"Physical Device Type 'Gas Meter' is not one of: {TYPE_CHOICES}."),
+        entry_error(
+            2,
+            "Physical Device Type",
+            "Physical Device Type 'Gas Meter' is not one of its values: did you mean 'Gas Smart Meter'?",
+        ),
     ]
 
 
@@ -994,7 +1005,10 @@ def test_the_secs_spellings_of_the_ppmid_read_as_the_ppmid(written: str) -> None
     assert parsed.entries[0].physical_device_type is PhysicalDeviceType.PPMID
 
 
-def test_a_spelling_that_is_no_type_is_still_refused_with_the_list_of_types() -> None:
+def test_a_spelling_that_is_no_type_is_still_refused_naming_the_nearest_spelling() -> None:
     found = places(parse_entries(entry(Physical_Device_Type="Pre-Payment Device")))
     assert [(code, column) for code, _, _, column, _ in found] == [(Code.F002, "Physical Device Type")]
-    assert found[0][4].startswith("Physical Device Type 'Pre-Payment Device' is not one of: Communications Hub, ")
+    assert found[0][4] == (
+        "Physical Device Type 'Pre-Payment Device' is not one of its values: "
+        "did you mean 'Pre-Payment Interface Device'?"
+    )

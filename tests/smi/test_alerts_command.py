@@ -1,0 +1,137 @@
+"""`smi alerts [--since T] [--limit N] [--json]`: the alerts the DCC raised, newest last, from its own records.
+
+The alerts are the ones the alerts file holds, line for line (DeviceSuspended and DeviceRestored per
+Device, CplStale per stale CPL in force); `--since` keeps those raised at or after a time, `--limit`
+the newest N, and the total says how many there are. Reading them is bounded: the history's primary-key
+ranges of the extracts applied since, at most N rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from sqlalchemy import event
+
+from smi.service import Inventory
+from tests.smi.commandline import SmiRun, iso
+from tests.smi.daily import SUSPENDED_BY_2, A, a_week, device_ids
+from tests.smi.factories import GAS, HUB, T0, cpl, key
+
+WEEK_ALERTS = sum(SUSPENDED_BY_2.values()) + SUSPENDED_BY_2[A]  # extract 2 suspends 6, extract 3 restores A's 4
+
+
+def file_lines(smi: SmiRun) -> list[dict[str, Any]]:
+    return smi.outputs.alert_lines()
+
+
+def test_alerts_lists_every_alert_of_the_alerts_file_newest_last(smi: SmiRun) -> None:
+    a_week(smi)
+    listed = smi.json("alerts", "--limit", "1000")
+    assert (listed["total"], listed["shown"], listed["pruned_extracts"]) == (WEEK_ALERTS, WEEK_ALERTS, [])
+    shown = [{k: v for k, v in a.items() if v is not None} for a in listed["alerts"]]
+    assert shown == file_lines(smi)  # the same alerts, in the same order, with the same keys
+    assert [a["extract_sequence"] for a in listed["alerts"]] == [2] * 6 + [3] * 4
+    restored = {a["device_id"]: a["status"] for a in listed["alerts"] if a["alert"] == "DeviceRestored"}
+    assert sorted(restored) == device_ids(A)[:4] and sorted(set(restored.values())) == ["Commissioned", "Pending"]
+
+
+def test_limit_keeps_the_newest_and_the_total_counts_them_all(smi: SmiRun) -> None:
+    a_week(smi)
+    listed = smi.json("alerts", "--limit", "3")
+    assert (listed["total"], listed["shown"]) == (WEEK_ALERTS, 3)
+    assert listed["alerts"] == smi.json("alerts", "--limit", "1000")["alerts"][-3:]
+    text = smi("alerts", "--limit", "3").stdout
+    assert text.startswith(f"{WEEK_ALERTS} alerts raised (the newest 3), newest last:")
+    assert len([line for line in text.splitlines() if "DeviceRestored" in line]) == 3
+
+
+def test_since_keeps_the_alerts_raised_at_or_after_it(smi: SmiRun) -> None:
+    a_week(smi)
+    applied_3 = iso(29)  # extract 3 was applied by `apply-due --now` at 29 h; extract 2 at 1 h
+    since_3 = smi.json("alerts", "--since", applied_3)
+    assert since_3["total"] == SUSPENDED_BY_2[A] and {a["alert"] for a in since_3["alerts"]} == {"DeviceRestored"}
+    assert all(a["raised_at"] == applied_3 for a in since_3["alerts"])
+    assert smi.json("alerts", "--since", iso(28.9))["total"] == SUSPENDED_BY_2[A]
+    assert smi.json("alerts", "--since", iso(0.5))["total"] == WEEK_ALERTS
+    after_all = smi.json("alerts", "--since", iso(29.1))
+    assert (after_all["total"], after_all["alerts"]) == (0, [])
+    assert smi("alerts", "--since", iso(29.1)).stdout.strip() == f"No alert raised since {iso(29.1)}."
+
+
+def test_a_cplstale_alert_is_listed_after_the_device_alerts_of_its_second(inventory: Inventory) -> None:
+    a, b = key(GAS, "0001"), key(HUB, "0002")
+    at = T0 + dt.timedelta(hours=1)
+    inventory.receive(cpl(1, [a, b]).content(), received_at=at)
+    inventory.add_device(
+        "0011223344556677",
+        physical_device_type=a[0],
+        manufacturer_id=a[1],
+        model_id=a[2],
+        hardware_version=a[3],
+        firmware_version=a[4],
+        at=at,
+    )
+    due = T0 + dt.timedelta(hours=5)
+    inventory.receive(cpl(2, [b], [a], next_update_by=due).content(), received_at=T0 + dt.timedelta(hours=2))
+    later = due + dt.timedelta(hours=1)
+    inventory.report(later)  # the CPL in force is stale now: its alert is raised
+    found = inventory.alerts(since=None, limit=10)
+    assert [(x.alert, x.extract_sequence, x.device_id) for x in found.alerts] == [
+        ("DeviceSuspended", 2, "0011223344556677"),
+        ("CplStale", 2, None),
+    ]
+    assert (found.total, found.alerts[-1].next_update_by, found.alerts[-1].raised_at) == (2, due, later)
+    assert inventory.alerts(since=later, limit=10).total == 1
+
+
+def test_pruned_alerts_are_named_as_only_in_the_alerts_file(smi: SmiRun) -> None:
+    a_week(smi)
+    smi("prune-history", "--keep-days", "1", "--now", iso(24 * 1.5))  # extract 2 (applied at 1 h), not 3 (29 h)
+    listed = smi.json("alerts", "--limit", "1000")
+    assert (listed["total"], listed["pruned_extracts"]) == (SUSPENDED_BY_2[A], [2])
+    assert {a["extract_sequence"] for a in listed["alerts"]} == {3}
+    assert "The Device alerts of extracts 2 were pruned from the inventory" in smi("alerts").stdout
+
+
+def test_a_time_that_is_not_iso_8601_is_refused_with_the_form_expected(smi: SmiRun) -> None:
+    refused = smi("alerts", "--since", "last tuesday", expect=2)
+    assert refused.stderr.strip() == (
+        "--since 'last tuesday' is not an ISO 8601 time: expected a date and time such as 2026-11-02T09:00:00Z "
+        "(or with an offset, +01:00; one without is UTC)."
+    )
+
+
+def test_reading_alerts_reads_the_history_only_by_primary_key_ranges_a_limit_at_a_time(inventory: Inventory) -> None:
+    a, b = key(GAS, "0001"), key(HUB, "0002")
+    start = T0 + dt.timedelta(hours=1)
+    inventory.receive(cpl(1, [a, b]).content(), received_at=start)
+    inventory.seed(cpl(1, [a, b]), 200, seed=2, at=start)
+    inventory.receive(cpl(2, [b], [a]).content(), received_at=T0 + dt.timedelta(hours=2))
+    inventory.receive(cpl(3, [a, b]).content(), received_at=T0 + dt.timedelta(hours=3))
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(inventory.store.engine, "before_cursor_execute", record)
+    try:
+        found = inventory.alerts(since=None, limit=5)
+    finally:
+        event.remove(inventory.store.engine, "before_cursor_execute", record)
+    assert len(found.alerts) == 5 and found.total > 5
+    on_history = [s for s in seen if "status_history" in s]
+    assert on_history and all(
+        re.search(r"status_history\.id > ", s) and re.search(r"status_history\.id <= ", s) and " LIMIT " in s
+        for s in on_history
+    ), on_history
+    assert not [s for s in seen if re.search(r"\bFROM devices\b", s)]
+
+
+def test_alerts_json_is_one_document(smi: SmiRun) -> None:
+    a_week(smi)
+    document = json.loads(smi("alerts", "--json").stdout)
+    assert set(document) == {"since", "limit", "total", "shown", "alerts", "pruned_extracts"}
+    assert document["limit"] == 100 and document["since"] is None
