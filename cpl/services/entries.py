@@ -131,7 +131,7 @@ def remove(
     entry.status, entry.status_since, entry.panel_reference = status, now.date(), reference
     session.add(entry)
     record_status(session, entry, reason or f"removed by Panel decision {reference}", user.user_id, now)
-    for proposal in open_proposals(session, entry.id):
+    for proposal in open_proposals(session, entry.id, lock=True):
         proposal.state, proposal.panel_reference, proposal.closed_at = "decided", reference, now
         session.add(proposal)
     audit.record(
@@ -187,10 +187,14 @@ def reinstate(
     return entry
 
 
-def open_proposals(session: Session, entry_id: int | None = None) -> list[RemovalProposal]:
+def open_proposals(session: Session, entry_id: int | None = None, *, lock: bool = False) -> list[RemovalProposal]:
+    """The open proposals (of one entry); ``lock`` holds their rows, read afresh, until the transaction
+    ends: a proposal dismissed meanwhile is then no longer open (PostgreSQL re-checks a locked row)."""
     query = select(RemovalProposal).where(RemovalProposal.state == "open").order_by(col(RemovalProposal.id))
     if entry_id is not None:
         query = query.where(RemovalProposal.entry_id == entry_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return list(session.exec(query).all())
 
 

@@ -209,3 +209,43 @@ def test_on_postgresql_two_dismissals_at_once_give_one_dismissal_and_one_refusal
         assert listed.dismissal is not None and listed.dismissal.dismissed_by == "alice"
         dismissals = [e for e in audit.all_events(s) if e.action == "proposal.dismiss"]
         assert [e.actor for e in dismissals] == ["alice"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_removal_waiting_on_a_dismissal_leaves_the_dismissed_proposal_dismissed(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Panel removes the entry while SECAS dismisses its proposal: the removal takes the proposals'
+    row locks, so it waits, then finds the proposal no longer open (it is never both dismissed and decided)."""
+    from cpl.services import entries as entry_service
+    from formats.vocabulary import EntryStatus
+
+    monkeypatch.setenv("CPL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    world = build_world(tmp_path, postgres_server.create_database())
+    add_entry(world)
+    world.run(END)
+    with unit(world.url) as s:
+        (proposal,) = proposal_service.list_proposals(s)
+        proposal_id, entry_id = proposal.proposal.id or 0, proposal.proposal.entry_id
+    engine = get_engine(world.url)
+    done: list[str] = []
+
+    def removal() -> None:
+        with Session(engine) as s:
+            entry_service.remove(s, entry_id, EntryStatus.EXPIRED, "SECP_90_1", "secas", NOW, "expired")
+            s.commit()
+            done.append("removed")
+
+    with Session(engine) as first:
+        proposal_service.dismiss_proposal(first, proposal_id, "alice", "renewal on its way", NOW)
+        thread = threading.Thread(target=removal)
+        thread.start()
+        thread.join(timeout=1.5)
+        assert thread.is_alive() and done == []  # the removal waits on the proposal's lock
+        first.commit()
+    thread.join(timeout=30)
+    assert done == ["removed"]
+    with unit(world.url) as s:
+        (listed,) = proposal_service.list_proposals(s, proposal_service.DISMISSED)
+        assert listed.proposal.state == proposal_service.DISMISSED and listed.proposal.panel_reference is None
+        assert proposal_service.list_proposals(s, proposal_service.DECIDED) == []
