@@ -91,6 +91,9 @@ class MailSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
+    #: Whether a SQLite database that does not exist may be created (the CLI allows it only in the
+    #: commands that set a store up; anything else refuses it rather than answer from an empty store).
+    new_store_allowed: bool = True
     specs_file: Path = Path(DEFAULT_SPECS_FILE)
     signer_spec: str = DEV_EXTRACT_SIGNER_SPEC
     extract_trust_paths: tuple[Path, ...] = tuple(Path(p) for p in DEV_TRUST_ANCHOR_PATHS)

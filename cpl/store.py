@@ -382,9 +382,17 @@ def _sqlite_begin(connection: Any) -> None:
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _private_sqlite_file(url: str) -> None:
-    """Create a SQLite database file readable by its owner only: it holds workbooks and token digests."""
+def _private_sqlite_file(url: str, *, create: bool = True) -> None:
+    """Create a SQLite database file readable by its owner only: it holds workbooks and token digests.
+
+    ``create=False`` refuses a file that does not exist (``NoStoreError``) instead: a command run from the
+    wrong directory must not answer from a new, empty store (the CLI's set-up commands create one)."""
     path = Path(url.removeprefix("sqlite:///"))
+    if not create and not path.exists():
+        raise errors.NoStoreError(
+            f"There is no CPL database at {path} (CPL_DATABASE_URL={url}): run cpl from the service's "
+            "directory or set CPL_DATABASE_URL; a new store is started by `cpl parties add` or `cpl import-cpl`."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -397,9 +405,9 @@ _READERS: dict[str, Engine] = {}
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 
 
-def read_engine(url: str) -> Engine:
+def read_engine(url: str, *, create: bool = True) -> Engine:
     """For read-only units of work: on SQLite a deferred transaction (WAL readers wait for no writer)."""
-    writer = get_engine(url)
+    writer = get_engine(url, create=create)
     if writer.dialect.name != "sqlite":
         return writer
     reader = _READERS.get(url)
@@ -411,12 +419,13 @@ def read_engine(url: str) -> Engine:
     return reader
 
 
-def get_engine(url: str) -> Engine:
-    """One engine per URL for the process, its tables created on first use."""
+def get_engine(url: str, *, create: bool = True) -> Engine:
+    """One engine per URL for the process, its tables created on first use; ``create=False`` refuses a
+    SQLite file that does not exist instead of creating it."""
     engine = _ENGINES.get(url)
     if engine is None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            _private_sqlite_file(url)
+            _private_sqlite_file(url, create=create)
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -448,7 +457,7 @@ def _ensure_audit_head(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool = True, create: bool = True) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back whole if anything raises.
 
     A store that is busy (another writer holds the lock past the timeout, a PostgreSQL deadlock or
@@ -456,7 +465,7 @@ def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
     taken meanwhile) is ``ConcurrentChangeError``: each a sentence, with nothing written.
     ``write=False`` is a read-only unit (on SQLite it takes no write lock and waits for no writer).
     """
-    engine = get_engine(url) if write else read_engine(url)
+    engine = get_engine(url, create=create) if write else read_engine(url, create=create)
     lock = _WRITE_LOCKS.setdefault(url, threading.Lock()) if write and engine.dialect.name == "sqlite" else None
     if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
         raise _busy_error()

@@ -11,6 +11,7 @@ one sentence on stderr; tracebacks only for bugs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,11 +19,15 @@ from typing import Any
 import typer
 
 from cpl.cli import codes, entries, extracts, imports, operations, parties, specs, submissions
-from cpl.cli.console import fail
+from cpl.cli.console import err, fail
 from cpl.config import ConfigurationError, Settings
 from cpl.core import errors
 
 HELP = "The Central Products List authority (SECAS): submissions, the list, extracts."
+
+#: The commands that may start a new store where none exists; every other refuses a missing SQLite
+#: database (one sentence, exit 2) instead of answering from a new, empty one.
+SETS_UP_A_STORE = frozenset({"parties", "import-cpl", "serve"})
 
 
 def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
@@ -35,6 +40,8 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
             ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
         except ConfigurationError as problem:
             fail(str(problem), 2)
+        if ctx.invoked_subcommand not in SETS_UP_A_STORE:
+            ctx.obj = dataclasses.replace(ctx.obj, new_store_allowed=False)
 
     for commands in (submissions.commands, entries.commands, extracts.commands, imports.commands, codes.commands):
         app.add_typer(commands)
@@ -58,8 +65,9 @@ def run(app: typer.Typer, argv: Sequence[str] | None = None) -> None:
     hide_flag_types(command)
     try:
         command.main(args=list(argv) if argv is not None else None, prog_name="cpl", standalone_mode=True)
-    except errors.CplError as refusal:
-        fail(str(refusal), refusal.exit_code)
+    except errors.CplError as refusal:  # outside click's own handling: say it and leave with its status
+        err.print(str(refusal), markup=False, soft_wrap=True)
+        raise SystemExit(refusal.exit_code) from None
 
 
 def hide_flag_types(command: Any) -> None:

@@ -139,7 +139,7 @@ def print_findings(findings: Sequence[Finding]) -> None:
 def deliver(config: Settings) -> mailer.DeliveryReport:
     """Send what is queued, after the command's transaction committed."""
     with refusals():
-        return mailer.deliver_queued(get_engine(config.database_url), config.mail)
+        return mailer.deliver_queued(get_engine(config.database_url, create=config.new_store_allowed), config.mail)
 
 
 def counts(by_kind: dict[str, int]) -> str:

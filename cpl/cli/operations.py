@@ -86,7 +86,7 @@ def log_delivery(report: mailer.DeliveryReport) -> None:
 def open_store(config: Settings) -> None:
     """Open the database before the job starts: one that cannot be opened is one sentence and exit 2."""
     try:
-        get_engine(config.database_url)
+        get_engine(config.database_url, create=config.new_store_allowed)
     except errors.CplError:
         raise
     except (SQLAlchemyError, OSError) as problem:

@@ -130,6 +130,10 @@ class ConcurrentChangeError(CplError):
     """Another writer changed the same thing first (a unique key taken meanwhile); nothing was written."""
 
 
+class NoStoreError(NotFoundError):
+    """The configured SQLite database does not exist, and this command does not set one up."""
+
+
 class StoreBusyError(CplError):
     """The database could not be used now (locked, deadlock, serialisation failure): try again."""
 

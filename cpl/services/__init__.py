@@ -28,6 +28,6 @@ def unit_of_work(settings: Settings, *, write: bool = True) -> Iterator[Session]
 
     ``write=False`` for a unit that only reads (the public page, downloads): it never waits for a writer.
     """
-    with session_scope(settings.database_url, write=write) as session:
+    with session_scope(settings.database_url, write=write, create=settings.new_store_allowed) as session:
         mailer.attach(session, settings.mail)
         yield session

@@ -89,6 +89,12 @@ _XML_WHITESPACE = b" \t\r\n"
 _EMPTY_TO_NONE: dict[CellValue, CellValue] = {"": None}
 
 
+def _part_name(info: zipfile.ZipInfo) -> str:
+    """A zip part's name for a sentence: a damaged name may hold control characters, shown escaped so
+    that the sentence stays one line."""
+    return info.filename.encode("unicode_escape").decode("ascii")
+
+
 def _sentence_size(size: int) -> str:
     return f"{size / _MIB:,.1f} MB" if size >= _MIB else f"{size:,} bytes"
 
@@ -129,18 +135,18 @@ def _check_members(archive: zipfile.ZipFile, limits: ReadLimits) -> list[zipfile
         # calamine finds parts ignoring case: two names that differ only in case could let it read
         # another part than the one checked
         if info.filename.lower() in names:
-            raise WorkbookUnreadable(f"The workbook's zip container holds two parts named {info.filename}.")
+            raise WorkbookUnreadable(f"The workbook's zip container holds two parts named {_part_name(info)}.")
         names.add(info.filename.lower())
         if info.flag_bits & 0x1:
             raise WorkbookUnreadable("The workbook is encrypted; save it as an .xlsx workbook without a password.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookUnreadable(
-                f"The workbook part {info.filename} uses a compression method that .xlsx files do not use."
+                f"The workbook part {_part_name(info)} uses a compression method that .xlsx files do not use."
             )
         if info.file_size > _RATIO_FLOOR_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
             raise WorkbookUnreadable(
-                f"The workbook part {info.filename} expands {ratio:,.0f} times over (a decompression bomb); "
+                f"The workbook part {_part_name(info)} expands {ratio:,.0f} times over (a decompression bomb); "
                 f"at most {limits.max_ratio:,.0f} times is accepted."
             )
         total += info.file_size
@@ -162,7 +168,7 @@ def _inflate(data: memoryview, info: zipfile.ZipInfo) -> bytes:
     reads the same compressed bytes calamine reads and refuses any mismatch, stopping a lying bomb
     one output step past its declared size.
     """
-    corrupt = WorkbookUnreadable(f"The workbook part {info.filename} is corrupt or truncated.")
+    corrupt = WorkbookUnreadable(f"The workbook part {_part_name(info)} is corrupt or truncated.")
     start = info.header_offset
     header = bytes(data[start : start + _LOCAL_HEADER.size]) if start >= 0 else b""
     if len(header) < _LOCAL_HEADER.size:
@@ -211,7 +217,7 @@ def _inflate_stream(compressed: memoryview, info: zipfile.ZipInfo, corrupt: Work
             total += len(piece)
             if total > info.file_size:
                 raise WorkbookUnreadable(
-                    f"The workbook part {info.filename} holds more data than its zip entry declares "
+                    f"The workbook part {_part_name(info)} holds more data than its zip entry declares "
                     "(a disguised decompression bomb)."
                 )
             pieces.append(piece)

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -80,4 +81,7 @@ def cpl(tmp_path: Path) -> Iterator[CplRun]:
             "COLUMNS": "200",
         }
     )
+    # The service is set up: its store exists (a command other than the set-up ones refuses a missing one).
+    sqlite3.connect(tmp_path / "cpl.db").close()
+    (tmp_path / "cpl.db").chmod(0o600)
     yield CplRun(tmp_path, env)

@@ -145,7 +145,7 @@ def test_a_database_that_cannot_be_opened_prints_the_one_line(checkout: Checkout
     result = checkout.run(job("cpl expiry run"))
     assert (result.returncode, result.stdout, result.stderr) == (0, failure_line(checkout, 2), "")
     (logged,) = (checkout.log_dir / "expiry.log").read_text().splitlines()
-    assert logged.startswith(f"The CPL database sqlite:///{checkout.path}/not-a-directory/cpl.db cannot be opened")
+    assert logged.startswith(f"There is no CPL database at {checkout.path}/not-a-directory/cpl.db ")
 
 
 def test_a_run_still_going_keeps_the_next_one_out_and_that_is_said(checkout: Checkout, world: World) -> None:

@@ -238,8 +238,9 @@ def test_a_database_that_cannot_be_opened_is_one_sentence_and_exit_2(cpl: CplRun
     for command in (("expiry", "run"), ("notices", "send")):
         result = cpl(*command, expect=2)
         assert result.stderr == (
-            f"The CPL database sqlite:///{cpl.tmp}/not-a-directory/cpl.db cannot be opened "
-            f"(File exists: {cpl.tmp}/not-a-directory).\n"
+            f"There is no CPL database at {cpl.tmp}/not-a-directory/cpl.db "
+            f"(CPL_DATABASE_URL=sqlite:///{cpl.tmp}/not-a-directory/cpl.db): run cpl from the service's "
+            "directory or set CPL_DATABASE_URL; a new store is started by `cpl parties add` or `cpl import-cpl`.\n"
         )
     cpl.env["CPL_DATABASE_URL"] = "postgresql+psycopg://cpl:s3cret@127.0.0.1:9/cpl"
     result = cpl("expiry", "run", expect=2)

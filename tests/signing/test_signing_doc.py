@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def cpl(tmp_path: Path) -> CplRun:
             "COLUMNS": "200",
         }
     )
+    sqlite3.connect(tmp_path / "cpl.db").close()  # the service's store exists (an empty one)
     return CplRun(tmp_path, env)
 
 
