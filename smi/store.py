@@ -1246,37 +1246,8 @@ class Store:
     # --- devices ------------------------------------------------------------------------
 
     def device(self, conn: Connection, device_id: str) -> DeviceRecord | None:
-        m = device_models.c
-        row = conn.execute(
-            select(
-                devices.c.device_id,
-                *_model_key_columns(),
-                devices.c.status,
-                devices.c.status_since,
-                devices.c.status_before_suspension,
-                m.active,
-                m.entry_id,
-                m.cpl_status,
-            )
-            .join(device_models, device_models.c.id == devices.c.model_ref)
-            .where(devices.c.device_id == device_id)
-        ).one_or_none()
-        if row is None:
-            return None
-        return DeviceRecord(
-            device_id=row.device_id,
-            physical_device_type=row.physical_device_type,
-            manufacturer_id=row.manufacturer_id,
-            model_id=row.model_id,
-            hardware_version=row.hardware_version,
-            firmware_version=row.firmware_version,
-            status=row.status,
-            status_since=unstamp(row.status_since),
-            status_before_suspension=row.status_before_suspension,
-            model_active=bool(row.active),
-            cpl_entry_id=row.entry_id,
-            cpl_status=row.cpl_status,
-        )
+        row = conn.execute(_device_query().where(devices.c.device_id == device_id)).one_or_none()
+        return None if row is None else _device_record(row)
 
     def history(self, conn: Connection, device_id: str) -> list[StatusChange]:
         h = status_history.c
