@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, transaction
-from api.http import ApiError, error_responses
+from api.http import ApiError, attachment, error_responses
 from api.schemas import MAX_ID
 from api.uploads import read_upload, require_multipart
 from cpl.config import Settings as CplSettings
@@ -28,6 +28,7 @@ from cpl.views import (
     ReceiptOut,
     changes_out,
     draft_out,
+    drafts_out,
     issued_out,
     receipt_out,
 )
@@ -68,11 +69,9 @@ class DraftList(BaseModel):
 
 
 def _draft_view(session: Session, draft: ExtractDraft) -> DraftOut:
-    """A draft as shown, with the draft that superseded it when it was."""
-    view = draft_out(draft)
-    if draft.state == "superseded" and draft.id is not None:
-        view = view.model_copy(update={"superseded_by": extract_service.superseded_by(session, draft.id)})
-    return view
+    """One draft as shown, with the draft that superseded it when it was."""
+    successor = extract_service.superseded_by(session, draft.id or 0) if draft.state == "superseded" else None
+    return draft_out(draft, superseded_by=successor)
 
 
 def router(settings: Settings) -> APIRouter:
@@ -131,7 +130,7 @@ def router(settings: Settings) -> APIRouter:
         with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.SECAS)
             drafts = extract_service.list_drafts(session, waiting_only=state == "draft", limit=limit)
-            return DraftList(drafts=[_draft_view(session, d) for d in drafts])
+            return DraftList(drafts=drafts_out(drafts))
 
     @api.get(
         "/extracts/drafts/{draft_id}",
@@ -205,7 +204,7 @@ def router(settings: Settings) -> APIRouter:
                 content=issued.signed,
                 media_type=PKCS7_MIME,
                 headers={
-                    "Content-Disposition": f'attachment; filename="cpl-extract-{issued.sequence:06d}.p7m"',
+                    "Content-Disposition": attachment(f"cpl-extract-{issued.sequence:06d}.p7m"),
                     "X-Content-SHA256": issued.content_sha256,
                 },
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -201,3 +202,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorResponse, "description": _status_error(status)[1] if status != 422 else "Refused."}
         for status in statuses
     }
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for ``filename``: a plain ASCII name, and the UTF-8 one beside it when they differ."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    if plain == filename:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"

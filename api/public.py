@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from api import page
 from api.deps import transaction
-from api.http import ApiError, error_responses
+from api.http import ApiError, attachment, error_responses
 from cpl import publication
 from cpl.core.domain import CPA_NOTICE_MONTHS, add_months
 from cpl.views import PublishedCplOut
@@ -49,9 +49,7 @@ def _download(
     published: publication.PublishedCpl, body: bytes, media_type: str, suffix: str, name: str | None = None
 ) -> Response:
     filename = name or f"cpl-{published.sequence:06d}.{suffix}"
-    return Response(
-        content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return Response(content=body, media_type=media_type, headers={"Content-Disposition": attachment(filename)})
 
 
 def _sec_name(published: publication.PublishedCpl, suffix: str) -> str:

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http import (
     BodyLimitMiddleware,
+    attachment,
     error_code,
     error_response,
     error_responses,
@@ -274,7 +275,7 @@ def create_smi_app(settings: Settings | None = None) -> FastAPI:
         return Response(
             path.read_bytes(),
             media_type=PKCS7_MIME,
-            headers={"Content-Disposition": f'attachment; filename="receipt-{sequence}.p7m"'},
+            headers={"Content-Disposition": attachment(f"receipt-{sequence}.p7m")},
         )
 
     @app.get(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import urllib.parse
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, Response, UploadFile
@@ -24,7 +23,7 @@ from sqlmodel import Session, col, select
 from api.auth import Credentials, caller
 from api.config import Settings
 from api.deps import now, registry_of, transaction
-from api.http import ApiError, error_responses
+from api.http import ApiError, attachment, error_responses
 from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn, WithdrawalIn
 from api.uploads import read_upload, require_multipart, upload_name
 from cpl.core.domain import PartyRole
@@ -64,14 +63,6 @@ def _annotated_name(filename: str, suffix: str) -> str:
     """``w.xlsx`` -> ``w-findings.xlsx``: the annotated copy's download name."""
     stem = filename.rsplit(".", 1)[0] if "." in filename.lstrip(".") else filename
     return f"{stem or 'workbook'}-findings{suffix}"
-
-
-def _attachment(filename: str) -> str:
-    """A Content-Disposition for ``filename``: a plain ASCII name, and the UTF-8 one beside it when they differ."""
-    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
-    if plain == filename:
-        return f'attachment; filename="{plain}"'
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
 
 
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The submission's number")]
@@ -179,7 +170,7 @@ def router(settings: Settings) -> APIRouter:
                 return Response(
                     content=copy.data,
                     media_type=copy.media_type,
-                    headers={"Content-Disposition": _attachment(_annotated_name(filename, copy.suffix))},
+                    headers={"Content-Disposition": attachment(_annotated_name(filename, copy.suffix))},
                 )
         errors_found = sum(1 for f in findings if f.is_error)
         return CheckOut(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -342,7 +343,17 @@ class DraftOut(BaseModel):
     superseded_by: int | None = Field(default=None, description="The draft prepared after a superseded one")
 
 
-def draft_out(draft: ExtractDraft) -> DraftOut:
+def drafts_out(drafts: Sequence[ExtractDraft]) -> list[DraftOut]:
+    """Drafts as `extract_service.list_drafts` gives them (newest first, every state or only the one
+    waiting): a superseded draft was superseded by the draft prepared next, the one before it here."""
+    newer: list[int | None] = [None, *(d.id for d in drafts[:-1])]
+    return [
+        draft_out(d, superseded_by=after if d.state == "superseded" else None)
+        for d, after in zip(drafts, newer, strict=True)
+    ]
+
+
+def draft_out(draft: ExtractDraft, *, superseded_by: int | None = None) -> DraftOut:
     assert draft.id is not None
     return DraftOut(
         id=draft.id,
@@ -354,6 +365,7 @@ def draft_out(draft: ExtractDraft) -> DraftOut:
         prepared_at=as_utc(draft.prepared_at),
         state=draft.state,
         changes=changes_out(json.loads(draft.changes_json)),
+        superseded_by=superseded_by,
     )
 
 

@@ -329,7 +329,9 @@ class StatusChangeOut(BaseModel):
     alert: str | None
 
 
-class DeviceOut(BaseModel):
+class DeviceSummaryOut(BaseModel):
+    """A Device as a search lists it: `DeviceOut` without its history."""
+
     device_id: str
     physical_device_type: str
     manufacturer_id: str
@@ -339,14 +341,11 @@ class DeviceOut(BaseModel):
     status: str
     status_since: dt.datetime
     status_before_suspension: str | None
-    cpl_controlled: bool
     cpl: CplStateOut
-    history: list[StatusChangeOut]
 
 
-def device_out(view: DeviceView) -> DeviceOut:
-    d = view.device
-    return DeviceOut(
+def device_summary_out(d: DeviceRecord) -> DeviceSummaryOut:
+    return DeviceSummaryOut(
         device_id=d.device_id,
         physical_device_type=d.physical_device_type,
         manufacturer_id=d.manufacturer_id,
@@ -356,8 +355,22 @@ def device_out(view: DeviceView) -> DeviceOut:
         status=d.status,
         status_since=d.status_since,
         status_before_suspension=d.status_before_suspension,
-        cpl_controlled=rules.is_cpl_controlled(d.physical_device_type),
         cpl=CplStateOut(active=d.model_active, entry_id=d.cpl_entry_id, status=d.cpl_status),
+    )
+
+
+class DeviceOut(DeviceSummaryOut):
+    """A Device with whether the CPL controls it and its SMI Status history."""
+
+    cpl_controlled: bool
+    history: list[StatusChangeOut]
+
+
+def device_out(view: DeviceView) -> DeviceOut:
+    d = view.device
+    return DeviceOut(
+        **dict(device_summary_out(d)),
+        cpl_controlled=rules.is_cpl_controlled(d.physical_device_type),
         history=[
             StatusChangeOut(
                 status=h.status,
@@ -531,36 +544,6 @@ def alerts_out(alerts: Alerts) -> AlertsOut:
         shown=len(alerts.alerts),
         alerts=[alert_out(a) for a in alerts.alerts],
         pruned_extracts=list(alerts.pruned),
-    )
-
-
-class DeviceSummaryOut(BaseModel):
-    """A Device as a search lists it: `DeviceOut` without its history."""
-
-    device_id: str
-    physical_device_type: str
-    manufacturer_id: str
-    model_id: str
-    hardware_version: str
-    firmware_version: str
-    status: str
-    status_since: dt.datetime
-    status_before_suspension: str | None
-    cpl: CplStateOut
-
-
-def device_summary_out(d: DeviceRecord) -> DeviceSummaryOut:
-    return DeviceSummaryOut(
-        device_id=d.device_id,
-        physical_device_type=d.physical_device_type,
-        manufacturer_id=d.manufacturer_id,
-        model_id=d.model_id,
-        hardware_version=d.hardware_version,
-        firmware_version=d.firmware_version,
-        status=d.status,
-        status_since=d.status_since,
-        status_before_suspension=d.status_before_suspension,
-        cpl=CplStateOut(active=d.model_active, entry_id=d.cpl_entry_id, status=d.cpl_status),
     )
 
 

@@ -34,7 +34,7 @@ from cpl.core.notices import CPL_PUBLISHED
 from cpl.services import extract_views, unit_of_work, versions
 from cpl.services import extracts as extract_service
 from cpl.store import IssuedExtract, as_utc, utcnow
-from cpl.views import draft_out, issued_out, receipt_out
+from cpl.views import draft_out, drafts_out, issued_out, receipt_out
 from formats.extract import ExtractFormatError
 from signing.errors import SigningError, TrustConfigurationError
 from signing.signers import load_signer
@@ -65,20 +65,19 @@ def extract_prepare(
     Example: cpl extract prepare --by alice
     """
     config = settings(ctx)
-    try:
-        with unit_of_work(config) as session:
-            draft, _ = extract_service.prepare(
-                session, by, utcnow(), next_update_within=config.next_update_within, unchanged=unchanged
-            )
-            data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
-    except errors.NothingToIssueError as nothing:
-        if as_json:
-            emit_json({"draft": None, "message": str(nothing)})
-        else:
-            out.print(str(nothing), markup=False)
-        return
-    except errors.CplError as refusal:
-        fail(str(refusal), refusal.exit_code)
+    with refusals():
+        try:
+            with unit_of_work(config) as session:
+                draft, _ = extract_service.prepare(
+                    session, by, utcnow(), next_update_within=config.next_update_within, unchanged=unchanged
+                )
+                data: dict[str, Any] = draft_out(draft).model_dump(mode="json")
+        except errors.NothingToIssueError as nothing:  # not a refusal: there is nothing to sign
+            if as_json:
+                emit_json({"draft": None, "message": str(nothing)})
+            else:
+                out.print(str(nothing), markup=False)
+            return
     if as_json:
         emit_json({"draft": data["id"], **data})
         return
@@ -112,14 +111,7 @@ def extract_drafts(
     Example: cpl extract drafts --all
     """
     with refusals(), unit_of_work(settings(ctx), write=False) as session:
-        drafts = extract_service.list_drafts(session, waiting_only=not every)
-        rows = [
-            {**draft_out(d).model_dump(mode="json"), "superseded_by": extract_service.superseded_by(session, d.id or 0)}
-            for d in drafts
-        ]
-        for row in rows:
-            if row["state"] != "superseded":
-                row["superseded_by"] = None
+        rows = dumped(drafts_out(extract_service.list_drafts(session, waiting_only=not every)))
     if as_json:
         emit_json({"drafts": rows})
         return
@@ -179,9 +171,6 @@ def extract_approve(
         fail(f"Cannot write the extract into {directory}: it is a file, not a directory.", 2)
     with refusals(), unit_of_work(config, write=False) as session:
         shown = extract_views.show(session, str(draft)).as_json()
-    shown["dcc_preview"] = None
-    for change in shown["changes"]:
-        change["dcc"] = None
     waiting = shown["state"] == "draft"  # any other is refused by the approval itself, with why
     if waiting and not as_json:
         _print_shown(shown)
@@ -327,7 +316,7 @@ def _print_shown(data: dict[str, Any]) -> None:
     out.print(f"Entries: {entries['total']} ({statuses}).")
     counts = ", ".join(f"{n} {kind}" for kind, n in data["change_counts"].items())
     out.print(f"Changes since {data['compared_with']['what']}: {counts}.", markup=False)
-    dcc = data["dcc_preview"]
+    dcc = data.get("dcc_preview")  # only `extract show --preview` attaches one
     if data["changes"]:
         table = Table("entry", "change", "status", "panel reference", "Physical Device Type", "model", title=None)
         if dcc is not None:
@@ -337,7 +326,7 @@ def _print_shown(data: dict[str, Any]) -> None:
             model = "/".join(c[k] for k in ("manufacturer_id", "model_id", "hardware_version", "firmware_version"))
             status = f"{c['status_before'] or '-'} -> {c['status'] or '-'}"
             row = [c["entry_id"], c["change"], status, c["panel_reference"] or "", c["physical_device_type"], model]
-            if c["dcc"] is not None:
+            if c.get("dcc") is not None:
                 row += [f"{c['dcc']['devices_suspended']:,}", f"{c['dcc']['devices_restored']:,}"]
             table.add_row(*row)
         out.print(table)

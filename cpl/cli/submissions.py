@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from cpl import publication
 from cpl.cli.console import (
@@ -150,6 +150,15 @@ def check(
     raise typer.Exit(1 if result.has_errors else 0)
 
 
+def _party_user(session: Session, party: str, by: str | None) -> str:
+    """The user acting for ``party``: ``by`` (refused unless it is one of the party's users) or the party's own."""
+    user_id = by or party
+    _, acting_party = party_service.acting_user(session, user_id)
+    if acting_party.party_id != party:
+        raise errors.NotPermittedError(f"{user_id} does not belong to {party}.")
+    return user_id
+
+
 @commands.command()
 def submit(
     ctx: typer.Context,
@@ -164,10 +173,7 @@ def submit(
     data = read_input(workbook_path, "workbook")
     signature_bytes, state, problem = _signature_for(data, signature, party, config)
     with refusals(), unit_of_work(config) as session:
-        user_id = by or party
-        _, acting_party = party_service.acting_user(session, user_id)
-        if acting_party.party_id != party:
-            raise errors.NotPermittedError(f"{user_id} does not belong to {party}.")
+        user_id = _party_user(session, party, by)
         record, result = submission_service.submit(
             session,
             user_id=user_id,
@@ -264,10 +270,7 @@ def withdraw(
 ) -> None:
     """The submitting party withdraws its own submission before SECAS decides it; it can never be approved after."""
     with refusals(), unit_of_work(settings(ctx)) as session:
-        user_id = by or party
-        _, acting_party = party_service.acting_user(session, user_id)
-        if acting_party.party_id != party:
-            raise errors.NotPermittedError(f"{user_id} does not belong to {party}.")
+        user_id = _party_user(session, party, by)
         data = submission_summary(
             submission_service.withdraw(session, submission, user_id, note.strip(), utcnow())
         ).model_dump(mode="json")

@@ -126,8 +126,7 @@ def remove(
     entry = get_entry(session, entry_ref, lock=True)
     if entry.status != EntryStatus.ACTIVE:
         raise errors.EntryStatusError(f"{format_entry_id(entry.id or 0)} is already {entry.status}.")
-    if session.get(PanelDecision, reference) is None:
-        session.add(PanelDecision(reference=reference, recorded_by=user.user_id, recorded_at=now))
+    _record_panel_decision(session, reference, user.user_id, now)
     entry.status, entry.status_since, entry.panel_reference = status, now.date(), reference
     session.add(entry)
     record_status(session, entry, reason or f"removed by Panel decision {reference}", user.user_id, now)
@@ -143,6 +142,12 @@ def remove(
         details={"status": str(status), "panel_reference": reference, "reason": reason},
     )
     return entry
+
+
+def _record_panel_decision(session: Session, reference: str, user_id: str, now: dt.datetime) -> None:
+    """The Panel decision a removal or reinstatement cites, recorded the first time it is cited."""
+    if session.get(PanelDecision, reference) is None:
+        session.add(PanelDecision(reference=reference, recorded_by=user_id, recorded_at=now))
 
 
 def reinstate(
@@ -170,8 +175,7 @@ def reinstate(
             f"{entry_id}'s CPA certificate expired on {entry.cpa_expiry}: it cannot be Active again until a "
             "renewed certificate is recorded."
         )
-    if session.get(PanelDecision, reference) is None:
-        session.add(PanelDecision(reference=reference, recorded_by=user.user_id, recorded_at=now))
+    _record_panel_decision(session, reference, user.user_id, now)
     was = entry.status
     entry.status, entry.status_since, entry.panel_reference = EntryStatus.ACTIVE, now.date(), reference
     session.add(entry)

@@ -9,7 +9,6 @@ row keeps the notice's key, so neither the job that owed it nor a repeat of its 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -30,17 +29,14 @@ class ListedNotice:
 
 def list_notices(session: Session, state: str | None = None) -> list[ListedNotice]:
     """Every notice, oldest first (or those in ``state``), each with its cancellation if it has one."""
-    query = select(SentNotice).order_by(col(SentNotice.id))
+    query = (
+        select(SentNotice, NoticeCancellation)
+        .outerjoin(NoticeCancellation, col(NoticeCancellation.notice_id) == col(SentNotice.id))
+        .order_by(col(SentNotice.id))
+    )
     if state is not None:
         query = query.where(SentNotice.state == state)
-    found: Sequence[SentNotice] = session.exec(query).all()
-    cancellations = {
-        c.notice_id: c
-        for c in session.exec(
-            select(NoticeCancellation).where(col(NoticeCancellation.notice_id).in_([n.id for n in found]))
-        ).all()
-    }
-    return [ListedNotice(n, cancellations.get(n.id or 0)) for n in found]
+    return [ListedNotice(notice, cancellation) for notice, cancellation in session.exec(query).all()]
 
 
 def cancel_notice(session: Session, notice_id: int, user_id: str, reason: str, now: dt.datetime) -> ListedNotice:

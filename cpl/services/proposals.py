@@ -12,7 +12,6 @@ extended conditional period) that passes in its turn proposes the entry afresh.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -37,17 +36,14 @@ class ListedProposal:
 
 def list_proposals(session: Session, state: str | None = OPEN) -> list[ListedProposal]:
     """Proposals oldest first: the open ones by default, those in ``state``, or all (``None``)."""
-    query = select(RemovalProposal).order_by(col(RemovalProposal.id))
+    query = (
+        select(RemovalProposal, ProposalDismissal)
+        .outerjoin(ProposalDismissal, col(ProposalDismissal.proposal_id) == col(RemovalProposal.id))
+        .order_by(col(RemovalProposal.id))
+    )
     if state is not None:
         query = query.where(RemovalProposal.state == state)
-    found: Sequence[RemovalProposal] = session.exec(query).all()
-    dismissals = {
-        d.proposal_id: d
-        for d in session.exec(
-            select(ProposalDismissal).where(col(ProposalDismissal.proposal_id).in_([p.id for p in found]))
-        ).all()
-    }
-    return [ListedProposal(p, dismissals.get(p.id or 0)) for p in found]
+    return [ListedProposal(proposal, dismissal) for proposal, dismissal in session.exec(query).all()]
 
 
 def dismiss_proposal(session: Session, proposal_id: int, user_id: str, reason: str, now: dt.datetime) -> ListedProposal:
