@@ -8,8 +8,9 @@ security scheme and the error handlers, so that every error is the one JSON shap
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from api import audit_log, codes, entries, extracts, public, submissions
+from api import audit_log, codes, entries, extracts, proposals, public, submissions
 from api.config import Settings
 from api.deps import RegistryFile
 from api.http import BodyLimitMiddleware, install_error_handlers
@@ -25,19 +26,26 @@ own submissions; a supplier confirms firmware updates that name it; only the DCC
 only SECAS approves, removes, revokes and signs extracts (two different SECAS users per extract).
 The published CPL and the assurance certificates are public.
 
-Every error is `{"error": {"code": "...", "message": "one sentence"}}`.
+Every error is `{"error": {"code": "...", "message": "one sentence"}}`. A protected route names who may
+call it (`x-callers`: the roles, or none for any party's user) and refuses anyone else (401, 403) before
+it reads the request. Lists that grow come a page at a time (`limit`, `offset`) with a `total`.
 """
+
+#: Where the interactive docs' Swagger UI files are served from: the copy in the fastapi-offline
+#: package, so `/docs` works with no network (no CDN).
+DOCS_ASSETS = "/docs/assets"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, with its settings read now (``CPL_DATABASE_URL``, ``CPL_MAX_UPLOAD_BYTES``)."""
     settings = settings or Settings.from_environment()
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Central Products List",
         version="1",
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
     )
     app.state.settings = settings
     app.state.registry_file = RegistryFile(settings.cpl.specs_file)
@@ -50,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_log.router())
     app.include_router(submissions.router(settings))
     app.include_router(entries.router())
+    app.include_router(proposals.router())
     app.include_router(extracts.router(settings))
     return app

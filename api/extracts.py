@@ -8,20 +8,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from api.auth import Credentials, caller
+from api.auth import AuthenticatedRoute, Credentials, caller, callers
 from api.config import Settings
 from api.deps import now, transaction
 from api.http import ApiError, attachment, error_responses
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, MAX_OFFSET
 from api.uploads import read_upload, require_multipart
 from cpl.config import Settings as CplSettings
 from cpl.core.domain import PartyRole
 from cpl.services import extracts as extract_service
-from cpl.store import ExtractDraft, IssuedExtract
+from cpl.store import ExtractDraft
 from cpl.views import (
+    DraftList,
     DraftOut,
     IssuedExtractList,
     IssuedExtractOut,
@@ -30,6 +30,7 @@ from cpl.views import (
     draft_out,
     drafts_out,
     issued_out,
+    page_info,
     receipt_out,
 )
 from signing.errors import SigningError
@@ -64,10 +65,6 @@ class SigningKit:
             return self._loaded
 
 
-class DraftList(BaseModel):
-    drafts: list[DraftOut]
-
-
 def _draft_view(session: Session, draft: ExtractDraft) -> DraftOut:
     """One draft as shown, with the draft that superseded it when it was."""
     successor = extract_service.superseded_by(session, draft.id or 0) if draft.state == "superseded" else None
@@ -75,7 +72,7 @@ def _draft_view(session: Session, draft: ExtractDraft) -> DraftOut:
 
 
 def router(settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["extracts"])
+    api = APIRouter(prefix="/api/v1", tags=["extracts"], route_class=AuthenticatedRoute)
     kit = SigningKit(settings.cpl)
 
     @api.post(
@@ -89,6 +86,7 @@ def router(settings: Settings) -> APIRouter:
             "DCC's next-update deadline). SECAS users only."
         ),
         responses=error_responses(401, 403, 409, 422),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def prepare(
         request: Request,
@@ -114,10 +112,11 @@ def router(settings: Settings) -> APIRouter:
         summary="Drafts, newest first",
         description=(
             "The draft waiting for approval (`state=draft`, the default) or every draft (`state=all`), "
-            "newest first, each with what it changes and, when superseded, the draft that superseded it. "
-            "SECAS users only."
+            "newest first, each with what it changes and, when superseded, the draft that superseded it; "
+            "`limit` at a time from `offset`, `total` how many match. SECAS users only."
         ),
         responses=error_responses(401, 403, 422),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def list_drafts(
         request: Request,
@@ -126,17 +125,25 @@ def router(settings: Settings) -> APIRouter:
             Literal["draft", "all"], Query(description="draft: the one waiting; all: every draft")
         ] = "draft",
         limit: Annotated[int, Query(ge=1, le=200, description="At most this many, newest first")] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many")] = 0,
     ) -> DraftList:
         with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.SECAS)
-            drafts = extract_service.list_drafts(session, waiting_only=state == "draft", limit=limit)
-            return DraftList(drafts=drafts_out(drafts))
+            found = extract_service.drafts_page(session, waiting_only=state == "draft", limit=limit, offset=offset)
+            first = found.items[0] if found.items else None
+            newer = (
+                extract_service.superseded_by(session, first.id or 0)
+                if first is not None and first.state == "superseded"
+                else None
+            )
+            return DraftList(drafts=drafts_out(found.items, newer_than_first=newer), **page_info(found))
 
     @api.get(
         "/extracts/drafts/{draft_id}",
         summary="Read a draft and what it changes",
         description="What the approver is asked to sign. SECAS users only.",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def read_draft(request: Request, credentials: Credentials, draft_id: DraftId) -> DraftOut:
         with transaction(request, write=False) as session:
@@ -151,7 +158,8 @@ def router(settings: Settings) -> APIRouter:
             "A SECAS user other than the one who prepared the draft signs exactly the drafted bytes; the "
             "issued extract is then immutable."
         ),
-        responses=error_responses(401, 403, 404, 409, 503),
+        responses=error_responses(401, 403, 404, 409, 422, 503),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def approve(request: Request, credentials: Credentials, draft_id: DraftId) -> IssuedExtractOut:
         with transaction(request) as session:
@@ -164,22 +172,32 @@ def router(settings: Settings) -> APIRouter:
     @api.get(
         "/extracts",
         summary="Issued extracts",
-        description="Every issued extract, and whether the DCC has loaded it. DCC and SECAS users.",
-        responses=error_responses(401, 403),
+        description=(
+            "The issued extracts oldest first (by sequence), `limit` at a time from `offset`, `total` how many "
+            "were issued, each with whether the DCC has loaded it. DCC and SECAS users."
+        ),
+        responses=error_responses(401, 403, 422),
+        openapi_extra=callers(PartyRole.DCC, PartyRole.SECAS),
     )
-    def list_extracts(request: Request, credentials: Credentials) -> IssuedExtractList:
-        with transaction(request) as session:
+    def list_extracts(
+        request: Request,
+        credentials: Credentials,
+        limit: Annotated[int, Query(ge=1, le=1000, description="At most this many")] = 1000,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many")] = 0,
+    ) -> IssuedExtractList:
+        with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
-            rows = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
-            return IssuedExtractList(extracts=[issued_out(i) for i in rows])
+            found = extract_service.issued_page(session, limit=limit, offset=offset)
+            return IssuedExtractList(extracts=[issued_out(i) for i in found.items], **page_info(found))
 
     @api.get(
         "/extracts/{sequence}",
         summary="One issued extract",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
+        openapi_extra=callers(PartyRole.DCC, PartyRole.SECAS),
     )
     def read_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> IssuedExtractOut:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
             return issued_out(extract_service.get_issued(session, sequence))
 
@@ -193,11 +211,12 @@ def router(settings: Settings) -> APIRouter:
                 "content": {PKCS7_MIME: {"schema": {"type": "string", "format": "binary"}}},
                 "description": "The signed extract",
             },
-            **error_responses(401, 403, 404),
+            **error_responses(401, 403, 404, 422),
         },
+        openapi_extra=callers(PartyRole.DCC, PartyRole.SECAS),
     )
     def download_extract(request: Request, credentials: Credentials, sequence: ExtractSequence) -> Response:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             caller(session, credentials, PartyRole.DCC, PartyRole.SECAS)
             issued = extract_service.get_issued(session, sequence)
             return Response(
@@ -222,6 +241,7 @@ def router(settings: Settings) -> APIRouter:
         form_limits={"max_files": 1, "max_fields": 4},
         dependencies=[Depends(require_multipart)],
         responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+        openapi_extra=callers(PartyRole.DCC),
     )
     def upload_receipt(
         request: Request,

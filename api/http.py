@@ -100,25 +100,52 @@ def _status_error(status_code: int) -> tuple[str, str]:
     return phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}."
 
 
+#: How a request's parts are named in a problem's sentence.
+_PARTS = {
+    "body": "the request body field",
+    "query": "the query parameter",
+    "path": "the path parameter",
+    "header": "the header",
+    "cookie": "the cookie",
+}
+_WHOLE = {"body": "the request body", "query": "the query", "path": "the path", "header": "a header"}
+
+#: An enumeration member as pydantic prints it (``<EntryStatus.EXPIRED: 'Expired'>``): its value is what a user types.
+_ENUM_MEMBER = re.compile(r"<[A-Za-z_][\w.]*: ('[^']*'|\"[^\"]*\"|[^>]*)>")
+
+
 def _location(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc]
-    where = {"body": "the request body", "query": "the query", "path": "the path", "header": "a header"}
     if not parts:
         return "the request"
-    head = where.get(parts[0], parts[0])
-    return f"{head} field {'.'.join(parts[1:])!r}" if parts[1:] else head
+    if not parts[1:]:
+        return _WHOLE.get(parts[0], parts[0])
+    return f"{_PARTS.get(parts[0], parts[0] + ' field')} {'.'.join(parts[1:])!r}"
+
+
+def _problem(problem: Any) -> str:
+    """One problem in a user's words: where, and what is wrong there."""
+    if not isinstance(problem, Mapping):
+        return str(problem).rstrip(".")
+    loc = tuple(problem.get("loc", ()))
+    kind = str(problem.get("type", ""))
+    context = problem.get("ctx") or {}
+    if kind == "json_invalid":  # its place is a character position, not a field
+        reason = str(context.get("error", "")).strip()
+        return "the request body is not valid JSON" + (f" ({reason})" if reason else "")
+    if kind == "missing":
+        return f"{_location(loc)} is missing"
+    if kind in {"model_attributes_type", "dict_type", "model_type"} and loc[:1] == ("body",) and len(loc) == 1:
+        return "the request body should be a JSON object"
+    message = _ENUM_MEMBER.sub(r"\1", str(problem.get("msg", "is not valid"))).removeprefix("Value error, ")
+    return f"{_location(loc)}: {message.rstrip('.')}"
 
 
 def validation_message(problems: Sequence[Any]) -> str:
-    """One sentence for a list of pydantic problems: the first, and how many more."""
+    """One sentence naming every problem of a request, each with where it is."""
     if not problems:
         return "The request is not valid."
-    first = problems[0]
-    loc = first.get("loc", ()) if isinstance(first, Mapping) else ()
-    msg = str(first.get("msg", "is not valid")) if isinstance(first, Mapping) else str(first)
-    more = len(problems) - 1
-    tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
-    return f"The request is not valid: {_location(loc)}: {msg.rstrip('.')}{tail}."
+    return f"The request is not valid: {'; '.join(_problem(p) for p in problems)}."
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -126,9 +153,29 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+def _body_fields(request: Request) -> list[str]:
+    """The required fields of the JSON object the request's route takes, to name when its body is missing."""
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    fields = getattr(model, "model_fields", None)
+    if not isinstance(fields, Mapping):
+        return []
+    return [name for name, info in fields.items() if getattr(info, "is_required", lambda: False)()]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_request", validation_message(list(exc.errors())))
+    problems = list(exc.errors())
+    message = validation_message(problems)
+    if any(
+        isinstance(p, Mapping) and tuple(p.get("loc", ())) == ("body",) and p.get("type") == "missing" for p in problems
+    ):
+        wanted = _body_fields(request)
+        if wanted:
+            named = ", ".join(repr(name) for name in wanted)
+            message = message.removesuffix(".") + f" (it takes a JSON object with {named})."
+    return error_response(422, "invalid_request", message)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

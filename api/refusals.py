@@ -29,6 +29,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.CplError], int], ...] = (
     (errors.SupplierConfirmationMissingError, 409),
     (errors.DuplicateError, 409),
     (errors.EntryStatusError, 409),
+    (errors.ProposalStateError, 409),
     (errors.ExtractError, 409),
     (tokens.TokenAlreadyRevokedError, 409),
     (errors.ReceiptReplayedError, 409),

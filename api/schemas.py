@@ -28,6 +28,8 @@ PanelReference = Annotated[
     AfterValidator(_printable),
 ]
 CertificateNumber = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+#: Text a list is searched for (a query value).
+SearchText = Annotated[str, Field(max_length=100), AfterValidator(_printable)]
 
 
 #: The limits of path and query values that end up in SQL (SQLite integers are 64-bit).
@@ -35,8 +37,16 @@ MAX_ID = 2**31 - 1
 MAX_OFFSET = 1_000_000_000
 
 
+def _said(text: str) -> str:
+    if not text.strip():
+        raise ValueError("say why the submission is rejected: the submitting party is sent this note")
+    return text
+
+
 class RejectionIn(BaseModel):
-    note: Note = ""
+    note: Annotated[Note, AfterValidator(_said)] = Field(
+        description="Why the submission is rejected, for the submitting party (required, not blank)"
+    )
 
 
 class WithdrawalIn(BaseModel):
@@ -58,6 +68,18 @@ class RemovalIn(BaseModel):
     )
     panel_reference: PanelReference
     reason: Reason = ""
+
+
+def _reason_given(text: str) -> str:
+    if not text.strip():
+        raise ValueError("say why the Panel will not remove the entry on this proposal")
+    return text
+
+
+class DismissalIn(BaseModel):
+    reason: Annotated[Reason, AfterValidator(_reason_given)] = Field(
+        description="Why the Panel will not remove the entry on this proposal (required, not blank)"
+    )
 
 
 class RevocationIn(BaseModel):

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from api.auth import Credentials, caller
+from api.auth import AuthenticatedRoute, Credentials, caller, callers
 from api.config import Settings
 from api.deps import now, registry_of, transaction
 from api.http import ApiError, attachment, error_responses
 from api.schemas import MAX_ID, MAX_OFFSET, ApprovalIn, RejectionIn, WithdrawalIn
 from api.uploads import read_upload, require_multipart, upload_name
+from cpl import publication
 from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
 from cpl.services.tokens import Principal
@@ -39,10 +41,12 @@ from cpl.views import (
     SubmissionOut,
     confirmation_out,
     entry_out,
+    page_info,
     submission_out,
     submission_summary,
 )
 from cpl.workbook.annotate import XLSM_MEDIA_TYPE, XLSX_MEDIA_TYPE, WorkbookNotAnnotated, annotate_workbook
+from cpl.workbook.template import write_template
 
 
 class CheckOut(BaseModel):
@@ -116,7 +120,42 @@ def checked_upload(
 
 
 def router(settings: Settings) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["submissions"])
+    api = APIRouter(prefix="/api/v1", tags=["submissions"], route_class=AuthenticatedRoute)
+
+    @api.get(
+        "/template",
+        summary="The blank submission workbook (public)",
+        description=(
+            "No token needed. `layout=own` (the default): this service's New Entry workbook, one row per entry, "
+            "input cells shaded and drop-downs of the valid values (`cpl template`). `layout=sec`: the SEC's CPL "
+            "workbook, whose 'CPL - New Entry' tab is the form, with the published list when there is one "
+            "(`cpl template --layout sec`)."
+        ),
+        response_class=Response,
+        responses={
+            200: {
+                "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The workbook",
+            },
+            **error_responses(422),
+        },
+    )
+    def template(
+        request: Request,
+        layout: Annotated[
+            Literal["own", "sec"], Query(description="own: this service's workbook; sec: the SEC's CPL workbook")
+        ] = "own",
+    ) -> Response:
+        if layout == "sec":
+            with transaction(request, write=False) as session:
+                published = publication.published_cpl(session)
+                data = publication.to_sec_xlsx(published) if published else publication.blank_sec_workbook(now().date())
+            name = "central_products_list_new_entry.xlsx"
+        else:
+            form = io.BytesIO()
+            write_template(form)
+            data, name = form.getvalue(), "cpl_submission_template.xlsx"
+        return Response(content=data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": attachment(name)})
 
     @api.post(
         "/checks",
@@ -145,6 +184,7 @@ def router(settings: Settings) -> APIRouter:
             },
             **error_responses(400, 401, 413, 415, 422),
         },
+        openapi_extra=callers(),
     )
     def check(
         request: Request,
@@ -196,6 +236,7 @@ def router(settings: Settings) -> APIRouter:
         form_limits={"max_files": 2, "max_fields": 4},
         dependencies=[Depends(require_multipart)],
         responses=error_responses(400, 401, 413, 415, 422),
+        openapi_extra=callers(),
     )
     def submit(
         request: Request,
@@ -223,43 +264,56 @@ def router(settings: Settings) -> APIRouter:
     @api.get(
         "/submissions",
         summary="List submissions",
-        description="SECAS sees every submission; any other party only its own. Newest first.",
-        responses=error_responses(401),
+        description=(
+            "SECAS sees every submission; any other party only its own. Newest first (by number), `limit` "
+            "at a time from `offset`; `total` is how many match, on every page."
+        ),
+        responses=error_responses(401, 422),
+        openapi_extra=callers(),
     )
     def list_submissions(
         request: Request,
         credentials: Credentials,
         state: Annotated[SubmissionState | None, Query(description="Only submissions in this state")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000, description="At most this many")] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many")] = 0,
     ) -> SubmissionList:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             principal = caller(session, credentials)
-            query = select(Submission).order_by(col(Submission.id).desc()).offset(offset).limit(limit)
-            if principal.role is not PartyRole.SECAS:
-                query = query.where(Submission.party_id == principal.party_id)
-            if state is not None:
-                query = query.where(Submission.state == state)
-            return SubmissionList(submissions=[submission_summary(s) for s in session.exec(query).all()])
+            own = None if principal.role is PartyRole.SECAS else principal.party_id
+            page = submission_service.list_submissions(session, party_id=own, state=state, limit=limit, offset=offset)
+            return SubmissionList(submissions=[submission_summary(s) for s in page.items], **page_info(page))
 
     @api.get(
         "/submissions/{submission_id}",
         summary="Read a submission with its findings",
-        responses=error_responses(401, 403, 404),
+        description=(
+            "With the entries its approval created (`created_entries`) and, for a submission on the SEC's New "
+            "Entry form, the contacts and FIR details it gave, kept for audit (`form_audit`: shown to SECAS and "
+            "the submitting party only, never published)."
+        ),
+        responses=error_responses(401, 403, 404, 422),
+        openapi_extra=callers(),
     )
     def read_submission(request: Request, credentials: Credentials, submission_id: SubmissionId) -> SubmissionOut:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             principal = caller(session, credentials)
-            return submission_out(visible_submission(session, principal, submission_id))
+            record = visible_submission(session, principal, submission_id)
+            kept = submission_service.submission_record(session, submission_id)
+            own = principal.role is PartyRole.SECAS or record.party_id == principal.party_id
+            return submission_out(
+                record, created_entries=kept.created_entries, form_audit=kept.form_audit if own else None
+            )
 
     @api.get(
         "/submissions/{submission_id}/findings",
         summary="A submission's findings",
         description="Findings as `cpl check --json` reports them: code, severity, sheet, row, column, message.",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
+        openapi_extra=callers(),
     )
     def read_findings(request: Request, credentials: Credentials, submission_id: SubmissionId) -> list[FindingOut]:
-        with transaction(request) as session:
+        with transaction(request, write=False) as session:
             principal = caller(session, credentials)
             return submission_out(visible_submission(session, principal, submission_id)).findings
 
@@ -271,7 +325,8 @@ def router(settings: Settings) -> APIRouter:
             "A supplier confirms that a manufacturer's firmware-update submission naming it matches its "
             "agreed maintenance plans. Supplier users only, and only for submissions that name their party."
         ),
-        responses=error_responses(401, 403, 404, 409),
+        responses=error_responses(401, 403, 404, 409, 422),
+        openapi_extra=callers(PartyRole.SUPPLIER),
     )
     def confirm(request: Request, credentials: Credentials, submission_id: SubmissionId) -> ConfirmationOut:
         with transaction(request) as session:
@@ -287,6 +342,7 @@ def router(settings: Settings) -> APIRouter:
             "SECAS users only."
         ),
         responses=error_responses(401, 403, 404, 409, 422),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def approve(
         request: Request,
@@ -314,15 +370,20 @@ def router(settings: Settings) -> APIRouter:
     @api.post(
         "/submissions/{submission_id}/rejection",
         summary="SECAS rejects a submission",
+        description=(
+            'With a note saying why (`{"note": "..."}`), which the submitting party is sent: a rejection '
+            "without one (no body, or a note of nothing but spaces) is refused with 422. SECAS users only."
+        ),
         responses=error_responses(401, 403, 404, 409, 422),
+        openapi_extra=callers(PartyRole.SECAS),
     )
     def reject(
         request: Request,
         credentials: Credentials,
         submission_id: SubmissionId,
-        body: Annotated[RejectionIn | None, Body(description="Why, for the submitter (optional)")] = None,
+        body: Annotated[RejectionIn, Body(description="Why, for the submitter")],
     ) -> SubmissionOut:
-        note = body.note if body is not None else ""
+        note = body.note.strip()
         with transaction(request) as session:
             principal = caller(session, credentials, PartyRole.SECAS)
             return submission_out(submission_service.reject(session, submission_id, principal.user_id, note, now()))
@@ -337,6 +398,7 @@ def router(settings: Settings) -> APIRouter:
             "A submission already approved, rejected or withdrawn is a 409."
         ),
         responses=error_responses(401, 403, 404, 409, 422),
+        openapi_extra=callers(),
     )
     def withdraw(
         request: Request,

@@ -22,6 +22,8 @@ class Measurement:
     #: A 99th percentile latency measured with the rest, and the most it may be (an aim of its own).
     p99_seconds: float | None = None
     limit_seconds: float | None = None
+    #: The most ``seconds`` itself may be (an absolute aim, as for a command's start-up).
+    seconds_limit: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -33,6 +35,11 @@ class Measurement:
         if self.limit_seconds is None or self.p99_seconds is None:
             return None
         return self.p99_seconds <= self.limit_seconds
+
+    @property
+    def within_seconds_limit(self) -> bool | None:
+        """Whether ``seconds`` is within ``seconds_limit``; None when there is no such aim."""
+        return None if self.seconds_limit is None else self.seconds <= self.seconds_limit
 
 
 def best_of(repeat: int, work: Callable[[], T]) -> tuple[float, T]:

@@ -28,6 +28,9 @@ def main(argv: list[str]) -> int:
                     f"{'ok' if m.within_limit else 'MISSED'}"
                 )
                 failed_aims += not m.within_limit
+            if m.within_seconds_limit is not None and m.seconds_limit is not None:
+                limit += f"   aim <= {m.seconds_limit:.2f} s {'ok' if m.within_seconds_limit else 'MISSED'}"
+                failed_aims += not m.within_seconds_limit
             print(
                 f"   {m.name:<48} {m.seconds:9.3f} s   {m.baseline_name:<40} {m.baseline_seconds:9.3f} s"
                 f"   ratio {m.ratio:5.2f}x{aim}{limit}",

@@ -17,8 +17,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ from cpl.core.sec_entries import sec_entry
 from cpl.core.sec_list import VersionRecord, version_label
 from cpl.files import write_atomically
 from cpl.services import versions
-from cpl.store import ExtractDraft, IssuedExtract, as_utc
+from cpl.store import Certificate, CplVersion, ExtractDraft, ImportedList, IssuedExtract, as_utc
 from cpl.workbook.sec_layout import write_sec_csv, write_sec_workbook
 from formats.extract import CERTIFICATE_SCHEMES, ExtractEntry, format_timestamp, parse_extract, sha256_hex
-from formats.vocabulary import AssuranceScheme
+from formats.vocabulary import AssuranceScheme, EntryStatus
 
 FORMAT = "cpl-published"
 FORMAT_VERSION = 1
@@ -106,25 +107,148 @@ def _parsed_entries(content_sha256: str, content: bytes) -> tuple[ExtractEntry, 
     return entries
 
 
-def published_cpl(session: Session) -> PublishedCpl | None:
-    """The latest issued extract as published, or None when nothing has been issued yet."""
-    issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc()).limit(1)).first()
-    if issued is None:
-        return None
+def _issued_entries(session: Session, issued: IssuedExtract) -> tuple[ExtractEntry, ...]:
     draft = session.get(ExtractDraft, issued.draft_id)
     if draft is None or sha256_hex(draft.content) != issued.content_sha256:
         raise PublicationIntegrityError(
             f"The stored content of issued extract {issued.sequence} does not match its signed hash; "
             "it will not be published."
         )
+    return _parsed_entries(issued.content_sha256, draft.content)
+
+
+def published_cpl(session: Session) -> PublishedCpl | None:
+    """The latest issued extract as published, or None when nothing has been issued yet."""
+    issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence).desc()).limit(1)).first()
+    if issued is None:
+        return None
     return PublishedCpl(
         sequence=issued.sequence,
         issued_at=as_utc(issued.issued_at),
         dcc_loaded_at=as_utc(issued.dcc_loaded_at) if issued.dcc_loaded_at is not None else None,
-        entries=_parsed_entries(issued.content_sha256, draft.content),
+        entries=_issued_entries(session, issued),
         version=versions.version_of(session, issued.sequence),
         history=versions.history(session),
     )
+
+
+# --- one entry as published ---------------------------------------------------------------------
+
+
+class EntryChange(StrEnum):
+    """What an issued extract did to one entry, in the words of its changes (``ExtractChanges``)."""
+
+    IMPORTED = "imported"  # on the SEC's list this service's first extract continued
+    ADDED = "added"
+    REMOVED = "removed"
+    RESTORED = "restored"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class EntryEvent:
+    """One published version's change to an entry: the version, whether the DCC has loaded it, what changed."""
+
+    change: EntryChange
+    version: str | None
+    sequence: int | None  # None for the imported list, which no extract of this service carried
+    issued_at: dt.datetime | None
+    dcc_loaded_at: dt.datetime | None
+    status: str | None = None
+    panel_reference: str | None = None
+
+
+def entry_history(session: Session, entry_id: str) -> tuple[EntryEvent, ...]:
+    """Every issued extract that added, removed, restored or changed ``entry_id``, oldest first.
+
+    Read from each issued extract's recorded changes, never the live store: what the public sees of an
+    entry's past is what was signed and sent to the DCC. An entry brought in by ``cpl import-cpl``
+    starts with the imported version. A restoration's Panel reference is read from that extract.
+    """
+    versions_by_sequence = {
+        row.sequence: row.version
+        for row in session.exec(select(CplVersion).where(col(CplVersion.sequence).is_not(None))).all()
+    }
+    rows = session.exec(
+        select(
+            IssuedExtract.sequence,
+            IssuedExtract.issued_at,
+            IssuedExtract.dcc_loaded_at,
+            ExtractDraft.changes_json,
+        )
+        .join(ExtractDraft, col(ExtractDraft.id) == col(IssuedExtract.draft_id))
+        .order_by(col(IssuedExtract.sequence))
+    ).all()
+    events: list[EntryEvent] = []
+    for sequence, issued_at, loaded_at, changes_json in rows:
+        changes: dict[str, Any] = json.loads(changes_json)
+        stamp = EntryEvent(
+            EntryChange.CHANGED,
+            version=versions_by_sequence.get(sequence),
+            sequence=sequence,
+            issued_at=as_utc(issued_at),
+            dcc_loaded_at=as_utc(loaded_at) if loaded_at is not None else None,
+        )
+        removed = next((r for r in changes.get("removed", ()) if r.get("entry_id") == entry_id), None)
+        if entry_id in changes.get("added", ()):
+            events.append(replace(stamp, change=EntryChange.ADDED, status=EntryStatus.ACTIVE.value))
+        elif removed is not None:
+            status, reference = removed.get("status"), removed.get("panel_reference")
+            events.append(replace(stamp, change=EntryChange.REMOVED, status=status, panel_reference=reference))
+        elif entry_id in changes.get("restored", ()):
+            reference = _panel_reference(session, sequence, entry_id)
+            events.append(
+                replace(stamp, change=EntryChange.RESTORED, status=EntryStatus.ACTIVE.value, panel_reference=reference)
+            )
+        elif entry_id in changes.get("changed", ()):
+            events.append(stamp)
+    if events and events[0].change is EntryChange.ADDED:
+        return tuple(events)
+    imported = _imported_version(session, entry_id)
+    return ((imported,) if imported is not None else ()) + tuple(events)
+
+
+def _panel_reference(session: Session, sequence: int, entry_id: str) -> str | None:
+    issued = session.get(IssuedExtract, sequence)
+    if issued is None:
+        return None
+    entry = next((e for e in _issued_entries(session, issued) if e.entry_id == entry_id), None)
+    return entry.panel_reference if entry is not None else None
+
+
+def _imported_version(session: Session, entry_id: str) -> EntryEvent | None:
+    """The imported SEC list's version, when ``entry_id`` was on it."""
+    imported = session.exec(select(ImportedList).order_by(col(ImportedList.id).desc()).limit(1)).first()
+    if imported is None:
+        return None
+    baseline = _parsed_entries(f"imported:{imported.id}:{imported.workbook_sha256}", imported.content)
+    entry = next((e for e in baseline if e.entry_id == entry_id), None)
+    if entry is None:
+        return None
+    return EntryEvent(
+        EntryChange.IMPORTED,
+        version=imported.version,
+        sequence=None,
+        issued_at=None,
+        dcc_loaded_at=None,
+        status=entry.status,
+        panel_reference=entry.panel_reference,
+    )
+
+
+def certificate_records(session: Session, entry: ExtractEntry) -> dict[str, Certificate]:
+    """The public records (issued, expiry, revocation) of the certificates an entry names, by scheme key."""
+    records: dict[str, Certificate] = {}
+    for scheme in AssuranceScheme:
+        number = entry.certificates.get(scheme.extract_key)
+        if not number:
+            continue
+        found = session.exec(
+            select(Certificate).where(Certificate.scheme == scheme, Certificate.number == number)
+        ).first()
+        if found is not None:
+            records[scheme.extract_key] = found
+    return records
 
 
 # --- formats ---------------------------------------------------------------------------------------
@@ -146,8 +270,12 @@ def _rows(p: PublishedCpl) -> list[list[str]]:
     return [[neutralise(_value(e, source) or "") for _, source in COLUMNS] for e in p.entries]
 
 
-def to_json(p: PublishedCpl) -> bytes:
-    """The published CPL with its version; entries exactly as in the signed extract."""
+def to_json(p: PublishedCpl, selection: Mapping[str, str] | None = None) -> bytes:
+    """The published CPL with its version; entries exactly as in the signed extract.
+
+    ``selection``: the filters that chose ``p.entries`` from the list, written as ``filters`` (a
+    filtered download says it is one; ``entry_count`` then counts the entries chosen).
+    """
     document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -158,6 +286,8 @@ def to_json(p: PublishedCpl) -> bytes:
         "entry_count": len(p.entries),
         "entries": [e.to_json() for e in p.entries],
     }
+    if selection is not None:
+        document["filters"] = dict(selection)
     return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
 
 
@@ -183,7 +313,8 @@ def _text_cell(sheet: Any, text: str, *, header: bool = False) -> WriteOnlyCell:
     return cell
 
 
-def _about_rows(p: PublishedCpl) -> Sequence[tuple[str, str]]:
+def _about_rows(p: PublishedCpl, selection: Mapping[str, str] | None) -> Sequence[tuple[str, str]]:
+    chosen = ", ".join(f"{key}={value}" for key, value in (selection or {}).items())
     return (
         ("CPL version (extract sequence)", str(p.sequence)),
         ("Issued at (UTC)", format_timestamp(p.issued_at)),
@@ -193,11 +324,13 @@ def _about_rows(p: PublishedCpl) -> Sequence[tuple[str, str]]:
         ),
         ("Entries", str(len(p.entries))),
         ("Certificate schemes", ", ".join(CERTIFICATE_SCHEMES)),
+        *((("Selected by", chosen),) if selection is not None else ()),
     )
 
 
-def to_xlsx(p: PublishedCpl) -> bytes:
-    """Sheet ``CPL`` (header frozen, filterable) and sheet ``About`` (version, DCC loading)."""
+def to_xlsx(p: PublishedCpl, selection: Mapping[str, str] | None = None) -> bytes:
+    """Sheet ``CPL`` (header frozen, filterable) and sheet ``About`` (version, DCC loading, the filters
+    that chose the entries when ``selection`` is given)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("CPL")
     sheet.freeze_panes = "A2"
@@ -211,7 +344,7 @@ def to_xlsx(p: PublishedCpl) -> bytes:
     about = book.create_sheet("About")
     about.column_dimensions["A"].width = 32.0
     about.column_dimensions["B"].width = 40.0
-    for label, value in _about_rows(p):
+    for label, value in _about_rows(p, selection):
         about.append([_text_cell(about, label, header=True), _text_cell(about, neutralise(value))])
     buffer = io.BytesIO()
     book.save(buffer)

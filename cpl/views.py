@@ -19,6 +19,7 @@ from cpl.core.domain import format_entry_id
 from cpl.core.extracts import ExtractChanges
 from cpl.finding_codes import help_link
 from cpl.services.extracts import extract_entry
+from cpl.services.paging import Page
 from cpl.services.tokens import Principal
 from cpl.store import (
     ApiToken,
@@ -38,6 +39,21 @@ from cpl.store import (
     SupplierConfirmation,
     as_utc,
 )
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+class PageInfo(BaseModel):
+    """Where a page of a list that grows lies: how many match its filters in all, and its bounds."""
+
+    total: int = Field(description="How many match the filters, on every page (not only this one)")
+    limit: int = Field(description="At most this many on a page")
+    offset: int = Field(description="How many matching ones come before this page")
+
+
+def page_info(page: Page[Any]) -> dict[str, int]:
+    return {"total": page.total, "limit": page.limit, "offset": page.offset}
+
 
 # --- who ---------------------------------------------------------------------------------------
 
@@ -98,9 +114,17 @@ class SubmissionSummary(BaseModel):
 
 class SubmissionOut(SubmissionSummary):
     findings: list[FindingOut]
+    created_entries: list[str] = Field(
+        default_factory=list, description="The entries its approval created or re-approved (none until approved)"
+    )
+    form_audit: dict[str, str] | None = Field(
+        default=None,
+        description="For a submission on the SEC's New Entry form: the CPA and FIR contacts and FIR details it "
+        "gave, kept for audit and never published (shown to SECAS and the submitting party); null otherwise",
+    )
 
 
-class SubmissionList(BaseModel):
+class SubmissionList(PageInfo):
     submissions: list[SubmissionSummary]
 
 
@@ -124,9 +148,17 @@ def submission_summary(record: Submission) -> SubmissionSummary:
     )
 
 
-def submission_out(record: Submission) -> SubmissionOut:
+def submission_out(
+    record: Submission, *, created_entries: Sequence[str] = (), form_audit: dict[str, str] | None = None
+) -> SubmissionOut:
+    """A submission with its findings; what the audit log keeps of it (``submission_record``) when given."""
     findings = [FindingOut.model_validate(f) for f in json.loads(record.findings_json)]
-    return SubmissionOut(**submission_summary(record).model_dump(), findings=findings)
+    return SubmissionOut(
+        **submission_summary(record).model_dump(),
+        findings=findings,
+        created_entries=list(created_entries),
+        form_audit=form_audit,
+    )
 
 
 class ConfirmationOut(BaseModel):
@@ -199,6 +231,10 @@ class EntryWithHistoryOut(EntryOut):
     history: list[StatusChangeOut]
 
 
+class EntryList(PageInfo):
+    entries: list[EntryOut]
+
+
 def status_change_out(change: EntryStatusChange) -> StatusChangeOut:
     return StatusChangeOut(
         status=change.status,
@@ -253,6 +289,7 @@ class CertificateOut(BaseModel):
 
 class CertificateList(BaseModel):
     certificates: list[CertificateOut]
+    total: int | None = Field(default=None, description="How many certificates match the filter, on every page")
 
 
 def certificate_out(cert: Certificate) -> CertificateOut:
@@ -284,6 +321,10 @@ class ProposalOut(BaseModel):
     dismissed_by: str | None = None
     dismissed_at: dt.datetime | None = None
     dismissal_reason: str | None = None
+
+
+class ProposalList(PageInfo):
+    proposals: list[ProposalOut]
 
 
 class RevocationOut(BaseModel):
@@ -343,10 +384,11 @@ class DraftOut(BaseModel):
     superseded_by: int | None = Field(default=None, description="The draft prepared after a superseded one")
 
 
-def drafts_out(drafts: Sequence[ExtractDraft]) -> list[DraftOut]:
+def drafts_out(drafts: Sequence[ExtractDraft], *, newer_than_first: int | None = None) -> list[DraftOut]:
     """Drafts as `extract_service.list_drafts` gives them (newest first, every state or only the one
-    waiting): a superseded draft was superseded by the draft prepared next, the one before it here."""
-    newer: list[int | None] = [None, *(d.id for d in drafts[:-1])]
+    waiting): a superseded draft was superseded by the draft prepared next, the one before it here
+    (for the first, ``newer_than_first``: the draft before it on the page before)."""
+    newer: list[int | None] = [newer_than_first, *(d.id for d in drafts)][: len(drafts)]
     return [
         draft_out(d, superseded_by=after if d.state == "superseded" else None)
         for d, after in zip(drafts, newer, strict=True)
@@ -381,8 +423,12 @@ class IssuedExtractOut(BaseModel):
     dcc_loaded_at: dt.datetime | None
 
 
-class IssuedExtractList(BaseModel):
+class IssuedExtractList(PageInfo):
     extracts: list[IssuedExtractOut]
+
+
+class DraftList(PageInfo):
+    drafts: list[DraftOut]
 
 
 def issued_out(issued: IssuedExtract) -> IssuedExtractOut:
@@ -442,9 +488,17 @@ class ChainBreakOut(BaseModel):
 
 
 class AuditLogOut(BaseModel):
-    chain_intact: bool = Field(description="Whether every event's hash and link hold, over the whole log")
-    chain_break: ChainBreakOut | None
-    total: int
+    chain_intact: bool = Field(
+        description="Whether this page's events hold: each one's hash, and its link to the event before it "
+        "(the first's to the event before the page). Walking every page verifies the whole log."
+    )
+    chain_break: ChainBreakOut | None = Field(description="The page's first event that does not hold")
+    total: int = Field(description="How many events the log holds")
+    limit: int
+    offset: int | None = Field(description="The page's offset, when it was asked for by offset (not `after`)")
+    next_after: int | None = Field(
+        description="The last event's id on this page: ask for `after=` it for the next page (null: no events)"
+    )
     events: list[AuditEventOut]
 
 

@@ -5,6 +5,10 @@ extract, a refused Device change), 2 the input could not be used (a missing file
 an unusable setting, or a database locked by another process for longer than SMI_BUSY_TIMEOUT: "try
 again"). Errors go to stderr as one sentence; user mistakes never print a traceback.
 The clock is read here, once per command, unless --received-at / --now / --at give the time.
+
+Start-up is kept short: this module imports typer, rich's console and the simulator's settings and
+errors; each command imports the service, store, views and report page it uses when it runs, so
+`smi --help` loads no database layer and no web stack (tests/smi/test_cli_startup.py).
 """
 
 from __future__ import annotations
@@ -16,15 +20,11 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from smi import report_page, rules
 from smi.config import Settings
 from smi.errors import (
     DeviceRefusedError,
@@ -32,25 +32,15 @@ from smi.errors import (
     SmiError,
     UnusableInputError,
 )
-from smi.files import write_atomically
-from smi.preview import MOVED_STATUSES, SIGNATURE_NOT_CHECKED, SUSPEND, ModelImpact, Outcome, Preview
-from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
-from smi.signed import ReceiptSigner, trust_anchors
-from smi.store import ExtractRecord, Store, database_errors, stamp
-from smi.views import (
-    alerts_out,
-    applied_out,
-    apply_due_out,
-    device_out,
-    device_search_out,
-    duration_words,
-    ingest_out,
-    model_change_out,
-    overdue_by,
-    preview_out,
-    report_out,
-    window,
-)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.table import Table
+
+    from signing.trust import TrustStore
+    from smi.preview import ModelImpact, Preview
+    from smi.service import AppliedExtract, DueResult, FinishedOutputs, IngestResult, Inventory, Report
+    from smi.store import ExtractRecord
 
 HELP = "The DCC simulator: a Smart Metering Inventory kept in step with signed CPL extracts."
 
@@ -78,6 +68,8 @@ class _Refused(Exception):
 @contextmanager
 def _outcome(as_json: bool) -> Iterator[None]:
     """Turn the simulator's named errors into one sentence on stderr and the contract's exit code."""
+    from smi.store import database_errors
+
     try:
         with database_errors():  # a database failure that escaped the service's own translation
             yield
@@ -147,12 +139,25 @@ def _output_file(path: Path, option: str) -> Path:
 
 
 def _inventory(settings: Settings, *, with_receipts: bool) -> Inventory:
+    from smi.service import Inventory
+    from smi.signed import ReceiptSigner
+    from smi.store import Store
+
     receipts = ReceiptSigner.from_spec(settings.receipt_signer, settings.receipts_dir) if with_receipts else None
     store = Store.open(settings.database_url, busy_timeout=settings.busy_timeout)
     return Inventory(store, alerts_path=settings.alerts_path, receipts=receipts)
 
 
+def _trust(settings: Settings) -> TrustStore:
+    """The extract trust anchors and CRLs the settings name."""
+    from smi.signed import trust_anchors
+
+    return trust_anchors(settings.trust_anchors, settings.trust_crls)
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
+    from smi.store import stamp
+
     return None if moment is None else stamp(moment)
 
 
@@ -200,20 +205,25 @@ def ingest(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Verify a signed extract and apply it (or queue it with --defer); a refused one changes nothing."""
+    """Verify a signed extract and apply it (or queue it with --defer); a refused one changes nothing.
+
+    Example: smi ingest var/extracts/cpl-extract-000001.p7m
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(received_at, "--received-at")
         file_bytes = _read(file, "extract file")
         if receipt_out is not None:
             _output_file(receipt_out, "--receipt-out")
-        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
+        trust = _trust(settings)
         inventory = _inventory(settings, with_receipts=not defer)
         result = inventory.ingest_signed(file_bytes, trust, received_at=moment, defer=defer, receipt_out=receipt_out)
         _report_ingest(result, as_json)
 
 
 def _report_ingest(result: IngestResult, as_json: bool) -> None:
+    from smi.views import ingest_out
+
     if as_json:
         _print_view(ingest_out(result))
         return
@@ -258,14 +268,19 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """What ingesting an extract would do, changing nothing: accepted or refused (exit 1, naming the rule),
-    and per CPL entry the Devices it would suspend or restore, by SMI Status."""
+    and per CPL entry the Devices it would suspend or restore, by SMI Status.
+
+    Example: smi preview draft-3.json --json
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(received_at, "--received-at")
         file_bytes = _read(file, "extract file")
-        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
+        trust = _trust(settings)
         result = _inventory(settings, with_receipts=False).preview(file_bytes, trust, received_at=moment)
         if as_json:
+            from smi.views import preview_out
+
             _print_view(preview_out(result))
         else:
             _print_preview(result)
@@ -274,6 +289,8 @@ def preview(
 
 
 def _print_preview(result: Preview) -> None:
+    from smi.preview import SIGNATURE_NOT_CHECKED, Outcome
+
     signature = (
         SIGNATURE_NOT_CHECKED if not result.signature_checked else f"signature verified, signed by {result.signer}"
     )
@@ -318,6 +335,10 @@ def _print_preview(result: Preview) -> None:
 
 
 def _preview_table(result: Preview, impacts: list[ModelImpact]) -> Table:
+    from rich.table import Table
+
+    from smi.preview import SUSPEND
+
     table = Table(
         title="CPL entries whose change moves Devices",
         title_justify="left",
@@ -352,6 +373,8 @@ def _preview_table(result: Preview, impacts: list[ModelImpact]) -> Table:
 
 
 def _by_status(counts: Mapping[str, int]) -> str:
+    from smi.preview import MOVED_STATUSES
+
     return ", ".join(f"{status} {counts[status]:,}" for status in MOVED_STATUSES if counts.get(status)) or "-"
 
 
@@ -362,12 +385,17 @@ def apply_due(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Apply the queued extracts received by now, oldest first."""
+    """Apply the queued extracts received by now, oldest first.
+
+    Example: smi apply-due --now 2026-11-24T09:00:00Z
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(now, "--now")
         due: DueResult = _inventory(settings, with_receipts=True).apply_due(moment)
         if as_json:
+            from smi.views import apply_due_out
+
             _print_view(apply_due_out(moment, due))
             return
         for finished in due.finished:
@@ -397,7 +425,10 @@ def report(
     as_json: JsonOption = False,
 ) -> None:
     """Each extract received (applied within 24 hours or overdue, and by how much; the Device Models it
-    suspended or restored and why), sequence gaps, and the inventory by SMI Status."""
+    suspended or restored and why), sequence gaps, and the inventory by SMI Status.
+
+    Example: smi report --html var/report.html
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(now, "--now")
@@ -405,8 +436,12 @@ def report(
             _output_file(html, "--html")
         result = _inventory(settings, with_receipts=False).report(moment)
         if html is not None:
+            from smi import report_page
+
             _write_page(html, report_page.render(result))
         if as_json:
+            from smi.views import report_out
+
             _print_view(report_out(result))
         else:
             _print_report(result)
@@ -416,6 +451,8 @@ def report(
 
 def _write_page(path: Path, page: str) -> None:
     """The page, written whole: a reader sees the old file or the new one, never half of it."""
+    from smi.files import write_atomically
+
     try:
         write_atomically(path, page.encode("utf-8"))
     except OSError as error:
@@ -423,6 +460,11 @@ def _write_page(path: Path, page: str) -> None:
 
 
 def _print_report(result: Report) -> None:
+    from rich.table import Table
+
+    from smi import report_page
+    from smi.views import duration_words, overdue_by, window
+
     in_force = "none yet" if result.cpl_sequence is None else f"extract {result.cpl_sequence}"
     out.print(f"CPL in force: {in_force} ({result.active_models} Active Device Models).")
     if result.cpl_stale:
@@ -474,6 +516,10 @@ def _print_report(result: Report) -> None:
 
 def _print_model_changes(record: ExtractRecord, result: Report) -> None:
     """The Device Models an applied extract suspended or restored, why, and the Devices each moved."""
+    from rich.table import Table
+
+    from smi.views import model_change_out
+
     changes = result.models_of(record)
     if not changes:
         if not result.models_recorded(record):
@@ -514,7 +560,10 @@ def prune_history(
     as_json: JsonOption = False,
 ) -> None:
     """Delete the Device history rows of extracts applied more than DAYS days ago (records, counts and
-    receipts stay; an apply whose alerts are still owed keeps its rows)."""
+    receipts stay; an apply whose alerts are still owed keeps its rows).
+
+    Example: smi prune-history --keep-days 90
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(now, "--now")
@@ -547,11 +596,16 @@ def device(
     device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID.")],
     as_json: JsonOption = False,
 ) -> None:
-    """One Device: its model, SMI Status, the status a CPL suspension replaced, and its history."""
+    """One Device: its model, SMI Status, the status a CPL suspension replaced, and its history.
+
+    Example: smi device 00112233445566AA
+    """
     with _outcome(as_json):
         view = _inventory(Settings.from_environment(), with_receipts=False).device(device_id)
         d = view.device
         if as_json:
+            from smi.views import device_out
+
             _print_view(device_out(view))
             return
         out.print(
@@ -562,6 +616,8 @@ def device(
             f" (was {d.status_before_suspension} before the CPL suspended it)" if d.status_before_suspension else ""
         )
         out.print(f"SMI Status {d.status} since {_iso(d.status_since)}{suspended}.")
+        from smi import rules
+
         if not rules.is_cpl_controlled(d.physical_device_type):
             out.print("Not CPL-controlled.")
         elif d.cpl_entry_id is None:
@@ -598,12 +654,17 @@ def devices(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The Devices of a Device Model, by Device ID, a page at a time, and how many there are."""
+    """The Devices of a Device Model, by Device ID, a page at a time, and how many there are.
+
+    Example: smi devices --model 106C/4331 --status Suspended --limit 20
+    """
     with _outcome(as_json):
         found = _inventory(Settings.from_environment(), with_receipts=False).find_devices(
             model, physical_device_type=device_type, status=status, after=after, limit=limit
         )
         if as_json:
+            from smi.views import device_search_out
+
             _print_view(device_search_out(found))
             return
         wanted = " ".join(
@@ -616,6 +677,8 @@ def devices(
             )
             if part
         )
+        from rich.table import Table
+
         if not found.devices:
             after_words = "" if found.after is None else f" after {found.after}"
             out.print(f"No {wanted}{after_words} ({found.total:,} in all).", markup=False)
@@ -655,11 +718,16 @@ def alerts(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show the newest N.")] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """The alerts the DCC raised (DeviceSuspended, DeviceRestored, CplStale), newest last."""
+    """The alerts the DCC raised (DeviceSuspended, DeviceRestored, CplStale), newest last.
+
+    Example: smi alerts --since 2026-11-23T00:00:00Z --limit 20
+    """
     with _outcome(as_json):
         moment = None if since is None else _time(since, "--since")
         found = _inventory(Settings.from_environment(), with_receipts=False).alerts(since=moment, limit=limit)
         if as_json:
+            from smi.views import alerts_out
+
             _print_view(alerts_out(found))
             return
         since_words = "" if found.since is None else f" since {_iso(found.since)}"
@@ -685,7 +753,11 @@ def alerts(
             )
 
 
-@commands.command("add-device")
+@commands.command(
+    "add-device",
+    epilog='Example: smi add-device 00112233445566AA --type "Gas Smart Meter" --manufacturer-id 106C '
+    "--model-id 4331 --hardware-version 00AC --firmware-version 9001",
+)
 def add_device(
     device_id: Annotated[str, typer.Argument(metavar="DEVICE_ID", help="The EUI-64 Device ID (16 hex digits).")],
     device_type: Annotated[str, typer.Option("--type", help="The Physical Device Type, spelled as on the CPL.")],
@@ -698,6 +770,8 @@ def add_device(
     as_json: JsonOption = False,
 ) -> None:
     """Enter a Device; refused unless its model and firmware are Active on the CPL in force."""
+    from smi import rules
+
     with _outcome(as_json):
         inventory = _inventory(Settings.from_environment(), with_receipts=False)
         added = inventory.add_device(
@@ -723,7 +797,10 @@ def update_firmware(
     at: Annotated[str | None, typer.Option("--at", metavar="ISO-TIME", help="When (default: now).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Move a Device to new firmware; refused, keeping the old, unless the new is Active on the CPL."""
+    """Move a Device to new firmware; refused, keeping the old, unless the new is Active on the CPL.
+
+    Example: smi update-firmware 00112233445566AA 9002
+    """
     with _outcome(as_json):
         inventory = _inventory(Settings.from_environment(), with_receipts=False)
         updated, changed = inventory.update_firmware(device_id, version, at=_time(at, "--at"))
@@ -756,13 +833,27 @@ def seed(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Bulk-load a realistic inventory over an extract's Active models (ingesting it first if needed)."""
+    """Bulk-load a realistic inventory over an extract's Active models (ingesting it first if needed).
+
+    Example: smi seed --devices 200000 --from-extract var/extracts/cpl-extract-000001.p7m --seed 7
+    """
     with _outcome(as_json):
         settings = Settings.from_environment()
         moment = _time(at, "--at")
         file_bytes = _read(from_extract, "extract file")
-        trust = trust_anchors(settings.trust_anchors, settings.trust_crls)
+        trust = _trust(settings)
         inventory = _inventory(settings, with_receipts=True)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from smi.views import applied_out
+
         columns = (
             TextColumn("Seeding"),
             BarColumn(),

@@ -7,6 +7,10 @@ it to this same app for the installed `cpl` command, so `cpl/` never imports `ap
 
 Exit codes: 0 success, 1 understood and refused (findings, refusals), 2 unusable input. Errors are
 one sentence on stderr; tracebacks only for bugs.
+
+Start-up is kept short: the command modules import only typer, rich's console and the small pure
+modules their options name; each command imports the services, store, views and mailer it uses when
+it runs. `cpl --help` loads no store, no ORM and no web stack (tests/cpl/test_cli_startup.py).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import typer
 
 from cpl.cli import codes, entries, extracts, imports, operations, parties, specs, submissions
 from cpl.cli.console import err, fail
-from cpl.config import ConfigurationError, Settings
 from cpl.core import errors
 
 HELP = "The Central Products List authority (SECAS): submissions, the list, extracts."
@@ -36,6 +39,8 @@ def build_app(environ: Mapping[str, str] | None = None) -> typer.Typer:
 
     @app.callback()
     def root(ctx: typer.Context) -> None:
+        from cpl.config import ConfigurationError, Settings
+
         try:
             ctx.obj = Settings.from_environment(os.environ if environ is None else environ)
         except ConfigurationError as problem:

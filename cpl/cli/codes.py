@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from cpl import finding_codes
 from cpl.cli.console import JsonOpt, emit_json, out
 
 commands = typer.Typer()
@@ -20,7 +18,14 @@ def codes(
         bool, typer.Option("--markdown", help="Print the page docs/finding-codes.md (Markdown) instead of a table.")
     ] = False,
 ) -> None:
-    """Every finding code `cpl check` reports: its severity, what it means and how to fix it."""
+    """Every finding code `cpl check` reports: its severity, what it means and how to fix it.
+
+    Example: cpl codes --markdown
+    """
+    from rich.table import Table
+
+    from cpl import finding_codes
+
     described = finding_codes.descriptions()
     if as_json:
         emit_json({"codes": [d.as_dict() for d in described]})

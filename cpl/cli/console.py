@@ -2,6 +2,9 @@
 
 Exit codes: 0 success, 1 understood and refused (findings, refusals), 2 unusable input. Errors are
 one sentence on stderr; tracebacks only for bugs.
+
+Nothing heavy is imported here at module level: `cpl --help` and `cpl check` load this module, and the
+store (SQLAlchemy), the mailer and rich's tables are imported by the functions that use them.
 """
 
 from __future__ import annotations
@@ -12,20 +15,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import IntegrityError
 
-from cpl import mailer
-from cpl.config import Settings
 from cpl.core import errors
-from cpl.core.findings import Finding
-from cpl.files import write_atomically
-from cpl.store import get_engine
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from cpl import mailer
+    from cpl.config import Settings
+    from cpl.core.findings import Finding
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -36,6 +38,8 @@ ByOpt = Annotated[str, typer.Option("--by", help="The acting user (a SECAS user 
 
 def settings(ctx: typer.Context) -> Settings:
     """The settings the root command read from the environment, once, for this invocation."""
+    from cpl.config import Settings
+
     found = ctx.find_root().obj
     assert isinstance(found, Settings), "the root callback sets the settings"
     return found
@@ -58,6 +62,8 @@ def refusals() -> Iterator[None]:
 @contextmanager
 def concurrent_runs(what: str) -> Iterator[None]:
     """Two runs at the same moment queue the same notices; the later one keeps nothing and says so."""
+    from sqlalchemy.exc import IntegrityError
+
     try:
         yield
     except (IntegrityError, errors.ConcurrentChangeError):
@@ -92,6 +98,8 @@ def writable_output(path: Path, what: str) -> None:
 
 def write_output(path: Path, data: bytes, what: str) -> None:
     """Write a file the user named, whole or not at all; any path that cannot be written is one sentence and exit 2."""
+    from cpl.files import write_atomically
+
     writable_output(path, what)
     try:
         write_atomically(path, data)
@@ -122,6 +130,8 @@ def plural(count: int, one: str, many: str) -> str:
 
 
 def print_findings(findings: Sequence[Finding]) -> None:
+    from rich.table import Table
+
     if not findings:
         out.print("No findings: the workbook meets every CPL rule.")
         return
@@ -138,6 +148,9 @@ def print_findings(findings: Sequence[Finding]) -> None:
 
 def deliver(config: Settings) -> mailer.DeliveryReport:
     """Send what is queued, after the command's transaction committed."""
+    from cpl import mailer
+    from cpl.store import get_engine
+
     with refusals():
         return mailer.deliver_queued(get_engine(config.database_url, create=config.new_store_allowed), config.mail)
 

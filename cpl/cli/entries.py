@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import col, select
 
 from cpl.cli.console import ByOpt, JsonOpt, dumped, emit_json, out, parse_date, plural, refusals, settings
 from cpl.core.domain import format_entry_id
-from cpl.services import entries as entry_service
-from cpl.services import unit_of_work
-from cpl.store import Certificate, utcnow
-from cpl.views import certificate_out, entry_out, entry_with_history_out
 from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+# The services, the store and the views are imported by each command as it runs (a short `cpl --help`).
 
 commands = typer.Typer()
 certificates_app = typer.Typer(help="Assurance certificates on record.", no_args_is_help=True)
@@ -56,6 +55,11 @@ def remove(
 
     Example: cpl remove CPL-000123 --status Withdrawn --panel-ref SECP_66_1503 --by alice
     """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import entry_out
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         removed = entry_service.remove(session, entry, EntryStatus(status.value), panel_ref, by, utcnow(), reason)
         data = entry_out(removed).model_dump(mode="json")
@@ -78,6 +82,11 @@ def reinstate(
 
     Example: cpl reinstate CPL-000123 --panel-ref SECP_67_1610 --by alice
     """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import entry_out
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         record = entry_service.reinstate(session, entry, panel_ref, by, utcnow(), reason)
         data = entry_out(record).model_dump(mode="json")
@@ -117,6 +126,10 @@ def list_cpl(
 
     Example: cpl list --type "gas smart meter" --manufacturer acme --status active
     """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.views import entry_out
+
     with unit_of_work(settings(ctx), write=False) as session:
         found = entry_service.list_entries(
             session, status, device_type=device_type, manufacturer=manufacturer, text=text
@@ -159,6 +172,8 @@ def _cpa(r: dict[str, Any]) -> str:
 def _entries_table(rows: list[dict[str, Any]], width: int) -> Table:
     """The list as wide as the terminal allows. Identifiers and statuses are never cut: they do not
     wrap, and on a narrow terminal the less important columns go (names, then versions) instead."""
+    from rich.table import Table
+
     wide = width >= 150
     middle = width >= 110
     table = Table(title=None)
@@ -194,6 +209,10 @@ def show(ctx: typer.Context, entry: Annotated[str, typer.Argument(metavar="ENTRY
 
     Example: cpl show CPL-000123
     """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.views import entry_with_history_out
+
     with refusals(), unit_of_work(settings(ctx), write=False) as session:
         record = entry_service.get_entry(session, entry)
         data = entry_with_history_out(record, entry_service.history(session, record)).model_dump(mode="json")
@@ -212,7 +231,17 @@ def show(ctx: typer.Context, entry: Annotated[str, typer.Argument(metavar="ENTRY
 
 @certificates_app.command("list")
 def certificates_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Assurance certificates on record."""
+    """Assurance certificates on record.
+
+    Example: cpl certificates list --json
+    """
+    from rich.table import Table
+    from sqlmodel import col, select
+
+    from cpl.services import unit_of_work
+    from cpl.store import Certificate
+    from cpl.views import certificate_out
+
     with unit_of_work(settings(ctx)) as session:
         records = session.exec(select(Certificate).order_by(col(Certificate.scheme), col(Certificate.number))).all()
         rows: list[dict[str, Any]] = dumped([certificate_out(c) for c in records])
@@ -241,7 +270,14 @@ def certificates_revoke(
     by: ByOpt,
     reason: Annotated[str, typer.Option(help="Why it was revoked.")] = "revoked by the scheme",
 ) -> None:
-    """Record a revoked certificate: entries that rely on it become removal proposals for the Panel."""
+    """Record a revoked certificate: entries that rely on it become removal proposals for the Panel.
+
+    Example: cpl certificates revoke ZigBee ZIGBEE-106C-9006-0000 --by bob --reason "ZigBee certification withdrawn"
+    """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         proposals_made = entry_service.revoke_certificate(session, scheme, number, reason, by, utcnow())
         entries = [format_entry_id(p.entry_id) for p in proposals_made]
@@ -256,9 +292,18 @@ def certificates_conditions_met(
     ctx: typer.Context,
     number: str,
     by: ByOpt,
-    extend_to: Annotated[str | None, typer.Option(help="Instead: the conditional period now ends on DATE.")] = None,
+    extend_to: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Instead: the conditional period now ends on DATE.")
+    ] = None,
 ) -> None:
-    """Record that a conditional CPA certificate's conditions are met (or its conditional period extended)."""
+    """Record that a conditional CPA certificate's conditions are met (or its conditional period extended).
+
+    Example: cpl certificates conditions-met CPA-4331 --by alice --extend-to 2027-06-30
+    """
+    from cpl.services import entries as entry_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     day = parse_date(extend_to, "--extend-to")
     with refusals(), unit_of_work(settings(ctx)) as session:
         entry_service.record_conditions_met(session, number, by, utcnow(), day)

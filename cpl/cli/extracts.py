@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import col, select
 
-from cpl import mailer, publication
-from cpl.checkpoints import checkpoint
 from cpl.cli.console import (
     ByOpt,
     JsonOpt,
@@ -30,14 +26,13 @@ from cpl.cli.console import (
     write_output,
 )
 from cpl.core import errors
-from cpl.core.notices import CPL_PUBLISHED
-from cpl.services import extract_views, unit_of_work, versions
-from cpl.services import extracts as extract_service
-from cpl.store import IssuedExtract, as_utc, utcnow
-from cpl.views import draft_out, drafts_out, issued_out, receipt_out
-from formats.extract import ExtractFormatError
 from signing.errors import SigningError, TrustConfigurationError
-from signing.signers import load_signer
+
+if TYPE_CHECKING:
+    from cpl.services import extracts as extract_service
+
+# The services, the store, the views, the signer and the mailer are imported by each command as it runs:
+# `cpl --help` loads none of them.
 
 extract_app = typer.Typer(
     help="Signed CPL extracts for the DCC: prepare (one SECAS user), approve (another), verify.", no_args_is_help=True
@@ -64,6 +59,11 @@ def extract_prepare(
 
     Example: cpl extract prepare --by alice
     """
+    from cpl.services import extracts as extract_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import draft_out
+
     config = settings(ctx)
     with refusals():
         try:
@@ -110,6 +110,12 @@ def extract_drafts(
 
     Example: cpl extract drafts --all
     """
+    from rich.table import Table
+
+    from cpl.services import extracts as extract_service
+    from cpl.services import unit_of_work
+    from cpl.views import drafts_out
+
     with refusals(), unit_of_work(settings(ctx), write=False) as session:
         rows = dumped(drafts_out(extract_service.list_drafts(session, waiting_only=not every)))
     if as_json:
@@ -150,7 +156,10 @@ def extract_approve(
     draft: Annotated[int, typer.Argument(metavar="DRAFT", help="The draft's number (cpl extract drafts).")],
     by: ByOpt,
     out_dir: Annotated[
-        Path | None, typer.Option("--out-dir", help="Where to write the .p7m (default CPL_EXTRACT_DIR, var/extracts).")
+        Path | None,
+        typer.Option(
+            "--out-dir", metavar="DIR", help="Where to write the .p7m (default CPL_EXTRACT_DIR, var/extracts)."
+        ),
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Sign without asking (a terminal is asked to confirm the changes).")
@@ -161,6 +170,12 @@ def extract_approve(
 
     Example: cpl extract approve 3 --by bob
     """
+    from cpl.checkpoints import checkpoint
+    from cpl.services import extract_views, unit_of_work, versions
+    from cpl.services import extracts as extract_service
+    from cpl.store import as_utc, utcnow
+    from signing.signers import load_signer
+
     config = settings(ctx)
     try:
         signer, trust = load_signer(config.signer_spec), config.extract_trust()
@@ -230,11 +245,17 @@ def extract_verify(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE.p7m")],
     trust: Annotated[
-        Path | None, typer.Option(help="Trust anchor PEM (default: CPL_EXTRACT_TRUST or keys-dev).")
+        Path | None, typer.Option(metavar="ROOT.pem", help="Trust anchor PEM (default: CPL_EXTRACT_TRUST or keys-dev).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a signed extract: signature, algorithms, chain to the trust anchor, signer policy, format."""
+    """Verify a signed extract: signature, algorithms, chain to the trust anchor, signer policy, format.
+
+    Example: cpl extract verify var/extracts/cpl-extract-000001.p7m --trust keys-dev/root-ca.pem
+    """
+    from cpl.services import extracts as extract_service
+    from formats.extract import ExtractFormatError
+
     signed = read_input(file, "extract")
     try:
         anchors = settings(ctx).extract_trust(trust)
@@ -283,7 +304,12 @@ def extract_show(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A draft or issued extract: its state, entries, and each entry it changes since the extract it follows."""
+    """A draft or issued extract: its state, entries, and each entry it changes since the extract it follows.
+
+    Example: cpl extract show 3 --content-out draft-3.json
+    """
+    from cpl.services import extract_views, unit_of_work
+
     preview_bytes = None if preview is None else read_input(preview, "preview")
     if content_out is not None:
         writable_output(content_out, "content")
@@ -304,6 +330,8 @@ def extract_show(
 
 
 def _print_shown(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     issued = f", issued as CPL version {data['version']}" if data["version"] else ""
     out.print(f"Draft {data['draft']}: extract {data['sequence']}, {data['state']}{issued}.", markup=False)
     out.print(f"  content SHA-256 {data['content_sha256']}, issued at {data['issued_at']}", markup=False)
@@ -362,6 +390,13 @@ def extract_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Example: cpl extract list --json
     """
+    from rich.table import Table
+    from sqlmodel import col, select
+
+    from cpl.services import unit_of_work
+    from cpl.store import IssuedExtract
+    from cpl.views import issued_out
+
     with unit_of_work(settings(ctx), write=False) as session:
         issued = session.exec(select(IssuedExtract).order_by(col(IssuedExtract.sequence))).all()
         rows: list[dict[str, Any]] = dumped([issued_out(i) for i in issued])
@@ -384,7 +419,15 @@ def extract_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def receipt_import(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False
 ) -> None:
-    """Verify the DCC's signed receipt and record that it loaded that extract."""
+    """Verify the DCC's signed receipt and record that it loaded that extract.
+
+    Example: cpl receipt import var/receipts/receipt-1.p7m
+    """
+    from cpl.services import extracts as extract_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import receipt_out
+
     config = settings(ctx)
     signed = read_input(file, "receipt")
     try:
@@ -406,11 +449,22 @@ def receipt_import(
 def publish(
     ctx: typer.Context,
     out_dir: Annotated[
-        Path | None, typer.Option("--out-dir", help="Where to write cpl.json, cpl.csv, cpl.xlsx (default var/public).")
+        Path | None,
+        typer.Option(
+            "--out-dir", metavar="DIR", help="Where to write cpl.json, cpl.csv, cpl.xlsx (default var/public)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Publish the CPL of the latest issued extract (JSON, CSV, XLSX) and tell every party, once per version."""
+    """Publish the CPL of the latest issued extract (JSON, CSV, XLSX) and tell every party, once per version.
+
+    Example: cpl publish --out-dir var/public
+    """
+    from cpl import mailer, publication
+    from cpl.core.notices import CPL_PUBLISHED
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     config = settings(ctx)
     directory = out_dir or config.public_dir
     with refusals(), concurrent_runs("publication"), unit_of_work(config) as session:

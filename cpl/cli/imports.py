@@ -8,10 +8,6 @@ from typing import Annotated
 import typer
 
 from cpl.cli.console import ByOpt, JsonOpt, emit_json, out, print_findings, read_input, refusals, settings
-from cpl.services import imports as import_service
-from cpl.services import unit_of_work
-from cpl.specs_file import load_registry
-from cpl.store import utcnow
 
 commands = typer.Typer()
 
@@ -27,7 +23,14 @@ def import_cpl(
 
     The store must hold no entries yet. The file's macros are never kept or run. A row that cannot
     be read imports nothing and is reported with its row; the exit status is then 1.
+
+    Example: cpl import-cpl ../shared/reference/central_products_list_v2.051.xlsm --by alice
     """
+    from cpl.services import imports as import_service
+    from cpl.services import unit_of_work
+    from cpl.specs_file import load_registry
+    from cpl.store import utcnow
+
     config = settings(ctx)
     data = read_input(workbook_path, "workbook")
     with out.status(f"Reading {workbook_path.name} ..."), refusals(), unit_of_work(config) as session:

@@ -12,15 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
-from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlmodel import col, select
 
-from cpl import audit, mailer
 from cpl.cli.console import (
     ByOpt,
     JsonOpt,
@@ -36,22 +31,27 @@ from cpl.cli.console import (
     refusals,
     settings,
 )
-from cpl.config import Settings
 from cpl.core import errors
 from cpl.core.domain import format_entry_id
-from cpl.core.notices import cpa_notice_summary
-from cpl.services import expiry as expiry_job
-from cpl.services import notices as notice_service
-from cpl.services import proposals as proposal_service
-from cpl.services import unit_of_work
-from cpl.store import SentNotice, as_utc, get_engine, utcnow
-from cpl.views import audit_event_out, notice_out, proposal_out
 from formats.vocabulary import EntryStatus
+
+if TYPE_CHECKING:
+    from cpl import mailer
+    from cpl.config import Settings
+
+# The services, the store, the views, the audit log and the mailer are imported by each command as it
+# runs: `cpl --help` loads none of them.
+
+#: `cpl proposals list --state` (`cpl.services.proposals.STATES`, and "all"; a test keeps them the same).
+OPEN_PROPOSALS = "open"
 
 expiry_app = typer.Typer(help="The CPA expiry job: 12- and 6-month notices, removal proposals.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 notices_app = typer.Typer(help="Notices to parties by email: what was sent, what is queued.", no_args_is_help=True)
-proposals_app = typer.Typer(help="Removal proposals for the SEC Panel: list them (alone: the open ones), dismiss one.")
+proposals_app = typer.Typer(
+    help="Removal proposals for the SEC Panel: list them (alone: the open ones), dismiss one.",
+    epilog="Example: cpl proposals --json",
+)
 
 
 # --- the job's log ---------------------------------------------------------------------------------
@@ -59,16 +59,22 @@ proposals_app = typer.Typer(help="Removal proposals for the SEC Panel: list them
 
 def stamp(moment: dt.datetime) -> str:
     """``2026-12-01T17:00:03Z``: ISO 8601 in UTC, to the second."""
+    from cpl.store import as_utc
+
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def log(text: str, moment: dt.datetime | None = None, *, stream: TextIO | None = None) -> None:
     """One line of a job's log: a UTC time, then what happened. Written as it is, never wrapped at the
     terminal's width (rich's console would wrap it), so a log file holds one event per line."""
+    from cpl.store import utcnow
+
     (stream or sys.stdout).write(f"{stamp(moment or utcnow())} {' '.join(text.split())}\n")
 
 
 def describe_notice(kind: str, subject_ref: str, subject: str) -> str:
+    from cpl.core.notices import cpa_notice_summary
+
     return cpa_notice_summary(kind, subject_ref) or subject
 
 
@@ -85,6 +91,11 @@ def log_delivery(report: mailer.DeliveryReport) -> None:
 
 def open_store(config: Settings) -> None:
     """Open the database before the job starts: one that cannot be opened is one sentence and exit 2."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from cpl.store import get_engine
+
     try:
         get_engine(config.database_url, create=config.new_store_allowed)
     except errors.CplError:
@@ -110,7 +121,9 @@ def expiry_run(
     ctx: typer.Context,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Judge as of this date (default: today, UTC); any other day is a dry run."),
+        typer.Option(
+            "--as-of", metavar="DATE", help="Judge as of this date (default: today, UTC); any other day is a dry run."
+        ),
     ] = None,
     send: Annotated[
         bool, typer.Option("--send", help="With an --as-of that is not today: send and propose for real.")
@@ -122,7 +135,14 @@ def expiry_run(
     Safe to run as often as you like, and late: a run owes only what no earlier run has done. An
     --as-of other than today is a dry run that prints what the job would send and propose and changes
     nothing, unless --send is given too. Text output is a log: one line per event, a UTC time first.
+
+    Example: cpl expiry run --as-of 2030-03-01
     """
+    from cpl import mailer
+    from cpl.services import expiry as expiry_job
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     config = settings(ctx)
     today = utcnow().date()
     day = parse_date(as_of, "--as-of") or today
@@ -183,6 +203,13 @@ def expiry_run(
 
 def dry_run(config: Settings, day: dt.date, today: dt.date, as_json: bool) -> None:
     """What a run as of ``day`` would send and propose, read in a read-only transaction: nothing changes."""
+    from sqlmodel import col, select
+
+    from cpl import mailer
+    from cpl.services import expiry as expiry_job
+    from cpl.services import unit_of_work
+    from cpl.store import SentNotice
+
     with refusals(), unit_of_work(config, write=False) as session:
         planned = expiry_job.plan_run(session, day)
         waiting = session.exec(
@@ -257,7 +284,15 @@ def dry_run(config: Settings, day: dt.date, today: dt.date, as_json: bool) -> No
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Check every event's hash and its link to the one before: exit 0 if intact, 1 naming the first break."""
+    """Check every event's hash and its link to the one before: exit 0 if intact, 1 naming the first break.
+
+    Example: cpl audit verify
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cpl import audit
+    from cpl.services import unit_of_work
+
     try:
         with unit_of_work(settings(ctx)) as session:
             events = audit.all_events(session)
@@ -289,7 +324,16 @@ def audit_list(
     last: Annotated[int | None, typer.Option("--last", min=1, help="Only the latest N events.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The audit log, oldest first: who did what to which subject, and when."""
+    """The audit log, oldest first: who did what to which subject, and when.
+
+    Example: cpl audit list --last 20
+    """
+    from rich.table import Table
+
+    from cpl import audit
+    from cpl.services import unit_of_work
+    from cpl.views import audit_event_out
+
     with unit_of_work(settings(ctx)) as session:
         events = audit.all_events(session)
     if last is not None:
@@ -324,7 +368,17 @@ def notices_list(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every notice: sent (when, how, to whom), still queued (and why), or cancelled (by whom, why)."""
+    """Every notice: sent (when, how, to whom), still queued (and why), or cancelled (by whom, why).
+
+    Example: cpl notices list --state queued
+    """
+    from rich.table import Table
+
+    from cpl import mailer
+    from cpl.services import notices as notice_service
+    from cpl.services import unit_of_work
+    from cpl.views import notice_out
+
     if state is not None and state not in mailer.NoticeState.ALL:
         fail(f"--state takes queued, sending, sent or cancelled, not {state!r}.", 2)
     with unit_of_work(settings(ctx)) as session:
@@ -359,6 +413,8 @@ def notices_send(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Send every notice still queued (after a mail server outage, say); each is sent once.
 
     Text output is a log: one line per notice sent or failed, a UTC time first, then the count.
+
+    Example: cpl notices send
     """
     config = settings(ctx)
     open_store(config)
@@ -383,7 +439,14 @@ def notices_cancel(
 
     To reach the party instead, give it a working address ('cpl parties update PARTY --email'): a
     queued notice goes to the party's address as it is when the notice is sent.
+
+    Example: cpl notices cancel 4 --by alice --reason "the mailbox does not exist"
     """
+    from cpl.services import notices as notice_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import notice_out
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         done = notice_service.cancel_notice(session, notice_id, by, reason, utcnow())
         view = notice_out(done.notice, done.cancellation).model_dump(mode="json")
@@ -400,20 +463,27 @@ def notices_cancel(
 
 # --- proposals -------------------------------------------------------------------------------------
 
-#: Who proposed it decides what can propose it again (see `cpl.services.proposals`).
-_RERAISED = {
-    expiry_job.ACTOR: "it is not proposed again for this certificate and end date; a new end date (a renewed "
-    "certificate, an extended conditional period) proposes the entry afresh once that date passes too",
-}
+#: Who proposed it decides what can propose it again (see `cpl.services.proposals`): the expiry job's
+#: proposals (`cpl.services.expiry.ACTOR`) come back with a new end date, a revocation's never.
+_RERAISED_BY_EXPIRY = (
+    "it is not proposed again for this certificate and end date; a new end date (a renewed "
+    "certificate, an extended conditional period) proposes the entry afresh once that date passes too"
+)
 _NEVER_AGAIN = "it is not proposed again: the certificate stays revoked"
 
 
 def _proposal_rows(ctx: typer.Context, state: str | None) -> list[dict[str, Any]]:
+    from cpl.services import proposals as proposal_service
+    from cpl.services import unit_of_work
+    from cpl.views import proposal_out
+
     with unit_of_work(settings(ctx), write=False) as session:
         return dumped([proposal_out(p.proposal, p.dismissal) for p in proposal_service.list_proposals(session, state)])
 
 
 def _print_proposals(rows: list[dict[str, Any]], state: str | None) -> None:
+    from cpl.services import proposals as proposal_service
+
     for r in rows:
         line = f"proposal {r['id']}: {r['entry_id']}: propose {r['proposed_status']} — {r['reason']}"
         if r["state"] == proposal_service.DISMISSED:
@@ -429,22 +499,25 @@ def proposals_root(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Removal proposals for the SEC Panel (revoked certificates, ended CPAs). Alone: the open ones."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = _proposal_rows(ctx, proposal_service.OPEN)
+    rows = _proposal_rows(ctx, OPEN_PROPOSALS)
     if as_json:
         emit_json({"proposals": rows})
         return
-    _print_proposals(rows, proposal_service.OPEN)
+    _print_proposals(rows, OPEN_PROPOSALS)
 
 
 @proposals_app.command("list")
 def proposals_list(
     ctx: typer.Context,
-    state: Annotated[
-        str, typer.Option(help="open (awaiting the Panel), decided, dismissed, or all.")
-    ] = proposal_service.OPEN,
+    state: Annotated[str, typer.Option(help="open (awaiting the Panel), decided, dismissed, or all.")] = OPEN_PROPOSALS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Removal proposals: the open ones awaiting a Panel decision, or those in --state."""
+    """Removal proposals: the open ones awaiting a Panel decision, or those in --state.
+
+    Example: cpl proposals list --state all
+    """
+    from cpl.services import proposals as proposal_service
+
     if state != "all" and state not in proposal_service.STATES:
         fail(f"--state takes open, decided, dismissed or all, not {state!r}.", 2)
     chosen = None if state == "all" else state
@@ -464,7 +537,16 @@ def proposals_dismiss(
     as_json: JsonOpt = False,
 ) -> None:
     """Close an open removal proposal without a removal, saying why. It is not proposed again for the same
-    certificate and end date; a new end date that passes proposes the entry afresh."""
+    certificate and end date; a new end date that passes proposes the entry afresh.
+
+    Example: cpl proposals dismiss 2 --by alice --reason "the Panel extended the CPA to 2027-06-30"
+    """
+    from cpl.services import expiry as expiry_job
+    from cpl.services import proposals as proposal_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import proposal_out
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         done = proposal_service.dismiss_proposal(session, proposal_id, by, reason, utcnow())
         view = proposal_out(done.proposal, done.dismissal).model_dump(mode="json")
@@ -472,8 +554,9 @@ def proposals_dismiss(
     if as_json:
         emit_json({"proposal": view})
         return
+    again = _RERAISED_BY_EXPIRY if proposed_by == expiry_job.ACTOR else _NEVER_AGAIN
     out.print(
-        f"Proposal {proposal_id} ({view['entry_id']}) dismissed: {_RERAISED.get(proposed_by, _NEVER_AGAIN)}.",
+        f"Proposal {proposal_id} ({view['entry_id']}) dismissed: {again}.",
         markup=False,
         soft_wrap=True,
     )

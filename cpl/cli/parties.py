@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import col, select
 
 from cpl.cli.console import JsonOpt, dumped, emit_json, err, fail, out, refusals, settings
 from cpl.core.domain import PartyRole
-from cpl.services import parties as party_service
-from cpl.services import tokens, unit_of_work
-from cpl.store import Party, User, utcnow
-from cpl.views import party_out, token_out
+
+# The services, the store and the views are imported by each command as it runs (a short `cpl --help`).
 
 parties_app = typer.Typer(help="Parties (manufacturer, supplier, DCC, SECAS) and their users.", no_args_is_help=True)
 
@@ -21,12 +17,19 @@ parties_app = typer.Typer(help="Parties (manufacturer, supplier, DCC, SECAS) and
 @parties_app.command("add")
 def parties_add(
     ctx: typer.Context,
-    party_id: str,
+    party_id: Annotated[str, typer.Argument(metavar="PARTY", help="The party's id, e.g. acme-meters.")],
     role: Annotated[PartyRole, typer.Option(help="manufacturer, supplier, dcc or secas.")],
     name: Annotated[str | None, typer.Option(help="Display name (default: the id).")] = None,
     email: Annotated[str | None, typer.Option(help="Where notices go (name@example.com).")] = None,
 ) -> None:
-    """Add a party, with a user of the same id."""
+    """Add a party, with a user of the same id.
+
+    Example: cpl parties add acme-meters --role manufacturer --name "Acme Meters" --email cpl@acme.example
+    """
+    from cpl.services import parties as party_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     now = utcnow()
     with refusals(), unit_of_work(settings(ctx)) as session:
         party_service.add_party(session, party_id, name or party_id, role, now, email)
@@ -43,7 +46,17 @@ def parties_update(
     name: Annotated[str | None, typer.Option(help="Its new display name.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a party's email address or name. Notices still queued go to the new address."""
+    """Change a party's email address or name. Notices still queued go to the new address.
+
+    Example: cpl parties update acme-meters --email compliance@acme.example
+    """
+    from sqlmodel import col, select
+
+    from cpl.services import parties as party_service
+    from cpl.services import unit_of_work
+    from cpl.store import User, utcnow
+    from cpl.views import party_out
+
     if email is None and name is None:
         fail("Say what to change: --email ADDRESS, --name NAME or both.", 2)
     with refusals(), unit_of_work(settings(ctx)) as session:
@@ -63,11 +76,18 @@ def parties_update(
 @parties_app.command("add-user")
 def parties_add_user(
     ctx: typer.Context,
-    user_id: str,
-    party: Annotated[str, typer.Option(help="The party the user acts for.")],
+    user_id: Annotated[str, typer.Argument(metavar="USER", help="The user's id, e.g. alice.")],
+    party: Annotated[str, typer.Option(metavar="PARTY", help="The party the user acts for.")],
     name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Add a user acting for a party (SECAS needs two for four-eyes extract signing)."""
+    """Add a user acting for a party (SECAS needs two for four-eyes extract signing).
+
+    Example: cpl parties add-user alice --party secas
+    """
+    from cpl.services import parties as party_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         party_service.add_user(session, user_id, party, name or user_id, utcnow())
     out.print(f"User {user_id} added to {party}.")
@@ -75,7 +95,17 @@ def parties_add_user(
 
 @parties_app.command("list")
 def parties_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Parties and their users."""
+    """Parties and their users.
+
+    Example: cpl parties list --json
+    """
+    from rich.table import Table
+    from sqlmodel import col, select
+
+    from cpl.services import unit_of_work
+    from cpl.store import Party, User
+    from cpl.views import party_out
+
     with unit_of_work(settings(ctx)) as session:
         rows: list[dict[str, Any]] = dumped(
             [
@@ -99,7 +129,13 @@ def parties_add_token(
     label: Annotated[str, typer.Option(help="What the token is for (e.g. the system that holds it).")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Issue an API token for a user. It is printed once and only its SHA-256 digest is kept."""
+    """Issue an API token for a user. It is printed once and only its SHA-256 digest is kept.
+
+    Example: cpl parties add-token alice --label "SECAS portal"
+    """
+    from cpl.services import tokens, unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         record, token = tokens.issue_token(session, user_id, utcnow(), label=label)
         token_id = record.id
@@ -116,7 +152,13 @@ def parties_revoke_token(
     ctx: typer.Context,
     token_id: Annotated[int, typer.Argument(metavar="TOKEN_ID", help="The token's id (see 'cpl parties tokens').")],
 ) -> None:
-    """Revoke an API token: it authenticates nothing from now on."""
+    """Revoke an API token: it authenticates nothing from now on.
+
+    Example: cpl parties revoke-token 1
+    """
+    from cpl.services import tokens, unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         record = tokens.revoke_token(session, token_id, utcnow())
         user_id = record.user_id
@@ -125,7 +167,15 @@ def parties_revoke_token(
 
 @parties_app.command("tokens")
 def parties_tokens(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """API tokens: id, user, label, when issued and revoked (never the tokens themselves)."""
+    """API tokens: id, user, label, when issued and revoked (never the tokens themselves).
+
+    Example: cpl parties tokens
+    """
+    from rich.table import Table
+
+    from cpl.services import tokens, unit_of_work
+    from cpl.views import token_out
+
     with unit_of_work(settings(ctx)) as session:
         rows: list[dict[str, Any]] = dumped([token_out(t) for t in tokens.list_tokens(session)])
     if as_json:

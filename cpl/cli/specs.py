@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cpl.cli.console import JsonOpt, emit_json, fail, out, parse_date, settings
 from cpl.core.specs import SpecKind, SpecVersion, UnknownVersion
-from cpl.specs_file import load_registry, save_registry
 
 specs_app = typer.Typer(help="The Technical Specification and GBCS versions the CPL recognises.", no_args_is_help=True)
 
 
 @specs_app.command("list")
 def specs_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Every version the CPL recognises, with its dates."""
+    """Every version the CPL recognises, with its dates.
+
+    Example: cpl specs list
+    """
+    from rich.table import Table
+
+    from cpl.specs_file import load_registry
+
     registry = load_registry(settings(ctx).specs_file)
     rows: list[dict[str, Any]] = [
         {
@@ -42,13 +47,18 @@ def specs_add(
     ctx: typer.Context,
     kind: SpecKind,
     version: str,
-    effective_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    end_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    effective_from: Annotated[str | None, typer.Option(metavar="DATE", help="YYYY-MM-DD")] = None,
+    end_date: Annotated[str | None, typer.Option(metavar="DATE", help="YYYY-MM-DD")] = None,
     alias: Annotated[
         list[str] | None, typer.Option(help="Another spelling of it, e.g. 'SMETS V4.2' (repeatable).")
     ] = None,
 ) -> None:
-    """Add a version (or replace its dates). A new GBCS version is a data change, not a code change."""
+    """Add a version (or replace its dates). A new GBCS version is a data change, not a code change.
+
+    Example: cpl specs add gbcs v5.0 --effective-from 2027-04-01 --alias "GBCS Version 5.0"
+    """
+    from cpl.specs_file import load_registry, save_registry
+
     path = settings(ctx).specs_file
     spec = SpecVersion(
         kind,
@@ -67,7 +77,12 @@ def specs_add(
 
 @specs_app.command("end-date")
 def specs_end_date(ctx: typer.Context, kind: SpecKind, version: str, date: str) -> None:
-    """End-date a version: entries naming it are refused from that date (V002)."""
+    """End-date a version: entries naming it are refused from that date (V002).
+
+    Example: cpl specs end-date gbcs v1.0 2018-05-07
+    """
+    from cpl.specs_file import load_registry, save_registry
+
     path = settings(ctx).specs_file
     registry = load_registry(path)
     try:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import io
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import Session, col, select
 
-from cpl import publication
 from cpl.cli.console import (
     ByOpt,
     JsonOpt,
@@ -28,19 +25,17 @@ from cpl.cli.console import (
     writable_output,
     write_output,
 )
-from cpl.config import Settings
 from cpl.core import errors
 from cpl.core.domain import PartyRole
-from cpl.core.rules import SignatureState
-from cpl.services import parties as party_service
-from cpl.services import submissions as submission_service
-from cpl.services import unit_of_work
-from cpl.signatures import check_submission_signature, stored_signature_state
-from cpl.specs_file import load_registry
-from cpl.store import Submission, utcnow
-from cpl.views import entry_out, submission_out, submission_summary
-from cpl.workbook.annotate import WorkbookNotAnnotated, annotate_workbook
-from cpl.workbook.template import write_template
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cpl.config import Settings
+    from cpl.core.rules import SignatureState
+
+# The services, the store, the views and the workbook writers are imported by each command as it runs:
+# `cpl --help` and `cpl check` load none they do not use.
 
 commands = typer.Typer()
 submissions_app = typer.Typer(help="Submissions and their findings.", no_args_is_help=True)
@@ -63,9 +58,17 @@ def template(
         ),
     ] = Layout.OWN,
 ) -> None:
-    """Write a blank submission workbook: input cells shaded light green, drop-downs of the valid values."""
+    """Write a blank submission workbook: input cells shaded light green, drop-downs of the valid values.
+
+    Example: cpl template submission.xlsx --layout own
+    """
+    from cpl.store import utcnow
+
     writable_output(out_path, "template")  # before any work: a mistyped path is one sentence, exit 2
     if layout is Layout.SEC:
+        from cpl import publication
+        from cpl.services import unit_of_work
+
         with refusals(), unit_of_work(settings(ctx)) as session:
             published = publication.published_cpl(session)
             data = publication.to_sec_xlsx(published) if published else publication.blank_sec_workbook(utcnow().date())
@@ -73,6 +76,8 @@ def template(
         what = f"CPL version {published.version or published.sequence}" if published else "no list yet"
         out.print(f"Wrote the SEC's CPL workbook ({what}) to {out_path}: fill in its 'CPL - New Entry' tab.")
         return
+    from cpl.workbook.template import write_template
+
     form = io.BytesIO()
     write_template(form)  # in memory, then written whole: never half a file at OUT
     write_output(out_path, form.getvalue(), "template")
@@ -82,6 +87,8 @@ def template(
 def _signature_for(
     workbook: bytes, signature_path: Path | None, party_id: str | None, config: Settings
 ) -> tuple[bytes | None, SignatureState, str]:
+    from cpl.signatures import check_submission_signature
+
     signature = read_input(signature_path, "signature") if signature_path is not None else None
     state, problem = check_submission_signature(workbook, signature, party_id, config)
     return signature, state, problem
@@ -91,10 +98,16 @@ def _signature_for(
 def check(
     ctx: typer.Context,
     workbook_path: Annotated[Path, typer.Argument(metavar="WORKBOOK.xlsx")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Check as of this date (default today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", metavar="DATE", help="Check as of this date (default today).")
+    ] = None,
     submitter: Annotated[PartyRole, typer.Option(help="Who submits it.")] = PartyRole.MANUFACTURER,
-    signature: Annotated[Path | None, typer.Option(help="Detached CMS signature of the workbook (.p7s).")] = None,
-    party: Annotated[str | None, typer.Option(help="The submitting party id (checks the signer is theirs).")] = None,
+    signature: Annotated[
+        Path | None, typer.Option(metavar="FILE.p7s", help="Detached CMS signature of the workbook (.p7s).")
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option(metavar="PARTY", help="The submitting party id (checks the signer is theirs).")
+    ] = None,
     annotate: Annotated[
         Path | None,
         typer.Option(
@@ -106,7 +119,15 @@ def check(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a submission workbook against every CPL rule, and against the stored CPL."""
+    """Check a submission workbook against every CPL rule, and against the stored CPL.
+
+    Example: cpl check submission.xlsx --as-of 2026-11-23 --annotate findings.xlsx
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.specs_file import load_registry
+    from cpl.store import utcnow
+
     config = settings(ctx)
     data = read_input(workbook_path, "workbook")
     if annotate is not None:
@@ -125,6 +146,8 @@ def check(
         result = submission_service.check_workbook(data, context)
     annotation: dict[str, str | None] = {}
     if annotate is not None:
+        from cpl.workbook.annotate import WorkbookNotAnnotated, annotate_workbook
+
         try:
             copy = annotate_workbook(data, result.findings)
         except WorkbookNotAnnotated as refused:
@@ -152,6 +175,8 @@ def check(
 
 def _party_user(session: Session, party: str, by: str | None) -> str:
     """The user acting for ``party``: ``by`` (refused unless it is one of the party's users) or the party's own."""
+    from cpl.services import parties as party_service
+
     user_id = by or party
     _, acting_party = party_service.acting_user(session, user_id)
     if acting_party.party_id != party:
@@ -163,12 +188,22 @@ def _party_user(session: Session, party: str, by: str | None) -> str:
 def submit(
     ctx: typer.Context,
     workbook_path: Annotated[Path, typer.Argument(metavar="WORKBOOK.xlsx")],
-    party: Annotated[str, typer.Option(help="The submitting party id.")],
+    party: Annotated[str, typer.Option(metavar="PARTY", help="The submitting party id.")],
     by: Annotated[str | None, typer.Option("--by", help="The submitting user (default: the party's own user).")] = None,
-    signature: Annotated[Path | None, typer.Option(help="Detached CMS signature of the workbook (.p7s).")] = None,
+    signature: Annotated[
+        Path | None, typer.Option(metavar="FILE.p7s", help="Detached CMS signature of the workbook (.p7s).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Submit a workbook: it is kept verbatim with its findings, for SECAS to approve if it has no errors."""
+    """Submit a workbook: it is kept verbatim with its findings, for SECAS to approve if it has no errors.
+
+    Example: cpl submit submission.xlsx --party acme-meters
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.specs_file import load_registry
+    from cpl.store import utcnow
+
     config = settings(ctx)
     data = read_input(workbook_path, "workbook")
     signature_bytes, state, problem = _signature_for(data, signature, party, config)
@@ -201,7 +236,14 @@ def submit(
 
 @commands.command()
 def confirm(ctx: typer.Context, submission: int, by: ByOpt) -> None:
-    """A supplier confirms a manufacturer's firmware-update submission that names it."""
+    """A supplier confirms a manufacturer's firmware-update submission that names it.
+
+    Example: cpl confirm 2 --by bright-energy
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         submission_service.confirm(session, submission, by, utcnow())
     out.print(f"Submission {submission} confirmed by {by}.")
@@ -222,7 +264,17 @@ def approve(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """SECAS approves a submission with no errors: its entries become Active on the CPL."""
+    """SECAS approves a submission with no errors: its entries become Active on the CPL.
+
+    Example: cpl approve 1 --by alice
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.signatures import stored_signature_state
+    from cpl.specs_file import load_registry
+    from cpl.store import utcnow
+    from cpl.views import entry_out
+
     config = settings(ctx)
     with refusals(), unit_of_work(config) as session:
         record = submission_service.get_submission(session, submission)
@@ -251,7 +303,14 @@ def approve(
 def reject(
     ctx: typer.Context, submission: int, by: ByOpt, note: Annotated[str, typer.Option(help="Why.")] = ""
 ) -> None:
-    """SECAS rejects a submission."""
+    """SECAS rejects a submission.
+
+    Example: cpl reject 3 --by alice --note "the CPA certificate is for another model"
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         submission_service.reject(session, submission, by, note, utcnow())
     out.print(f"Submission {submission} rejected.")
@@ -261,14 +320,22 @@ def reject(
 def withdraw(
     ctx: typer.Context,
     submission: int,
-    party: Annotated[str, typer.Option(help="The submitting party id.")],
+    party: Annotated[str, typer.Option(metavar="PARTY", help="The submitting party id.")],
     by: Annotated[
         str | None, typer.Option("--by", help="The withdrawing user (default: the party's own user).")
     ] = None,
     note: Annotated[str, typer.Option(help="Why (kept with the submission and in the audit log).")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """The submitting party withdraws its own submission before SECAS decides it; it can never be approved after."""
+    """The submitting party withdraws its own submission before SECAS decides it; it can never be approved after.
+
+    Example: cpl withdraw 3 --party acme-meters --note "a wrong firmware version"
+    """
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.store import utcnow
+    from cpl.views import submission_summary
+
     with refusals(), unit_of_work(settings(ctx)) as session:
         user_id = _party_user(session, party, by)
         data = submission_summary(
@@ -282,7 +349,17 @@ def withdraw(
 
 @submissions_app.command("list")
 def submissions_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Every submission with its state and finding counts."""
+    """Every submission with its state and finding counts.
+
+    Example: cpl submissions list --json
+    """
+    from rich.table import Table
+    from sqlmodel import col, select
+
+    from cpl.services import unit_of_work
+    from cpl.store import Submission
+    from cpl.views import submission_summary
+
     with unit_of_work(settings(ctx)) as session:
         records = session.exec(select(Submission).order_by(col(Submission.id))).all()
         rows: list[dict[str, Any]] = dumped([submission_summary(s) for s in records])
@@ -305,12 +382,40 @@ def submissions_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 @submissions_app.command("show")
 def submissions_show(ctx: typer.Context, submission: int, as_json: JsonOpt = False) -> None:
-    """A submission's findings as recorded when it was submitted."""
+    """A submission's findings as recorded when it was submitted, the entries its approval made Active
+    (each with its model and status now), and for the SEC's New Entry form the contacts kept for audit.
+
+    Example: cpl submissions show 1
+    """
+    from cpl.services import entries as entry_service
+    from cpl.services import submissions as submission_service
+    from cpl.services import unit_of_work
+    from cpl.views import entry_out, submission_out
+
     with refusals(), unit_of_work(settings(ctx)) as session:
-        data = submission_out(submission_service.get_submission(session, submission)).model_dump(mode="json")
+        record = submission_service.get_submission(session, submission)
+        kept = submission_service.submission_record(session, submission)
+        data = submission_out(record, created_entries=kept.created_entries, form_audit=kept.form_audit).model_dump(
+            mode="json"
+        )  # the operator is SECAS: it sees the form's contacts, as the API shows SECAS
+        entries = [entry_out(entry_service.get_entry(session, e)).model_dump(mode="json") for e in kept.created_entries]
     if as_json:
         emit_json(data)
         return
-    out.print(f"Submission {data['id']} from {data['party_id']}: {data['state']}")
+    out.print(f"Submission {data['id']} from {data['party_id']}: {data['state']}", markup=False)
     for f in data["findings"]:
-        out.print(f"  {f['code']} {f['severity']:<7} {f['sheet']} row {f['row']} {f['column']}: {f['message']}")
+        out.print(
+            f"  {f['code']} {f['severity']:<7} {f['sheet']} row {f['row']} {f['column']}: {f['message']}", markup=False
+        )
+    if entries:
+        out.print(f"Entries its approval made Active ({len(entries)}), as they stand now:")
+        for e in entries:
+            out.print(
+                f"  {e['entry_id']} {e['physical_device_type']} {e['manufacturer']} {e['model']} "
+                f"(model {e['model_id']}, hw {e['hardware_version']}, fw {e['firmware_version']}): {e['status']}",
+                markup=False,
+            )
+    if data["form_audit"]:
+        out.print("Kept for audit from the SEC's New Entry form (never published):")
+        for field, value in data["form_audit"].items():
+            out.print(f"  {field}: {value}", markup=False)

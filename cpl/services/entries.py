@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cpl import audit
 from cpl.core import errors, lifecycle
 from cpl.core.domain import PartyRole, format_entry_id
 from cpl.core.schema import CERTIFICATE_FIELD
+from cpl.services.paging import Page, page
 from cpl.services.parties import acting_user
 from cpl.store import (
     Certificate,
@@ -62,6 +64,27 @@ def get_entry(session: Session, entry_ref: str | int, *, lock: bool = False) -> 
     return entry
 
 
+def _filtered(
+    query: SelectOfScalar[Entry],
+    status: EntryStatus | None,
+    device_type: PhysicalDeviceType | None,
+    manufacturer: str | None,
+) -> SelectOfScalar[Entry]:
+    if status is not None:
+        query = query.where(Entry.status == status)
+    if device_type is not None:
+        query = query.where(Entry.physical_device_type == device_type)
+    if manufacturer and manufacturer.strip():
+        like = f"%{_escaped(manufacturer.strip().lower())}%"
+        query = query.where(
+            or_(
+                func.lower(col(Entry.manufacturer)).like(like, escape="\\"),
+                func.lower(col(Entry.manufacturer_id)).like(like, escape="\\"),
+            )
+        )
+    return query
+
+
 def list_entries(
     session: Session,
     status: EntryStatus | None = None,
@@ -72,24 +95,38 @@ def list_entries(
 ) -> list[Entry]:
     """Entries by id, filtered: a status, a Physical Device Type, a manufacturer (its name or id, any
     case, in part), and a text found (any case) in the entry id, model name or id, or a certificate number."""
-    query = select(Entry).order_by(col(Entry.id))
-    if status is not None:
-        query = query.where(Entry.status == status)
-    if device_type is not None:
-        query = query.where(Entry.physical_device_type == device_type)
-    if manufacturer:
-        like = f"%{_escaped(manufacturer.strip().lower())}%"
-        query = query.where(
-            or_(
-                func.lower(col(Entry.manufacturer)).like(like, escape="\\"),
-                func.lower(col(Entry.manufacturer_id)).like(like, escape="\\"),
-            )
-        )
+    query = _filtered(select(Entry).order_by(col(Entry.id)), status, device_type, manufacturer)
     found = list(session.exec(query).all())
     if text and text.strip():
         wanted = text.strip().lower()
         found = [e for e in found if wanted in _searchable(e)]
     return found
+
+
+def entries_page(
+    session: Session,
+    status: EntryStatus | None = None,
+    *,
+    device_type: PhysicalDeviceType | None = None,
+    manufacturer: str | None = None,
+    text: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[Entry]:
+    """One page of the entries by id, filtered in the query (the total counts the same filter): as
+    ``list_entries``, except that a text that is an entry id (``CPL-000123``, ``123``) finds that entry
+    and any other text is looked for (any case) in the model name or id and the certificate numbers."""
+    query = _filtered(select(Entry).order_by(col(Entry.id)), status, device_type, manufacturer)
+    if text and text.strip():
+        wanted = text.strip()
+        like = f"%{_escaped(wanted.lower())}%"
+        columns = [col(Entry.model), col(Entry.model_id), *(getattr(Entry, f) for f in CERTIFICATE_FIELD.values())]
+        matches: list[ColumnElement[bool]] = [func.lower(column).like(like, escape="\\") for column in columns]
+        number = re.fullmatch(r"(?:CPL-)?0*(\d{1,9})", wanted, flags=re.IGNORECASE)
+        if number is not None:
+            matches.append(col(Entry.id) == int(number.group(1)))
+        query = query.where(or_(*matches))
+    return page(session, query, limit=limit, offset=offset)
 
 
 def _escaped(text: str) -> str:

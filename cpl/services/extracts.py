@@ -25,6 +25,7 @@ from cpl.core.schema import CERTIFICATE_FIELD
 from cpl.files import remove_partial_writes, write_atomically
 from cpl.services import versions
 from cpl.services.entries import list_entries
+from cpl.services.paging import Page, page
 from cpl.services.parties import acting_user
 from cpl.store import Entry, ExtractDraft, IssuedExtract, Receipt, as_utc
 from formats.extract import (
@@ -282,10 +283,22 @@ def superseded_sentence(session: Session, draft_id: int) -> str:
 
 def list_drafts(session: Session, *, waiting_only: bool = False, limit: int = 50) -> list[ExtractDraft]:
     """Drafts, newest first: every state, or only the one waiting for approval."""
-    query = select(ExtractDraft).order_by(col(ExtractDraft.id).desc()).limit(limit)
+    return drafts_page(session, waiting_only=waiting_only, limit=limit).items
+
+
+def drafts_page(
+    session: Session, *, waiting_only: bool = False, limit: int = 50, offset: int = 0
+) -> Page[ExtractDraft]:
+    """One page of the drafts, newest first, with how many there are (in every state, or waiting)."""
+    query = select(ExtractDraft).order_by(col(ExtractDraft.id).desc())
     if waiting_only:
         query = query.where(ExtractDraft.state == "draft")
-    return list(session.exec(query).all())
+    return page(session, query, limit=limit, offset=offset)
+
+
+def issued_page(session: Session, *, limit: int = 100, offset: int = 0) -> Page[IssuedExtract]:
+    """One page of the issued extracts, oldest first (by sequence), with how many were issued."""
+    return page(session, select(IssuedExtract).order_by(col(IssuedExtract.sequence)), limit=limit, offset=offset)
 
 
 def extract_file(directory: Path, sequence: int) -> Path:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from cpl import audit
 from cpl.core import errors
 from cpl.core.domain import PartyRole, format_entry_id
+from cpl.services.paging import Page, count
 from cpl.services.parties import acting_user
 from cpl.store import ProposalDismissal, RemovalProposal, as_utc
 
@@ -44,6 +45,23 @@ def list_proposals(session: Session, state: str | None = OPEN) -> list[ListedPro
     if state is not None:
         query = query.where(RemovalProposal.state == state)
     return [ListedProposal(proposal, dismissal) for proposal, dismissal in session.exec(query).all()]
+
+
+def proposals_page(
+    session: Session, state: str | None = OPEN, *, limit: int = 100, offset: int = 0
+) -> Page[ListedProposal]:
+    """One page of ``list_proposals`` (oldest first), with how many proposals are in ``state`` (or in all)."""
+    query = select(RemovalProposal).order_by(col(RemovalProposal.id))
+    listed = (
+        select(RemovalProposal, ProposalDismissal)
+        .outerjoin(ProposalDismissal, col(ProposalDismissal.proposal_id) == col(RemovalProposal.id))
+        .order_by(col(RemovalProposal.id))
+    )
+    if state is not None:
+        query = query.where(RemovalProposal.state == state)
+        listed = listed.where(RemovalProposal.state == state)
+    rows = session.exec(listed.offset(offset).limit(limit)).all()
+    return Page([ListedProposal(p, d) for p, d in rows], count(session, query), limit, offset)
 
 
 def dismiss_proposal(session: Session, proposal_id: int, user_id: str, reason: str, now: dt.datetime) -> ListedProposal:

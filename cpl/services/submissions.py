@@ -27,8 +27,10 @@ from cpl.core.sheets import WorkbookData
 from cpl.core.specs import SpecRegistry
 from cpl.core.submission import EntryRow, ParsedSubmission, parse_submission
 from cpl.services.entries import record_status
+from cpl.services.paging import Page, page
 from cpl.services.parties import acting_user, party_of
 from cpl.store import (
+    AuditEvent,
     Certificate,
     Entry,
     Party,
@@ -370,6 +372,49 @@ def get_submission(session: Session, submission_id: int, *, lock: bool = False) 
     if record is None:
         raise errors.UnknownSubmissionError(f"There is no submission {submission_id}.")
     return record
+
+
+def list_submissions(
+    session: Session, *, party_id: str | None = None, state: str | None = None, limit: int = 100, offset: int = 0
+) -> Page[Submission]:
+    """Submissions newest first (by number): every party's, or one party's; in any state, or in ``state``."""
+    query = select(Submission).order_by(col(Submission.id).desc())
+    if party_id is not None:
+        query = query.where(Submission.party_id == party_id)
+    if state is not None:
+        query = query.where(Submission.state == state)
+    return page(session, query, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """What the audit log keeps of a submission beside the record itself."""
+
+    #: The entries its approval created or re-approved, as the approval recorded them.
+    created_entries: tuple[str, ...] = ()
+    #: The SEC New Entry form's contacts and FIR details (kept for audit, never published); None for
+    #: the project's own layout.
+    form_audit: dict[str, str] | None = None
+
+
+def submission_record(session: Session, submission_id: int) -> SubmissionRecord:
+    """The entries a submission's approval created and the SEC form's contacts it was submitted with,
+    read from its own submit and approve events (found by their indexed action)."""
+    events = session.exec(
+        select(AuditEvent.action, AuditEvent.details_json).where(
+            col(AuditEvent.action).in_(("submission.submit", "submission.approve")),
+            AuditEvent.subject == f"submission:{submission_id}",
+        )
+    ).all()
+    created: tuple[str, ...] = ()
+    form_audit: dict[str, str] | None = None
+    for action, details_json in events:
+        details = json.loads(details_json)
+        if action == "submission.approve":
+            created = tuple(str(e) for e in details.get("entries", ()))
+        elif isinstance(details.get("form_audit"), dict):
+            form_audit = {str(k): str(v) for k, v in details["form_audit"].items()}
+    return SubmissionRecord(created, form_audit)
 
 
 def _active_device_models(session: Session) -> frozenset[DeviceModelKey]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from api.app import create_app
+from cpl.services import entries as entry_service
+from cpl.store import get_engine
+from formats.vocabulary import AssuranceScheme
 from tests.api.conftest import AUTHENTICATED, EVERYONE, ROLES, World, app_settings, clean_workbook
 
 Request = Callable[[World], dict[str, Any]]
@@ -27,6 +32,21 @@ def _receipt(world: World) -> dict[str, Any]:
     return {"files": {"receipt": ("receipt-1.p7m", world.template.receipt, "application/pkcs7-mime")}}
 
 
+def _no_setup(_world: World) -> None:
+    return None
+
+
+def _open_proposal(world: World) -> None:
+    """A revoked certificate of CPL-000001: removal proposal 1, open, for the Panel."""
+    with Session(get_engine(world.url)) as session:
+        entry = entry_service.get_entry(session, "CPL-000001")
+        assert entry.zigbee_certificate is not None
+        entry_service.revoke_certificate(
+            session, AssuranceScheme.ZIGBEE, entry.zigbee_certificate, "test", "alice", dt.datetime.now(dt.UTC)
+        )
+        session.commit()
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -35,6 +55,7 @@ class Endpoint:
     allowed: frozenset[str]
     success: int = 200
     request: Request = _nothing
+    setup: Callable[[World], None] = _no_setup  # before the "nothing changed" snapshot
 
     @property
     def id(self) -> str:
@@ -56,6 +77,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/central_products_list.xlsx", _fixed("/api/v1/central_products_list.xlsx"), EVERYONE),
     Endpoint("GET", "/api/v1/central_products_list.csv", _fixed("/api/v1/central_products_list.csv"), EVERYONE),
     Endpoint("GET", "/api/v1/certificates", _fixed("/api/v1/certificates"), EVERYONE),
+    Endpoint("GET", "/api/v1/template", _fixed("/api/v1/template"), EVERYONE),
+    Endpoint("GET", "/entries/{entry_id}", _fixed("/entries/CPL-000001"), EVERYONE),
+    Endpoint("GET", "/api/v1/entries", _fixed("/api/v1/entries?status=Active"), AUTHENTICATED),
+    Endpoint("GET", "/api/v1/entries/{entry_id}", _fixed("/api/v1/entries/CPL-000001"), AUTHENTICATED),
+    Endpoint("GET", "/api/v1/proposals", _fixed("/api/v1/proposals?state=all"), SECAS),
+    Endpoint(
+        "POST",
+        "/api/v1/proposals/{proposal_id}/dismissal",
+        _fixed("/api/v1/proposals/1/dismissal"),
+        SECAS,
+        request=lambda _w: {"json": {"reason": "The Panel keeps the entry (SECP_70_0101)."}},
+        setup=_open_proposal,
+    ),
     Endpoint("GET", "/docs/finding-codes", _fixed("/docs/finding-codes"), EVERYONE),
     Endpoint("GET", "/docs/finding-codes.md", _fixed("/docs/finding-codes.md"), EVERYONE),
     Endpoint("GET", "/api/v1/me", _fixed("/api/v1/me"), AUTHENTICATED),
@@ -147,6 +181,7 @@ def test_the_matrix_covers_every_documented_route() -> None:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)
 def test_only_allowed_roles_succeed_and_refusals_change_nothing(world: World, endpoint: Endpoint, role: str) -> None:
+    endpoint.setup(world)
     before = world.snapshot()
     response = world.client.request(
         endpoint.method, endpoint.path(world), headers=world.headers(role), **endpoint.request(world)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -82,7 +83,104 @@ def test_the_page_lists_the_published_entries_with_version_and_downloads(world: 
     assert "Not yet loaded by the DCC" in html
     for link in ("/api/v1/cpl.json", "/api/v1/cpl.csv", "/api/v1/cpl.xlsx"):
         assert f'href="{link}"' in html
-    assert '<label for="q">Search</label>' in html and '<th scope="col">Physical Device Type</th>' in html
+    assert '<label for="q">Search</label>' in html
+    assert '<th scope="col"><a href="/?sort=type">Physical Device Type</a></th>' in html
+    assert '<th scope="col" aria-sort="ascending"><a href="/?order=desc">Entry' in html
+
+
+def test_the_sec_workbook_is_the_first_download_and_the_whole_lists_addresses_stay(world: World) -> None:
+    html = world.client.get("/", params={"status": "Active"}).text
+    hrefs = re.findall(r'<a (?:class="[^"]*" )?href="(/api/v1/[^"]*)"', html)
+    assert hrefs[:5] == [
+        "/api/v1/central_products_list.xlsx",
+        "/api/v1/central_products_list.csv",
+        "/api/v1/cpl.json",
+        "/api/v1/cpl.csv",
+        "/api/v1/cpl.xlsx",
+    ]
+    assert hrefs[5:] == [
+        "/api/v1/cpl.json?status=Active",
+        "/api/v1/cpl.csv?status=Active",
+        "/api/v1/cpl.xlsx?status=Active",
+    ]
+    assert 'data-testid="filtered-downloads"' not in world.client.get("/").text
+
+
+def test_search_finds_certificate_numbers(world: World) -> None:
+    listed = world.client.get("/api/v1/cpl.json").json()["entries"]
+    second = listed[1]
+    for number in (second["certificates"]["zigbee"], second["certificates"]["cpa"].lower()):
+        assert entry_ids(world.client.get("/", params={"q": number}).text) == ["CPL-000002"]
+
+
+def test_the_list_is_sorted_by_the_column_asked_for_either_way(world: World) -> None:
+    def ids(**params: str) -> list[str]:
+        return entry_ids(world.client.get("/", params=params).text)
+
+    assert ids(sort="entry", order="desc") == ["CPL-000003", "CPL-000002", "CPL-000001"]
+    assert ids(sort="type") == ["CPL-000001", "CPL-000002", "CPL-000003"]  # Communications Hub, Single, Twin
+    assert ids(sort="type", order="DESC") == ["CPL-000003", "CPL-000002", "CPL-000001"]
+    assert ids(sort="no-such-column") == ["CPL-000001", "CPL-000002", "CPL-000003"]
+    html = world.client.get("/", params={"sort": "type", "status": "Active"}).text
+    assert 'aria-sort="ascending"><a href="/?status=Active&amp;sort=type&amp;order=desc">' in html
+    assert '<input type="hidden" name="sort" value="type">' in html  # the form keeps the sort
+
+
+def test_the_list_is_shown_a_page_at_a_time_with_the_total(world: World) -> None:
+    rows, certificates = [], []
+    for index in range(6000, 6030):
+        row, certs = sample_row(PhysicalDeviceType.GAS_SMART_METER, index, maker=NORTHWIND)
+        rows.append(row)
+        certificates.extend(certs)
+    publish(world.url, workbook_bytes(rows, certificates), submitter="northwind")
+    first = world.client.get("/", params={"per_page": "25"}).text
+    assert entry_ids(first) == [f"CPL-{n:06d}" for n in range(1, 26)]
+    assert "Showing 1–25 of 33 entries. Page 1 of 2." in first
+    assert 'href="/?per_page=25&amp;page=2" rel="next"' in first
+    second = world.client.get("/", params={"per_page": "25", "page": "2"}).text
+    assert entry_ids(second) == [f"CPL-{n:06d}" for n in range(26, 34)]
+    assert 'aria-current="page"' in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert entry_ids(world.client.get("/", params={"per_page": "25", "page": "99"}).text) == entry_ids(second)
+    filtered = world.client.get("/", params={"per_page": "25", "manufacturer": "Northwind Devices"}).text
+    assert "Showing 1–25 of 30 entries matching, of 33 in the list. Page 1 of 2." in filtered
+    assert "Showing 33 of 33 entries." in world.client.get("/").text  # 50 a page unless asked
+
+
+def test_the_page_explains_the_statuses_and_offers_a_skip_link_and_focusable_regions(world: World) -> None:
+    response = world.client.get("/")
+    html = response.text
+    assert '<a class="skip-link" href="#main">Skip to the main content</a>' in html
+    assert '<main id="main" tabindex="-1">' in html
+    assert '<div class="table-wrap" role="region" aria-labelledby="cpl-caption" tabindex="0">' in html
+    assert "removed by a decision of the SEC Panel" in " ".join(html.split())
+    policy = response.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce is not None and f'<style nonce="{nonce.group(1)}">' in html
+    assert "script-src" not in policy and "default-src 'none'" in policy and "<script" not in html
+
+
+def test_entries_whose_cpa_ends_within_twelve_months_are_marked_in_the_list(world: World) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    rows, certificates = [], []
+    for index, expiry, lifetime in (
+        (7000, today + dt.timedelta(days=30), False),
+        (7001, today + dt.timedelta(days=200), True),
+        (7002, today + dt.timedelta(days=400), True),
+    ):
+        row, certs = sample_row(PhysicalDeviceType.GAS_SMART_METER, index, maker=NORTHWIND, cpa_expiry=expiry)
+        if lifetime:
+            row["cpa_certificate"] = "[R] " + str(row["cpa_certificate"])
+        rows.append(row)
+        certificates.extend(certs)
+    publish(world.url, workbook_bytes(rows, certificates), submitter="northwind")
+    listed = {row[0]: row for row in table_rows(world.client.get("/").text, "cpl-entries")}
+    cpa = 9  # the CPA expiry column
+    assert listed["CPL-000004"][cpa].endswith("CPA ends within 12 months")
+    assert listed["CPL-000005"][cpa].endswith("(renewal)CPA renewal within 12 months")  # a line break between
+    assert listed["CPL-000006"][cpa] == f"{(today + dt.timedelta(days=400)).isoformat()} (renewal)"
+    assert listed["CPL-000001"][cpa] == "2031-01-31"
+    expiring = table_rows(world.client.get("/").text, "cpa-expiries")
+    assert [(r[2], r[1]) for r in expiring] == [("CPL-000004", "30"), ("CPL-000005", "200")]
 
 
 def test_the_page_shows_only_what_was_issued_not_the_live_store(world: World) -> None:
@@ -104,6 +202,7 @@ def test_filters_and_search_narrow_the_list(world: World) -> None:
     assert ids(manufacturer="Acme Meters", status="Active") == ["CPL-000001", "CPL-000002", "CPL-000003"]
     assert ids(status="Withdrawn") == []
     assert ids(device_type="no such type") == []
+    assert ids(status="active", device_type="communications hub") == ["CPL-000001"]  # any case
     html = world.client.get("/", params={"q": "zzz"}).text
     assert "No entries match" in html and "Showing 0 of 3 entries." in html
 
@@ -217,3 +316,61 @@ def test_page_query_trims_and_knows_when_it_filters() -> None:
         "Acme Meters",
         "b",
     ]
+
+
+def test_search_finds_certificate_numbers_in_any_case() -> None:
+    one = entry("CPL-000001", certificates={"zigbee": "ZB-0A1F-00B2", "dlms": None, "cpa": "CPA-1"})
+    assert page.matches(one, page.PageQuery(q="zb-0a1f-00b2"))
+    assert not page.matches(one, page.PageQuery(q="ZB-0A1F-00B3"))
+
+
+def test_a_lifetime_certificates_end_is_its_renewal_date() -> None:
+    lifetime = entry(
+        "CPL-000001",
+        cpa_expiry=None,
+        attributes={"cpa_certificate_kind": "lifetime", "cpa_renewal_date": "2027-06-30"},  # type: ignore[arg-type]
+    )
+    assert page.cpa_end(lifetime) == page.CpaEnd(dt.date(2027, 6, 30), lifetime=True)
+    assert page.cpa_end(entry("CPL-000002")) == page.CpaEnd(dt.date(2027, 6, 30), lifetime=False)
+    assert page.cpa_end(entry("CPL-000003", cpa_expiry=None)) is None
+    assert page.ends_within_notice_horizon(lifetime, TODAY)
+    assert not page.ends_within_notice_horizon(lifetime, dt.date(2025, 6, 29))  # more than 12 months ahead
+    assert [u.lifetime for u in page.upcoming_expiries([lifetime], TODAY)] == [True]
+
+
+def test_a_removed_entry_is_never_marked_as_ending_soon() -> None:
+    removed = entry("CPL-000001", status="Withdrawn", panel_reference="SECP_1_1")
+    assert not page.ends_within_notice_horizon(removed, TODAY)
+
+
+def test_sorting_is_stable_and_entries_with_no_cpa_date_sort_last() -> None:
+    entries = [
+        entry("CPL-000003", cpa_expiry="2027-01-01"),
+        entry("CPL-000001", cpa_expiry=None),
+        entry("CPL-000002", cpa_expiry="2027-01-01"),
+        entry("CPL-000004", cpa_expiry="2026-12-01"),
+    ]
+    ids = [e.entry_id for e in page.select_entries(entries, page.ListFilter.of(sort="cpa"))]
+    assert ids == ["CPL-000004", "CPL-000002", "CPL-000003", "CPL-000001"]
+    down = [e.entry_id for e in page.select_entries(entries, page.ListFilter.of(sort="cpa", order="desc"))]
+    assert down == ["CPL-000001", "CPL-000002", "CPL-000003", "CPL-000004"]  # ties stay by entry id
+
+
+def test_a_page_past_the_end_is_the_last_and_the_window_links_both_ends() -> None:
+    entries = [entry(f"CPL-{n:06d}") for n in range(1, 101)]
+    paged = page.paginate(entries, page=9, per_page=25)
+    assert (paged.page, paged.pages, paged.first, paged.last, paged.matching) == (4, 4, 76, 100, 100)
+    assert page.paginate(entries[:0], page=1, per_page=25) == page.Paged([], 1, 1, 0, 0, 0)
+    assert page.paginate(entries * 3, page=6, per_page=25).window() == [1, 4, 5, 6, 7, 8, 12]
+
+
+def test_links_carry_only_what_differs_from_the_defaults() -> None:
+    query = page.PageQuery.of_page(page.ListFilter.of(q=" zb ", status="withdrawn", sort="CPA"), page=3, per_page=25)
+    assert query.link() == "/?q=zb&status=Withdrawn&sort=cpa&per_page=25&page=3"
+    assert query.sort_link("cpa") == "/?q=zb&status=Withdrawn&sort=cpa&order=desc&per_page=25"
+    assert query.sort_link("model") == "/?q=zb&status=Withdrawn&sort=model&per_page=25"
+    assert page.download_link("/api/v1/cpl.csv", query) == "/api/v1/cpl.csv?q=zb&status=Withdrawn&sort=cpa"
+    assert page.PageQuery.of_page(page.ListFilter(), per_page=33).per_page == page.DEFAULT_PER_PAGE
+    assert page.ListFilter.of(status="bogus").unknown_choice() == (
+        "'bogus' is not a CPL entry status: expected one of Active, Expired, Withdrawn, Cancelled."
+    )

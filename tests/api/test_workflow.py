@@ -109,17 +109,25 @@ def test_a_decided_submission_cannot_be_decided_again(world: World) -> None:
     assert rejected.status_code == 200
     before = world.snapshot()
     for action in ("approval", "rejection"):
-        again = world.client.post(f"{path}/{action}", headers=world.headers("secas"))
+        again = world.client.post(f"{path}/{action}", headers=world.headers("secas"), json={"note": "again"})
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "submission_already_decided"
     assert world.snapshot() == before
 
 
-def test_a_rejection_keeps_the_note_and_needs_no_body(world: World) -> None:
+def test_a_rejection_needs_a_note_and_keeps_it(world: World) -> None:
     path = f"/api/v1/submissions/{world.template.open_submission}/rejection"
-    response = world.client.post(path, headers=world.headers("secas"))
+    before = world.snapshot()
+    for body in ({}, {"json": {}}, {"json": {"note": ""}}, {"json": {"note": "   "}}):
+        refused = world.client.post(path, headers=world.headers("secas"), **body)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "invalid_request"
+        assert "note" in error["message"] and "<" not in error["message"], error["message"]
+    assert world.snapshot() == before
+    response = world.client.post(path, headers=world.headers("secas"), json={"note": "  Release notes missing. "})
     assert response.status_code == 200
-    assert response.json()["state"] == "rejected" and response.json()["decision_note"] == ""
+    assert response.json()["state"] == "rejected" and response.json()["decision_note"] == "Release notes missing."
 
 
 def test_a_submission_with_errors_cannot_be_approved(world: World) -> None:

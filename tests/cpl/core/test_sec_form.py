@@ -162,15 +162,15 @@ def _form_places(sheet: openpyxl.worksheet.worksheet.Worksheet) -> tuple[dict[st
     return rows, details
 
 
-def fill_form(
-    tmp_path: Path,
+def save_form(
+    path: Path,
     values: Mapping[str, CellValue],
     *,
     certificates: tuple[tuple[CellValue, ...], ...] | None = CERTIFICATES,
     whole_workbook: bool = False,
     edit: Callable[[openpyxl.Workbook], None] | None = None,
-) -> WorkbookData:
-    """The real workbook, its form filled with ``values`` (by 'Group.attribute'), saved as .xlsx and read back.
+) -> None:
+    """The real workbook, its form filled with ``values`` (by 'Group.attribute'), saved as .xlsx at ``path``.
 
     By default the form is saved on its own ("save the tab as a new workbook"), with an Assurance
     Certificates sheet added for the certificates it names.
@@ -187,8 +187,20 @@ def fill_form(
             certificate_sheet.append(certificate)
     if edit is not None:
         edit(book)
-    path = tmp_path / "form.xlsx"
     book.save(path)
+
+
+def fill_form(
+    tmp_path: Path,
+    values: Mapping[str, CellValue],
+    *,
+    certificates: tuple[tuple[CellValue, ...], ...] | None = CERTIFICATES,
+    whole_workbook: bool = False,
+    edit: Callable[[openpyxl.Workbook], None] | None = None,
+) -> WorkbookData:
+    """The form saved by :func:`save_form` and read back with the project's safe reader."""
+    path = tmp_path / "form.xlsx"
+    save_form(path, values, certificates=certificates, whole_workbook=whole_workbook, edit=edit)
     return read_workbook(path.read_bytes())
 
 

@@ -1,0 +1,73 @@
+"""`smi` starts quickly: its help loads no database layer, no service and no web stack.
+
+The installed console script runs in a fresh interpreter and reports which modules were loaded when
+it exited. No timings (they flake on a busy machine): `make bench` (bench/bench_startup.py) has them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.smi.commandline import SMI
+from tests.smi.factories import ROOT
+
+#: Only `smi serve` needs the web stack; only the commands that read the inventory need the rest.
+NOT_FOR_HELP = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "jinja2",
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "cryptography",
+    "api.smi_app",
+    "smi.store",
+    "smi.service",
+    "smi.views",
+    "smi.preview",
+    "smi.report_page",
+    "smi.signed",
+)
+
+_REPORT_MODULES = """
+import atexit, json, runpy, sys
+report, script, *args = sys.argv[1:]
+atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = [script, *args]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def modules_loaded(*args: str, report: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `smi ARGS` as its shell would, and the modules loaded when it exited."""
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT_MODULES, str(report), str(SMI), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, set(json.loads(report.read_text()))
+
+
+def loaded_of(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in names if any(m == name or m.startswith(name + ".") for m in modules))
+
+
+def test_smi_help_loads_no_store_no_service_and_no_web_stack(tmp_path: Path) -> None:
+    done, modules = modules_loaded("--help", report=tmp_path / "modules.json")
+    assert done.returncode == 0 and "ingest" in done.stdout, done.stderr
+    assert loaded_of(modules, NOT_FOR_HELP) == []
+
+
+def test_a_command_s_own_help_loads_none_of_them_either(tmp_path: Path) -> None:
+    """(But pydantic: typer checks a command's options with it.)"""
+    for command in ("ingest", "report", "seed"):
+        done, modules = modules_loaded(command, "--help", report=tmp_path / "modules.json")
+        assert done.returncode == 0 and f"Example: smi {command}" in done.stdout, (command, done.stdout)
+        assert loaded_of(modules, tuple(m for m in NOT_FOR_HELP if m != "pydantic")) == [], command
