@@ -50,7 +50,10 @@ def serve_smi(
     host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8001,
 ) -> None:
-    """Serve the simulator's HTTP API (OpenAPI at /openapi.json)."""
+    """Serve the simulator's HTTP API (OpenAPI at /openapi.json).
+
+    Example: smi serve --port 8001
+    """
     from api.smi_app import create_smi_app
     from smi.errors import SmiError
 
@@ -85,4 +88,8 @@ def cpl_main() -> None:
 
 
 def smi_main() -> None:
-    smi_app()(prog_name="smi")
+    from cpl.cli import hide_flag_types  # the command-line helper both tools share (smi/ may not import cpl/)
+
+    command = typer.main.get_command(smi_app())
+    hide_flag_types(command)
+    command.main(prog_name="smi", standalone_mode=True)

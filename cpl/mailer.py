@@ -356,6 +356,22 @@ def parties_with_email(session: Session) -> list[Party]:
     return list(session.exec(select(Party).where(col(Party.email).is_not(None)).order_by(col(Party.party_id))).all())
 
 
+def parties_without_email(session: Session, party_ids: Iterable[str] | None = None) -> list[str]:
+    """The parties (of ``party_ids``, or all) that a notice cannot reach, having no email address."""
+    query = select(Party.party_id).where(or_(col(Party.email).is_(None), col(Party.email) == ""))
+    if party_ids is not None:
+        query = query.where(col(Party.party_id).in_(list(party_ids)))
+    return list(session.exec(query.order_by(col(Party.party_id))).all())
+
+
+def not_told_sentence(party_ids: Sequence[str], what: str) -> str:
+    """One sentence naming the parties a notice did not reach, and how to give them an address."""
+    names = ", ".join(party_ids)
+    return (
+        f"Not told of {what}, having no email address: {names} (add one with cpl parties update PARTY --email ADDRESS)."
+    )
+
+
 def queue_submission_outcome(
     session: Session, submission: Submission, now: dt.datetime, entry_ids: Sequence[str] = ()
 ) -> list[SentNotice]:

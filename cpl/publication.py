@@ -400,6 +400,7 @@ class Publication:
     published: PublishedCpl
     files: tuple[Path, ...]
     notices_queued: int
+    not_told: tuple[str, ...] = ()  # parties with no email address, whom no notice of this version reaches
 
 
 def publish(session: Session, out_dir: Path, now: dt.datetime, actor: str = "cli") -> Publication:
@@ -444,4 +445,4 @@ def publish(session: Session, out_dir: Path, now: dt.datetime, actor: str = "cli
             now=now,
             details={"notified": [n.party_id for n in queued], "entries": len(published.entries)},
         )
-    return Publication(published, files, len(queued))
+    return Publication(published, files, len(queued), tuple(mailer.parties_without_email(session)))

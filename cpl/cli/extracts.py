@@ -479,6 +479,7 @@ def publish(
             "entries": len(published.entries),
             "files": [str(path) for path in done.files],
             "notices_queued": done.notices_queued,
+            "not_told": list(done.not_told),
         }
     report = deliver(config)
     summary["sent"] = report.sent_by_kind()
@@ -496,5 +497,7 @@ def publish(
             out.print(f"Notice of version {version} sent to {sent} of {summary['notices_queued']} parties.")
         else:
             out.print(f"Every party with an email address was already told of version {version}.")
+        if summary["not_told"]:
+            out.print(mailer.not_told_sentence(summary["not_told"], f"version {version}"), markup=False)
         report_failures(report)
     raise typer.Exit(1 if report.failures else 0)

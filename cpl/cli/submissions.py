@@ -235,7 +235,7 @@ def submit(
 
 
 @commands.command()
-def confirm(ctx: typer.Context, submission: int, by: ByOpt) -> None:
+def confirm(ctx: typer.Context, submission: int, by: ByOpt, as_json: JsonOpt = False) -> None:
     """A supplier confirms a manufacturer's firmware-update submission that names it.
 
     Example: cpl confirm 2 --by bright-energy
@@ -243,9 +243,13 @@ def confirm(ctx: typer.Context, submission: int, by: ByOpt) -> None:
     from cpl.services import submissions as submission_service
     from cpl.services import unit_of_work
     from cpl.store import utcnow
+    from cpl.views import confirmation_out
 
     with refusals(), unit_of_work(settings(ctx)) as session:
-        submission_service.confirm(session, submission, by, utcnow())
+        confirmation = confirmation_out(submission_service.confirm(session, submission, by, utcnow()))
+    if as_json:
+        emit_json(confirmation.model_dump(mode="json"))
+        return
     out.print(f"Submission {submission} confirmed by {by}.")
 
 
@@ -268,6 +272,7 @@ def approve(
 
     Example: cpl approve 1 --by alice
     """
+    from cpl import mailer
     from cpl.services import submissions as submission_service
     from cpl.services import unit_of_work
     from cpl.signatures import stored_signature_state
@@ -290,30 +295,45 @@ def approve(
             mapping_evidence=mapping_evidence.strip() if mapping_evidence and mapping_evidence.strip() else None,
         )
         rows = dumped([entry_out(e) for e in entries])
+        not_told = mailer.parties_without_email(session, [record.party_id])
     if as_json:
-        emit_json({"submission": submission, "entries": rows})
+        emit_json({"submission": submission, "entries": rows, "not_told": not_told})
     else:
         out.print(
             f"Submission {submission} approved; {plural(len(rows), 'entry', 'entries')} Active: "
             + ", ".join(r["entry_id"] for r in rows)
         )
+        if not_told:
+            out.print(mailer.not_told_sentence(not_told, f"the approval of submission {submission}"), markup=False)
 
 
 @commands.command()
 def reject(
-    ctx: typer.Context, submission: int, by: ByOpt, note: Annotated[str, typer.Option(help="Why.")] = ""
+    ctx: typer.Context,
+    submission: int,
+    by: ByOpt,
+    note: Annotated[str, typer.Option(help="Why (required: the submitting party is told it).")] = "",
+    as_json: JsonOpt = False,
 ) -> None:
-    """SECAS rejects a submission.
+    """SECAS rejects a submission, saying why.
 
     Example: cpl reject 3 --by alice --note "the CPA certificate is for another model"
     """
+    from cpl import mailer
     from cpl.services import submissions as submission_service
     from cpl.services import unit_of_work
     from cpl.store import utcnow
 
     with refusals(), unit_of_work(settings(ctx)) as session:
-        submission_service.reject(session, submission, by, note, utcnow())
+        record = submission_service.reject(session, submission, by, note, utcnow())
+        party = record.party_id
+        not_told = mailer.parties_without_email(session, [party])
+    if as_json:
+        emit_json({"submission": submission, "state": "rejected", "note": note.strip(), "not_told": not_told})
+        return
     out.print(f"Submission {submission} rejected.")
+    if not_told:
+        out.print(mailer.not_told_sentence(not_told, f"the rejection of submission {submission}"), markup=False)
 
 
 @commands.command()

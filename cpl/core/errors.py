@@ -57,7 +57,8 @@ class InvalidPartyNameError(CplError):
 
 
 class ReasonRequiredError(CplError):
-    """A decision that must say why (cancelling a notice, dismissing a proposal) was given no reason."""
+    """A decision that must say why (rejecting a submission, cancelling a notice, dismissing a proposal) was
+    given no reason."""
 
     exit_code = 2
 

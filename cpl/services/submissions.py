@@ -531,6 +531,12 @@ def approve(
 
 
 def reject(session: Session, submission_id: int, user_id: str, note: str, now: dt.datetime) -> Submission:
+    """SECAS rejects a submission, saying why: the note goes to the submitting party with the outcome."""
+    if not note.strip():
+        raise errors.ReasonRequiredError(
+            f"Say why submission {submission_id} is rejected (--note TEXT): the manufacturer is told it."
+        )
+    note = note.strip()
     user, _ = acting_user(session, user_id, PartyRole.SECAS)
     record = get_submission(session, submission_id, lock=True)
     lifecycle.require_undecided(record.id, record.state, record.decided_by)

@@ -79,3 +79,24 @@ def test_without_the_fix_typer_would_show_it(
     monkeypatch.setenv("COLUMNS", "120")
     command = typer.main.get_command(build_app({}))
     assert "<bool>" in _help(command, ("list",), capsys)
+
+
+def test_no_help_of_the_installed_smi_shows_a_type_for_a_flag() -> None:
+    """The `smi` console script (api.serve.smi_main, which adds `serve`) hides flag types as `cpl` does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from api.serve import smi_app
+
+    smi = Path(sys.executable).with_name("smi")
+    paths = _paths(typer.main.get_command(smi_app()))
+    assert ("serve",) in paths and len(paths) > 10
+    for path in paths:
+        shown = subprocess.run(
+            [str(smi), *path, "--help"], capture_output=True, text=True, timeout=60, env={"COLUMNS": "120", "PATH": ""}
+        )
+        assert shown.returncode == 0 and "--help" in shown.stdout, (path, shown.stderr)
+        assert "<bool>" not in shown.stdout, (path, shown.stdout)
+        if path == ("serve",):
+            assert "Example: smi serve --port 8001" in shown.stdout

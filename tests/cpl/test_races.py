@@ -331,10 +331,13 @@ def test_a_locked_database_is_a_json_503_with_retry_after(tmp_path: Path, monkey
     lock = _hold_write_lock(tmp_path / "cpl.db")
     try:
         with TestClient(create_app(app_settings(url)), raise_server_exceptions=False) as client:
-            response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            auth = {"Authorization": f"Bearer {token}"}
+            read = client.get("/api/v1/me", headers=auth)  # a read never waits for the writer
+            response = client.post("/api/v1/proposals/1/dismissal", headers=auth, json={"reason": "not due"})
     finally:
         lock.rollback()
         lock.close()
+    assert read.status_code == 200 and read.json()["user_id"] == "alice", read.text
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "2"
     assert response.json()["error"]["code"] == "store_busy"
