@@ -151,9 +151,10 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainBreak | None:
-    """The first event whose hash or link does not hold, or None when the whole log is intact."""
-    previous = GENESIS
+def verify_chain(events: Iterable[AuditEvent], previous_hash: str = GENESIS) -> ChainBreak | None:
+    """The first event whose hash or link does not hold, or None when they are intact: the whole log from
+    its start, or consecutive events (a page) that follow the event whose hash is ``previous_hash``."""
+    previous = previous_hash
     for event in events:
         assert event.id is not None
         if event.previous_hash != previous:

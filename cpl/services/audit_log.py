@@ -34,24 +34,6 @@ def _previous_hash(session: Session, first_id: int) -> str:
     return GENESIS if before is None else before
 
 
-def verify_page(events: list[AuditEvent], previous_hash: str) -> ChainBreak | None:
-    """The first event of ``events`` (consecutive, in id order, following the event whose hash is
-    ``previous_hash``) whose link or content does not hold."""
-    previous = previous_hash
-    for event in events:
-        assert event.id is not None
-        if event.previous_hash != previous:
-            return ChainBreak(
-                event.id, "its link to the previous event does not match (an event was removed or reordered)"
-            )
-        # the one hash function of the chain (cpl.audit's), not a copy of it
-        expected = audit._event_hash(previous, event.at, event.actor, event.action, event.subject, event.details_json)
-        if event.event_hash != expected:
-            return ChainBreak(event.id, "its content does not match its hash (the event was edited)")
-        previous = event.event_hash
-    return None
-
-
 def audit_page(session: Session, *, limit: int = 100, offset: int = 0, after: int | None = None) -> AuditPage:
     """Events oldest first: those after event ``after`` when it is given, else from ``offset``."""
     query = select(AuditEvent).order_by(col(AuditEvent.id))
@@ -60,7 +42,7 @@ def audit_page(session: Session, *, limit: int = 100, offset: int = 0, after: in
     chain_break = None
     if events:
         assert events[0].id is not None
-        chain_break = verify_page(events, _previous_hash(session, events[0].id))
+        chain_break = audit.verify_chain(events, _previous_hash(session, events[0].id))
     head = session.exec(select(AuditHead.events).where(AuditHead.id == 1)).first()
     total = head if head is not None else session.exec(select(func.count()).select_from(AuditEvent)).one()
     return AuditPage(events, int(total), chain_break)

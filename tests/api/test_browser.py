@@ -92,6 +92,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(app: Any, name: str = "uvicorn-cpl") -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port, in a thread, for as long as the block runs: its URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
 @pytest.fixture
 def site(template: Template, tmp_path: Path) -> Iterator[LiveSite]:
     """The template world plus a second, issued extract: Northwind entries (a CPA expiring soon, a PPMID,
@@ -113,21 +131,8 @@ def site(template: Template, tmp_path: Path) -> Iterator[LiveSite]:
         certificates.extend(certs)
     publish(url, workbook_bytes(rows, certificates), submitter="northwind")
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app_settings(url)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-cpl", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield LiveSite(f"http://127.0.0.1:{port}", template)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serving(create_app(app_settings(url))) as base:
+        yield LiveSite(base, template)
 
 
 @pytest.fixture

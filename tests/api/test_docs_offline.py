@@ -4,21 +4,17 @@ the service's own address refused."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import DOCS_ASSETS, create_app
 from tests.api.conftest import app_settings
-from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, serving
 
 
 def test_the_docs_page_names_only_the_services_own_files(tmp_path: Path) -> None:
@@ -34,22 +30,8 @@ def test_the_docs_page_names_only_the_services_own_files(tmp_path: Path) -> None
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    app = create_app(app_settings(f"sqlite:///{tmp_path / 'cpl.db'}"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-docs", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serving(create_app(app_settings(f"sqlite:///{tmp_path / 'cpl.db'}")), "uvicorn-docs") as base:
+        yield base
 
 
 @pytest.mark.browser

@@ -7,16 +7,12 @@ costs, and `make bench` (bench/bench_startup.py) measures the time.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 from cpl.cli import operations
 from cpl.demo.samples import sample_submission
 from cpl.services import proposals
 from cpl.workbook.template import write_submission
-from tests.cpl.conftest import CPL, ROOT, CplRun
+from tests.cpl.conftest import CPL, CplRun
+from tests.startup import loaded_of, modules_loaded
 
 #: The web stack: only `cpl serve` needs it.
 WEB_STACK = ("fastapi", "starlette", "uvicorn", "httpx", "jinja2", "api.app")
@@ -39,34 +35,6 @@ STORE_AND_SERVICES = (
 
 #: What a check needs no part of: it reads the workbook and the stored CPL, and writes nothing.
 NOT_FOR_A_CHECK = (*WEB_STACK, "openpyxl", "cpl.publication", "cpl.views", "cpl.workbook.template", "pygments")
-
-_REPORT_MODULES = """
-import atexit, json, runpy, sys
-report, script, *args = sys.argv[1:]
-atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
-sys.argv = [script, *args]
-runpy.run_path(script, run_name="__main__")
-"""
-
-
-def modules_loaded(
-    script: Path, *args: str | Path, report: Path, env: dict[str, str] | None = None
-) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the console script ``script`` as its shell would, and the modules loaded when it exited."""
-    done = subprocess.run(
-        [sys.executable, "-c", _REPORT_MODULES, str(report), str(script), *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return done, set(json.loads(report.read_text()))
-
-
-def loaded_of(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    """Which of ``names`` (packages and modules) were loaded: a name or any module under it."""
-    return sorted(name for name in names if any(m == name or m.startswith(name + ".") for m in modules))
 
 
 def test_cpl_help_loads_no_store_no_services_and_no_web_stack(cpl: CplRun) -> None:

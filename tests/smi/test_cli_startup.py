@@ -6,13 +6,12 @@ it exited. No timings (they flake on a busy machine): `make bench` (bench/bench_
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.smi.commandline import SMI
-from tests.smi.factories import ROOT
+from tests.startup import loaded_of
+from tests.startup import modules_loaded as script_modules_loaded
 
 #: Only `smi serve` needs the web stack; only the commands that read the inventory need the rest.
 NOT_FOR_HELP = (
@@ -34,29 +33,10 @@ NOT_FOR_HELP = (
     "smi.signed",
 )
 
-_REPORT_MODULES = """
-import atexit, json, runpy, sys
-report, script, *args = sys.argv[1:]
-atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
-sys.argv = [script, *args]
-runpy.run_path(script, run_name="__main__")
-"""
-
 
 def modules_loaded(*args: str, report: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run `smi ARGS` as its shell would, and the modules loaded when it exited."""
-    done = subprocess.run(
-        [sys.executable, "-c", _REPORT_MODULES, str(report), str(SMI), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return done, set(json.loads(report.read_text()))
-
-
-def loaded_of(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    return sorted(name for name in names if any(m == name or m.startswith(name + ".") for m in modules))
+    return script_modules_loaded(SMI, *args, report=report)
 
 
 def test_smi_help_loads_no_store_no_service_and_no_web_stack(tmp_path: Path) -> None:
