@@ -30,6 +30,7 @@ from api.uploads import read_upload, require_multipart, upload_name
 from cpl import publication
 from cpl.core.domain import PartyRole
 from cpl.services import submissions as submission_service
+from cpl.services.checking import read_submission_file
 from cpl.services.tokens import Principal
 from cpl.signatures import check_submission_signature, stored_signature_state
 from cpl.store import Submission
@@ -97,7 +98,7 @@ def checked_upload(
     lock and waits for no writer (the check route's answer, and the submission's first step)."""
     workbook = read_upload(upload)
     signature = read_upload(signature_upload) if signature_upload is not None else None
-    read = submission_service.read_submission_file(workbook)
+    read = read_submission_file(workbook)
     registry = registry_of(request)
     with transaction(request, write=False) as session:
         principal = caller(session, credentials)

@@ -13,7 +13,7 @@ from bench import Measurement, best_of
 from cpl.core.domain import PartyRole
 from cpl.core.rules import CheckContext
 from cpl.demo.samples import sample_submission
-from cpl.services.submissions import check_workbook
+from cpl.services.checking import check_workbook
 from cpl.specs_file import default_registry
 from cpl.workbook.template import write_submission
 

@@ -33,10 +33,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from signing.profile import DEV_POLICY_SUBMISSION_SIGNING
-from signing.signers import DEV_EXTRACT_SIGNER_SPEC
-from signing.trust import DEV_TRUST_ANCHOR_PATHS, TrustStore, load_trust
+from signing.development import DEV_EXTRACT_SIGNER_SPEC, DEV_POLICY_SUBMISSION_SIGNING, DEV_TRUST_ANCHOR_PATHS
+
+if TYPE_CHECKING:
+    from signing.trust import TrustStore
+
+# The trust anchors are loaded (with cryptography) when a verifier asks for them: reading the settings
+# costs none, so a command that verifies nothing (`cpl check` of an unsigned workbook) never loads it.
 
 DEFAULT_DATABASE_URL = "sqlite:///var/cpl.db"
 DEFAULT_SPECS_FILE = "var/specifications.json"
@@ -132,11 +137,17 @@ class Settings:
 
     def extract_trust(self, override: Path | None = None) -> TrustStore:
         """Anchors for verifying extracts; ``override`` (a command's --trust) replaces the configured ones."""
+        from signing.trust import load_trust
+
         anchors = [override] if override else list(self.extract_trust_paths)
         return load_trust(anchors, crl_paths=list(self.extract_crl_paths))
 
     def receipt_trust(self) -> TrustStore:
+        from signing.trust import load_trust
+
         return load_trust(list(self.receipt_trust_paths), crl_paths=list(self.receipt_crl_paths))
 
     def submission_trust(self) -> TrustStore:
+        from signing.trust import load_trust
+
         return load_trust(list(self.submission_trust_paths), crl_paths=list(self.submission_crl_paths))

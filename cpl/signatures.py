@@ -6,12 +6,13 @@ carry the submission-signing policy, and (when the submitter is known) name that
 
 from __future__ import annotations
 
-from cpl.config import Settings
+from typing import TYPE_CHECKING
+
 from cpl.core.rules import SignatureState
-from cpl.store import Submission
-from signing.cms import verify_signed_data
-from signing.errors import MissingIssuerCertificateError, SigningError
-from signing.profile import party_id
+
+if TYPE_CHECKING:
+    from cpl.config import Settings
+    from cpl.store import Submission  # a check of an unstored workbook (`cpl check`) loads no store
 
 
 def check_submission_signature(
@@ -25,6 +26,11 @@ def check_submission_signature(
     """
     if signature is None:
         return SignatureState.ABSENT, ""
+    # Loaded only for a signature: a check of an unsigned workbook (`cpl check`) loads no cryptography.
+    from signing.cms import verify_signed_data
+    from signing.errors import MissingIssuerCertificateError, SigningError
+    from signing.profile import party_id
+
     try:
         trust = settings.submission_trust()
         verified = verify_signed_data(

@@ -2,29 +2,26 @@
 
 The database URL comes from the caller's settings (``cpl.config``: SQLite under ./var/ by default,
 PostgreSQL through ``CPL_DATABASE_URL``). The SQL stays portable: no backend-specific types or
-statements.
+statements. What needs no SQLAlchemy (the SQLite file, its lock timeout, a read without the ORM) is
+``cpl.storage``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Column, LargeBinary, Row, Select, Text, UniqueConstraint, event, func
+from sqlalchemy import Column, LargeBinary, Row, Select, Text, UniqueConstraint, event, func, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from cpl.core import errors
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from cpl.storage import SQLITE_BUSY_TIMEOUT_MS, Rows, busy_error, create_private_file, firmware_tuple, sqlite_file
+from cpl.storage import utcnow as utcnow
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -106,12 +103,7 @@ class Certificate(SQLModel, table=True):
     @property
     def firmware_list(self) -> tuple[str, ...]:
         """The firmware versions printed on the certificate (stored comma separated)."""
-        return self.firmware_tuple(self.firmware_versions)
-
-    @staticmethod
-    def firmware_tuple(stored: str) -> tuple[str, ...]:
-        """The firmware versions of a stored ``firmware_versions`` column."""
-        return tuple(v for v in stored.split(",") if v)
+        return firmware_tuple(self.firmware_versions)
 
 
 class Entry(SQLModel, table=True):
@@ -358,6 +350,17 @@ def column_rows(
     return session.connection().execute(query, parameters or {}).all()
 
 
+def text_rows(session: Session) -> Rows:
+    """Plain SQL (``cpl.storage.Rows``) on the session's connection, once its pending changes are flushed:
+    the queries a read without the ORM makes (``cpl.storage.read_sqlite``), in a unit of work."""
+
+    def rows(sql: str, parameters: Mapping[str, str]) -> Sequence[tuple[Any, ...]]:
+        session.flush()
+        return session.connection().execute(text(sql), parameters).all()
+
+    return rows
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling is off: SQLAlchemy's "begin" event below opens each one.
     dbapi_connection.isolation_level = None
@@ -376,26 +379,6 @@ def _sqlite_begin(connection: Any) -> None:
     between the check and the write. PostgreSQL gets the same guarantee from row locks.
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-#: How long a SQLite writer waits for another's lock before the store is reported busy.
-SQLITE_BUSY_TIMEOUT_MS = 5000
-
-
-def _private_sqlite_file(url: str, *, create: bool = True) -> None:
-    """Create a SQLite database file readable by its owner only: it holds workbooks and token digests.
-
-    ``create=False`` refuses a file that does not exist (``NoStoreError``) instead: a command run from the
-    wrong directory must not answer from a new, empty store (the CLI's set-up commands create one)."""
-    path = Path(url.removeprefix("sqlite:///"))
-    if not create and not path.exists():
-        raise errors.NoStoreError(
-            f"There is no CPL database at {path} (CPL_DATABASE_URL={url}): run cpl from the service's "
-            "directory or set CPL_DATABASE_URL; a new store is started by `cpl parties add` or `cpl import-cpl`."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -424,8 +407,9 @@ def get_engine(url: str, *, create: bool = True) -> Engine:
     SQLite file that does not exist instead of creating it."""
     engine = _ENGINES.get(url)
     if engine is None:
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            _private_sqlite_file(url, create=create)
+        path = sqlite_file(url, create=create)
+        if path is not None:
+            create_private_file(path)
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -435,7 +419,7 @@ def get_engine(url: str, *, create: bool = True) -> Engine:
             _ensure_audit_head(engine)
         except OperationalError as problem:
             if _busy(problem):
-                raise _busy_error() from None
+                raise busy_error() from None
             raise
         _ENGINES[url] = engine
     return engine
@@ -468,7 +452,7 @@ def session_scope(url: str, *, write: bool = True, create: bool = True) -> Itera
     engine = get_engine(url, create=create) if write else read_engine(url, create=create)
     lock = _WRITE_LOCKS.setdefault(url, threading.Lock()) if write and engine.dialect.name == "sqlite" else None
     if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-        raise _busy_error()
+        raise busy_error()
     try:
         with _session(engine) as session:
             yield session
@@ -492,17 +476,11 @@ def _session(engine: Engine) -> Iterator[Session]:
         except OperationalError as problem:
             session.rollback()
             if _busy(problem):
-                raise _busy_error() from None
+                raise busy_error() from None
             raise
         except BaseException:
             session.rollback()
             raise
-
-
-def _busy_error() -> errors.StoreBusyError:
-    return errors.StoreBusyError(
-        "The CPL database is busy with another change; nothing was changed: try again in a moment."
-    )
 
 
 def _busy(problem: OperationalError) -> bool:

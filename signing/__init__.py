@@ -10,5 +10,6 @@ is `formats/`'s, what they mean is `cpl/`'s and `smi/`'s.
 - `signing.revocation`: the CRL rules (what may be configured, how a chain is checked).
 - `signing.profile`: the certificate profile, policy OIDs and key identifiers.
 - `signing.errors`: every refusal, named for the rule that failed.
+- `signing.development`: DEVELOPMENT ONLY defaults (policy OIDs, signer, trust anchor) as plain values.
 - `signing.devpki`: DEVELOPMENT ONLY credentials (`python -m signing.devpki keys-dev`).
 """

@@ -4,15 +4,12 @@ Modelled on GBCS / the SMKI and IKI certificate profiles: NIST P-256 keys only, 
 SHA-256 only, X.509 v3 per RFC 5280 with keyUsage and certificatePolicies critical and 8-octet
 key identifiers (RFC 5280 section 4.2.1.2, method 2). One place for each of these facts.
 
-The certificate policy OIDs below are DEVELOPMENT policies under the UUID arc 2.25 (ITU-T X.667),
-so they can never collide with a real IKI policy. A production deployment names the real IKI
-policy OIDs at its verifiers instead.
+The DEVELOPMENT certificate policy OIDs are `signing.development`'s, given here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Final
 
 from asn1crypto import x509 as asn1_x509
@@ -20,19 +17,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-#: Development certificate policy: may sign CPL extracts (SECAS).
-DEV_POLICY_CPL_EXTRACT_SIGNING: Final = "2.25.236102191722290038828756996308376863429"
-#: Development certificate policy: may sign the DCC's receipts for applied extracts.
-DEV_POLICY_DCC_RECEIPT_SIGNING: Final = "2.25.131237506292173984207620793112124891560"
-#: Development certificate policy: may sign submission workbooks (manufacturers, suppliers, the DCC).
-DEV_POLICY_SUBMISSION_SIGNING: Final = "2.25.201321010096305558179839901025874318248"
-
-#: What each development policy lets its holder sign, for messages and the keys-dev README.
-DEV_POLICY_PURPOSES: Final[Mapping[str, str]] = {
-    DEV_POLICY_CPL_EXTRACT_SIGNING: "development CPL extract signing",
-    DEV_POLICY_DCC_RECEIPT_SIGNING: "development DCC receipt signing",
-    DEV_POLICY_SUBMISSION_SIGNING: "development submission signing",
-}
+from signing.development import DEV_POLICY_CPL_EXTRACT_SIGNING as DEV_POLICY_CPL_EXTRACT_SIGNING
+from signing.development import DEV_POLICY_DCC_RECEIPT_SIGNING as DEV_POLICY_DCC_RECEIPT_SIGNING
+from signing.development import DEV_POLICY_PURPOSES as DEV_POLICY_PURPOSES
+from signing.development import DEV_POLICY_SUBMISSION_SIGNING as DEV_POLICY_SUBMISSION_SIGNING
 
 #: How far a time another party wrote (a signing-time, a CRL's thisUpdate) may run ahead of the
 #: verifier's clock: the other party's clock may run fast.

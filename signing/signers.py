@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from signing.development import DEV_EXTRACT_SIGNER_SPEC as DEV_EXTRACT_SIGNER_SPEC
 from signing.errors import (
     SignerConfigurationError,
     SignerPassphraseError,
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
 
 PASSPHRASE_ENV: Final = "CPL_SIGNER_PASSPHRASE"
 PKCS11_PIN_ENV: Final = "CPL_PKCS11_PIN"
-#: DEVELOPMENT ONLY: the default CPL extract signer, relative to the working directory.
-DEV_EXTRACT_SIGNER_SPEC: Final = (
-    "pem:keys-dev/secas-signer-1.pem:keys-dev/secas-signer-1.key.pem:keys-dev/issuing-ca.pem"
-)
 
 
 class Signer(Protocol):

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.verification import Store
 
+from signing.development import DEV_TRUST_ANCHOR_PATHS as DEV_TRUST_ANCHOR_PATHS
 from signing.errors import TrustConfigurationError
 from signing.profile import describe_certificate
 from signing.revocation import read_crl_file, require_supported_crl, unique_crls
-
-#: DEVELOPMENT ONLY: the default trust anchor, relative to the working directory.
-DEV_TRUST_ANCHOR_PATHS: Final = ("keys-dev/root-ca.pem",)
 
 
 @dataclass(frozen=True)

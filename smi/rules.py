@@ -231,6 +231,57 @@ def status_after_cpl(
     return status, status_before_suspension
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One status a Device left: ``status`` from ``since`` until ``until``, then ``new_status``, by the apply
+    of extract ``extract_sequence``, raising ``alert``."""
+
+    status: str
+    since: dt.datetime
+    until: dt.datetime
+    new_status: str
+    extract_sequence: int | None
+    alert: str | None
+
+
+@dataclass(frozen=True)
+class CplStep:
+    """One applied extract as a Device met it: what the apply did to the model the Device had then
+    (``alert``: DeviceSuspended, its model left the Active set; DeviceRestored, it joined it again;
+    None, neither)."""
+
+    sequence: int
+    applied_at: dt.datetime
+    alert: Alert | None
+
+
+def replay_changes(
+    physical_device_type: str,
+    status: SmiStatus,
+    status_before_suspension: SmiStatus | None,
+    since: dt.datetime,
+    steps: Iterable[CplStep],
+) -> list[StatusChange]:
+    """The status changes the applies ``steps`` (in sequence order) made to a Device that had ``status``
+    (and ``status_before_suspension``) since ``since`` before the first of them: `status_after_cpl` per step.
+
+    The inventory keeps no history row per Device: an apply changes a model's Devices with one UPDATE
+    and records the model, so a Device's history is this replay over its models' records.
+    """
+    changes: list[StatusChange] = []
+    for step in steps:
+        if step.alert is None:
+            continue
+        active = step.alert is Alert.DEVICE_RESTORED
+        new, before = status_after_cpl(physical_device_type, status, status_before_suspension, active)
+        if new is not status:
+            alert = step.alert.value
+            changes.append(StatusChange(status.value, since, step.applied_at, new.value, step.sequence, alert))
+            status, since = new, step.applied_at
+        status_before_suspension = before
+    return changes
+
+
 def may_enter(physical_device_type: str, key: ModelKey, active: Collection[ModelKey]) -> bool:
     """The gate for adding a Device or moving it to new firmware: its model must be Active."""
     return not is_cpl_controlled(physical_device_type) or key in active

@@ -49,7 +49,7 @@ from smi.errors import (
 )
 from smi.files import append_block
 from smi.preview import Outcome, Preview, predict, read_only, unsigned_extract
-from smi.rules import AcceptedExtract, Alert, SmiStatus, Verdict
+from smi.rules import AcceptedExtract, Alert, SmiStatus, StatusChange, Verdict
 from smi.seeding import device_rows, plan, seedable_models, uncontrolled_models
 from smi.signed import verify_extract_file
 from smi.store import (
@@ -61,7 +61,6 @@ from smi.store import (
     DeviceRecord,
     ExtractRecord,
     ModelChange,
-    StatusChange,
     Store,
     database_errors,
     stamp,
@@ -734,7 +733,11 @@ class Inventory:
                     f"{_active_firmware(key, active)}."
                 )
             ref = self.store.model_refs(conn, [key])[key]
-            self.store.set_model(conn, identifier, ref)
+            if not self.store.set_model(conn, identifier, ref, at=_second(at)):
+                raise DeviceSuspendedError(
+                    f"Device {identifier} was Suspended by an apply meanwhile, so the DCC sends it no firmware; "
+                    f"it keeps firmware {device.firmware_version}."
+                )
             updated = self.store.device(conn, identifier)
         assert updated is not None
         return updated, True

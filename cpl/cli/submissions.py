@@ -123,10 +123,9 @@ def check(
 
     Example: cpl check submission.xlsx --as-of 2026-11-23 --annotate findings.xlsx
     """
-    from cpl.services import submissions as submission_service
-    from cpl.services import unit_of_work
+    from cpl.services.checking import check_workbook, stored_context
     from cpl.specs_file import load_registry
-    from cpl.store import utcnow
+    from cpl.storage import utcnow
 
     config = settings(ctx)
     data = read_input(workbook_path, "workbook")
@@ -134,16 +133,16 @@ def check(
         writable_output(annotate, "annotated workbook")  # before any work: a mistyped path is exit 2
     day = parse_date(as_of, "--as-of") or utcnow().date()
     _, state, problem = _signature_for(data, signature, party, config)
-    with refusals(), unit_of_work(config) as session:
-        context = submission_service.cpl_context(
-            session,
+    with refusals():  # on SQLite a read-only transaction without the ORM (`cpl check` starts fast)
+        context = stored_context(
+            config,
             as_of=day,
             submitter=submitter,
             registry=load_registry(config.specs_file),
             signature=state,
             signature_problem=problem,
         )
-        result = submission_service.check_workbook(data, context)
+        result = check_workbook(data, context)
     annotation: dict[str, str | None] = {}
     if annotate is not None:
         from cpl.workbook.annotate import WorkbookNotAnnotated, annotate_workbook

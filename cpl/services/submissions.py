@@ -11,21 +11,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from cpl import audit, mailer
 from cpl.core import errors, lifecycle
-from cpl.core.domain import CpaKind, DeviceModelKey, EntryIdentity, PartyRole, format_entry_id
-from cpl.core.findings import Code, Finding, finding, has_errors, sort_findings
+from cpl.core.domain import CpaKind, DeviceModelKey, PartyRole, format_entry_id
+from cpl.core.findings import Finding
 from cpl.core.lifecycle import SubmissionState
-from cpl.core.rules import CheckContext, KnownCertificate, SignatureState, canonical_identity, check_submission
-from cpl.core.sec_form import FormSubmission, is_sec_form, place_findings, read_sec_form
+from cpl.core.rules import CheckContext, SignatureState, canonical_identity
 from cpl.core.sheets import WorkbookData
 from cpl.core.specs import SpecRegistry
-from cpl.core.submission import EntryRow, ParsedSubmission, parse_submission
+from cpl.core.submission import EntryRow, ParsedSubmission
+from cpl.services.checking import (
+    CheckResult,
+    active_identities,
+    check_read,
+    check_workbook,
+    read_context,
+    read_submission,
+    read_submission_file,
+)
 from cpl.services.entries import record_status
 from cpl.services.paging import Page, page
 from cpl.services.parties import acting_user, party_of
@@ -33,75 +40,14 @@ from cpl.store import (
     AuditEvent,
     Certificate,
     Entry,
-    Party,
     Submission,
     SupplierConfirmation,
-    column_rows,
+    text_rows,
 )
 from cpl.workbook.reader import WorkbookUnreadable, read_workbook
-from formats.vocabulary import AssuranceScheme, EntryStatus, PhysicalDeviceType
+from formats.vocabulary import EntryStatus
 
-# --- checking --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    findings: list[Finding]
-    parsed: ParsedSubmission | None
-    #: The SEC's New Entry form, when that was the workbook's layout (CONTRACT.md 4.3).
-    form: FormSubmission | None = None
-    #: False for a file with macros: a submission keeps its workbook verbatim, and macros are never kept.
-    keep_workbook: bool = True
-
-    @property
-    def has_errors(self) -> bool:
-        return has_errors(self.findings)
-
-
-MACROS_REFUSED = (
-    "The workbook holds macros (a VBA project), which are never kept or run: save it as a macro-free "
-    "Excel Workbook (.xlsx) and submit that."
-)
-
-
-def read_submission(
-    workbook: WorkbookData, active_device_models: frozenset[DeviceModelKey]
-) -> tuple[ParsedSubmission, FormSubmission | None]:
-    """Either layout as typed rows: the project's own sheet, or the SEC's vertical New Entry form (whose
-    submission type follows from whether its Device Model is already on the CPL)."""
-    if is_sec_form(workbook):
-        form = read_sec_form(workbook, device_model_listed=active_device_models.__contains__)
-        return parse_submission(form.workbook), form
-    return parse_submission(workbook), None
-
-
-def read_submission_file(data: bytes) -> WorkbookData | Finding:
-    """The workbook's cells, or the WB001 finding that says why it cannot be used. Pure CPU and no
-    store: callers do it before their transaction takes the write lock."""
-    try:
-        workbook = read_workbook(data)
-    except WorkbookUnreadable as unreadable:
-        return finding(Code.WB001, unreadable.reason)
-    if workbook.macros:
-        # A submission is kept verbatim, so a macro-enabled file would keep its macros: refused.
-        return finding(Code.WB001, MACROS_REFUSED)
-    return workbook
-
-
-def check_read(read: WorkbookData | Finding, context: CheckContext) -> CheckResult:
-    """Every rule, on a workbook already read (``read_submission_file``)."""
-    if isinstance(read, Finding):
-        return CheckResult([read], None, keep_workbook=read.message != MACROS_REFUSED)
-    parsed, form = read_submission(read, context.active_device_models)
-    if form is None:
-        return CheckResult(check_submission(parsed, context), parsed)
-    found = check_submission(parsed, replace(context, sec_form=True))
-    return CheckResult(sort_findings([*form.findings, *place_findings(found, form)]), parsed, form)
-
-
-def check_workbook(data: bytes, context: CheckContext) -> CheckResult:
-    """Read a workbook safely and apply every rule; an unreadable file is a WB001 finding."""
-    return check_read(read_submission_file(data), context)
+# --- checking ------------------------------------------------------------------------------------
 
 
 def cpl_context(
@@ -114,84 +60,15 @@ def cpl_context(
     signature_problem: str = "",
     mapping_evidence: str | None = None,
 ) -> CheckContext:
-    """What the stored CPL contributes to a check: Active entries, certificates, suppliers.
-
-    Columns, not records: a check reads the whole list and every certificate, and builds no objects
-    it would only take values from.
-    """
-    identities = _active_identities(session)
-    certificates = {
-        (AssuranceScheme(scheme), number.casefold()): KnownCertificate(
-            scheme=AssuranceScheme(scheme),
-            number=number,
-            manufacturer_id=manufacturer_id,
-            model_id=model_id,
-            hardware_version=hardware_version,
-            firmware_versions=Certificate.firmware_tuple(firmware_versions),
-            expiry=expiry,
-            conditional_date=conditional_date,
-            conditions_met=conditions_met,
-            revoked=revoked_at is not None,
-        )
-        for (
-            scheme,
-            number,
-            manufacturer_id,
-            model_id,
-            hardware_version,
-            firmware_versions,
-            expiry,
-            conditional_date,
-            conditions_met,
-            revoked_at,
-        ) in column_rows(session, _CERTIFICATES)
-    }
-    suppliers = frozenset(party_id for (party_id,) in column_rows(session, _SUPPLIERS))
-    return CheckContext(
+    """What the stored CPL contributes to a check (``checking.read_context``), read in this unit of work."""
+    return read_context(
+        text_rows(session),
         as_of=as_of,
         submitter=submitter,
         registry=registry,
         signature=signature,
         signature_problem=signature_problem,
-        active_entries=identities,
-        active_device_models=frozenset(i.device_model for i in identities),
-        known_certificates=certificates,
-        supplier_ids=suppliers,
         mapping_evidence=mapping_evidence,
-    )
-
-
-# Built once: every check and submission runs them.
-_ACTIVE_IDENTITIES = sa.select(
-    col(Entry.physical_device_type),
-    col(Entry.manufacturer_id),
-    col(Entry.model_id),
-    col(Entry.hardware_version),
-    col(Entry.firmware_version),
-    col(Entry.technical_specification),
-    col(Entry.gbcs_version),
-).where(col(Entry.status) == EntryStatus.ACTIVE)
-_CERTIFICATES = sa.select(
-    col(Certificate.scheme),
-    col(Certificate.number),
-    col(Certificate.manufacturer_id),
-    col(Certificate.model_id),
-    col(Certificate.hardware_version),
-    col(Certificate.firmware_versions),
-    col(Certificate.expiry),
-    col(Certificate.conditional_date),
-    col(Certificate.conditions_met),
-    col(Certificate.revoked_at),
-)
-_SUPPLIERS = sa.select(col(Party.party_id)).where(col(Party.role) == PartyRole.SUPPLIER)
-
-
-def _active_identities(session: Session) -> frozenset[EntryIdentity]:
-    return frozenset(
-        EntryIdentity(PhysicalDeviceType(device_type), manufacturer, model, hardware, firmware, specification, gbcs)
-        for device_type, manufacturer, model, hardware, firmware, specification, gbcs in column_rows(
-            session, _ACTIVE_IDENTITIES
-        )
     )
 
 
@@ -418,7 +295,7 @@ def submission_record(session: Session, submission_id: int) -> SubmissionRecord:
 
 
 def _active_device_models(session: Session) -> frozenset[DeviceModelKey]:
-    return frozenset(i.device_model for i in _active_identities(session))
+    return frozenset(i.device_model for i in active_identities(text_rows(session)))
 
 
 def suppliers_named(session: Session, record: Submission) -> frozenset[str]:

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from cpl.demo.samples import sample_submission
+from cpl.workbook.template import write_submission
 from tests.cpl.conftest import CPL
 
 
@@ -38,3 +40,14 @@ def test_a_command_that_needs_no_store_still_works_without_one(tmp_path: Path) -
     done = _cpl(tmp_path, "template", str(tmp_path / "t.xlsx"))
     assert done.returncode == 0 and (tmp_path / "t.xlsx").exists(), done.stderr
     assert not (tmp_path / "var" / "cpl.db").exists()
+
+
+def test_a_check_where_there_is_no_store_refuses_with_the_same_sentence(tmp_path: Path) -> None:
+    """A check reads the store without the ORM; its refusal is the store's own, word for word."""
+    sample = sample_submission(1)
+    write_submission(tmp_path / "one.xlsx", sample.entries, sample.certificates)
+    checked = _cpl(tmp_path, "check", "one.xlsx", "--as-of", "2026-11-23")
+    listed = _cpl(tmp_path, "list")
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr, checked.stderr
+    assert checked.stderr.startswith("There is no CPL database at var/cpl.db ") and checked.stderr == listed.stderr
+    assert not (tmp_path / "var").exists()

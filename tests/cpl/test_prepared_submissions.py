@@ -15,6 +15,7 @@ import pytest
 from cpl import audit
 from cpl.core.domain import PartyRole
 from cpl.core.rules import SignatureState
+from cpl.services import checking
 from cpl.services import parties as party_service
 from cpl.services import submissions as submission_service
 from cpl.specs_file import default_registry
@@ -52,7 +53,7 @@ def prepared(
     url: str, workbook: bytes, *, user: str = "acme-meters", as_of: dt.date = NOW.date()
 ) -> submission_service.PreparedSubmission:
     """The workbook checked for ``user`` in a read-only unit of work, as the HTTP route checks it."""
-    read = submission_service.read_submission_file(workbook)
+    read = checking.read_submission_file(workbook)
     with session_scope(url, write=False) as s:
         acting, party = party_service.acting_user(s, user)
         return submission_service.prepare_submission(
@@ -70,7 +71,7 @@ def prepared(
 
 def store(
     url: str, check: submission_service.PreparedSubmission, workbook: bytes, *, user: str = "acme-meters"
-) -> tuple[Submission, submission_service.CheckResult]:
+) -> tuple[Submission, checking.CheckResult]:
     with session_scope(url) as s:
         return submission_service.submit_prepared(
             s, check, user_id=user, filename="w.xlsx", workbook=workbook, signature=None, now=NOW
@@ -94,7 +95,7 @@ def submit_and_approve(url: str, workbook: bytes) -> None:
         submission_service.approve(s, record.id, "alice", REGISTRY, NOW, SignatureState.ABSENT)
 
 
-def codes(result: submission_service.CheckResult) -> list[str]:
+def codes(result: checking.CheckResult) -> list[str]:
     return [str(f.code) for f in result.findings]
 
 

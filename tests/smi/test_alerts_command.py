@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -19,6 +20,7 @@ from smi.service import Inventory
 from tests.smi.commandline import SmiRun, iso
 from tests.smi.daily import SUSPENDED_BY_2, A, a_week, device_ids
 from tests.smi.factories import GAS, HUB, T0, cpl, key
+from tests.smi.legacy import as_an_earlier_version_left_the_database
 
 WEEK_ALERTS = sum(SUSPENDED_BY_2.values()) + SUSPENDED_BY_2[A]  # extract 2 suspends 6, extract 3 restores A's 4
 
@@ -89,6 +91,7 @@ def test_a_cplstale_alert_is_listed_after_the_device_alerts_of_its_second(invent
 
 def test_pruned_alerts_are_named_as_only_in_the_alerts_file(smi: SmiRun) -> None:
     a_week(smi)
+    as_an_earlier_version_left_the_database(smi.env["SMI_DATABASE_URL"])  # rows to prune: an earlier version's
     smi("prune-history", "--keep-days", "1", "--now", iso(24 * 1.5))  # extract 2 (applied at 1 h), not 3 (29 h)
     listed = smi.json("alerts", "--limit", "1000")
     assert (listed["total"], listed["pruned_extracts"]) == (SUSPENDED_BY_2[A], [2])
@@ -104,17 +107,17 @@ def test_a_time_that_is_not_iso_8601_is_refused_with_the_form_expected(smi: SmiR
     )
 
 
-def test_reading_alerts_reads_the_history_only_by_primary_key_ranges_a_limit_at_a_time(inventory: Inventory) -> None:
+def test_reading_the_newest_alerts_reads_only_their_devices_by_the_model_index(inventory: Inventory) -> None:
+    """The last apply's Devices still carry its change: its newest alerts are read by model, a limit at a time."""
     a, b = key(GAS, "0001"), key(HUB, "0002")
     start = T0 + dt.timedelta(hours=1)
     inventory.receive(cpl(1, [a, b]).content(), received_at=start)
     inventory.seed(cpl(1, [a, b]), 200, seed=2, at=start)
     inventory.receive(cpl(2, [b], [a]).content(), received_at=T0 + dt.timedelta(hours=2))
-    inventory.receive(cpl(3, [a, b]).content(), received_at=T0 + dt.timedelta(hours=3))
-    seen: list[str] = []
+    seen: list[tuple[str, Any]] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((" ".join(statement.split()), parameters))
 
     event.listen(inventory.store.engine, "before_cursor_execute", record)
     try:
@@ -122,12 +125,48 @@ def test_reading_alerts_reads_the_history_only_by_primary_key_ranges_a_limit_at_
     finally:
         event.remove(inventory.store.engine, "before_cursor_execute", record)
     assert len(found.alerts) == 5 and found.total > 5
-    on_history = [s for s in seen if "status_history" in s]
-    assert on_history and all(
-        re.search(r"status_history\.id > ", s) and re.search(r"status_history\.id <= ", s) and " LIMIT " in s
-        for s in on_history
-    ), on_history
-    assert not [s for s in seen if re.search(r"\bFROM devices\b", s)]
+    assert {x.extract_sequence for x in found.alerts} == {2}
+    on_devices = [(s, p) for s, p in seen if re.search(r"\bFROM devices\b", s)]
+    assert on_devices and all(
+        "devices.model_ref = " in s and "devices.status_sequence = " in s and " LIMIT " in s for s, _ in on_devices
+    ), on_devices
+    assert not [s for s, _ in seen if "status_history" in s]
+    if inventory.store.backend == "sqlite":
+        with inventory.store.engine.connect() as conn:
+            for statement, parameters in on_devices:
+                plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+                assert "ix_devices_model" in plan and not re.search(r"SCAN devices\b", plan), plan
+
+
+def test_alerts_of_an_extract_read_after_later_applies_and_moves_are_the_ones_it_raised(
+    inventory: Inventory, tmp_path: Path
+) -> None:
+    """Its Devices no longer carry its change: the alerts come from their replayed histories, the same."""
+    a, b = key(GAS, "0001"), key(HUB, "0002")
+    a2 = (*a[:4], "0200")
+    start = T0 + dt.timedelta(hours=1)
+    inventory.receive(cpl(1, [a, b, a2]).content(), received_at=start)
+    inventory.seed(cpl(1, [a, b, a2]), 120, seed=3, at=start)
+    inventory.receive(cpl(2, [b, a2], [a]).content(), received_at=T0 + dt.timedelta(hours=2))
+    written = (tmp_path / "alerts.jsonl").read_text().splitlines()
+    assert written and all(json.loads(line)["extract_sequence"] == 2 for line in written)
+    inventory.receive(cpl(3, [a, b, a2]).content(), received_at=T0 + dt.timedelta(hours=3))
+    restored = json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[-1])["device_id"]
+    inventory.update_firmware(restored, "0200", at=T0 + dt.timedelta(hours=4))  # a Device moves to a2
+    inventory.receive(cpl(4, [b, a], [a2]).content(), received_at=T0 + dt.timedelta(hours=5))
+    with inventory.store.begin() as conn:
+        again = [line for batch in inventory.store.alert_lines(conn, 2) for line in batch]
+        third = [line for batch in inventory.store.alert_lines(conn, 3) for line in batch]
+    lines = (tmp_path / "alerts.jsonl").read_text().splitlines()
+    assert again == written
+    assert third == [line for line in lines if json.loads(line)["extract_sequence"] == 3]
+    history = inventory.device(restored).history
+    own = history[0].status
+    assert [(c.status, c.new_status, c.extract_sequence) for c in history] == [
+        (own, "Suspended", 2),
+        ("Suspended", own, 3),
+        (own, "Suspended", 4),  # suspended with a2, the model it moved to
+    ]
 
 
 def test_alerts_json_is_one_document(smi: SmiRun) -> None:

@@ -40,6 +40,7 @@ from tests.smi.daily import (
     device_ids,
 )
 from tests.smi.factories import GAS, HUB, T0, Key, cpl, entry, entry_id_for, extract, key
+from tests.smi.legacy import as_an_earlier_version_left_the_database
 
 
 def _model(k: Key) -> dict[str, str]:
@@ -137,6 +138,7 @@ def test_per_model_counts_are_the_applys_not_what_the_devices_run_since(smi: Smi
 
 def test_per_model_counts_outlive_the_pruned_history(smi: SmiRun) -> None:
     week = a_week(smi)
+    as_an_earlier_version_left_the_database(smi.env["SMI_DATABASE_URL"])  # rows to prune: an earlier version's
     before = smi.json("report", "--now", week.report_at)
     pruned = smi.json("prune-history", "--keep-days", "1", "--now", iso(24 * 10))
     rows = sum(SUSPENDED_BY_2.values()) + SUSPENDED_BY_2[A]  # extract 2's suspensions, extract 3's restorations

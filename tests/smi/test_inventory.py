@@ -30,7 +30,7 @@ from smi.errors import (
 )
 from smi.rules import SUSPENDABLE_STATUSES, UNTOUCHED_STATUSES, SmiStatus
 from smi.service import Inventory
-from smi.store import Store, device_models, devices, engine_for, extracts, status_history
+from smi.store import Store, device_models, devices, engine_for, extract_models, extracts, status_history
 from tests.smi.factories import ELECTRICITY, GAS, HUB, IHD, T0, Key, cpl, entry, extract, key
 
 A, B, C = key(GAS, "0001"), key(HUB, "0002"), key(ELECTRICITY, "0003")
@@ -73,11 +73,13 @@ def statuses(inventory: Inventory) -> dict[str, tuple[str, str | None]]:
 
 
 def snapshot(inventory: Inventory) -> tuple[object, ...]:
-    """Everything apply may change: Devices, models on the CPL, history and the accepted extracts."""
+    """Everything apply may change: Devices, models on the CPL, what it records per model, history rows and the
+    accepted extracts."""
     with inventory.store.begin() as conn:
         return (
             sorted(tuple(r) for r in conn.execute(select(devices)).all()),
             sorted(tuple(r) for r in conn.execute(select(device_models)).all()),
+            sorted(tuple(r) for r in conn.execute(select(extract_models)).all()),
             sorted(tuple(r) for r in conn.execute(select(status_history)).all()),
             sorted(
                 tuple(r)
@@ -232,9 +234,7 @@ class Crash(RuntimeError):
     [
         "device-models",
         "cpl",
-        "DeviceSuspended-history",
         "DeviceSuspended",
-        "DeviceRestored-history",
         "DeviceRestored",
         "recorded",
     ],

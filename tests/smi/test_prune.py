@@ -1,5 +1,9 @@
 """History retention: `smi prune-history` removes the Device history rows of old applies, and only those.
 
+An apply writes no history row per Device now (a Device's history is replayed from what each apply
+records per model), so the rows are those an earlier version wrote: each test builds its inventory,
+then rewrites it as that version left it (`tests.smi.legacy`) and upgrades it.
+
 The rule (DOMAIN.md's 24-hour window needs the counts, not the rows): an applied extract's record,
 counts and receipt stay; its history rows go once it was applied before the cut-off and its alerts
 are written. An apply whose alerts are still owed keeps its rows, which are what the alerts are
@@ -21,6 +25,7 @@ from smi.service import Inventory
 from smi.store import devices, status_history
 from tests.smi.commandline import MODELS, SmiRun, iso, issued
 from tests.smi.factories import GAS, HUB, T0, cpl, key
+from tests.smi.legacy import as_an_earlier_version_left_it, as_an_earlier_version_left_the_database
 
 A, B, C = key(GAS, "0001"), key(HUB, "0002"), key(GAS, "0003")
 
@@ -49,6 +54,7 @@ def applied(inventory: Inventory) -> Inventory:
     inventory.receive(cpl(2, [B, C], [A], issued_at=at(1)).content(), received_at=at(1))
     inventory.receive(cpl(3, [A, B, C], issued_at=at(10)).content(), received_at=at(10))
     inventory.receive(cpl(4, [A, C], [B], issued_at=at(40)).content(), received_at=at(40))
+    as_an_earlier_version_left_it(inventory.store)
     return inventory
 
 
@@ -92,6 +98,22 @@ def test_a_suspended_device_is_restored_after_its_history_was_pruned(applied: In
     assert result.this_applied is not None and result.this_applied.devices_restored == len(suspended)
     for device_id, replaced in suspended:
         assert applied.device(device_id).device.status == replaced
+        # its rows are gone; what came after them is replayed, from Suspended as the upgrade found it
+        history = [(c.status, c.new_status, c.extract_sequence) for c in applied.device(device_id).history]
+        assert history == [("Suspended", replaced, 5)]
+
+
+def test_an_upgraded_device_s_history_is_its_rows_then_what_later_applies_did(applied: Inventory) -> None:
+    with applied.store.begin() as conn:
+        device_id, own = conn.execute(
+            select(devices.c.device_id, devices.c.status_before_suspension).where(
+                devices.c.status == SmiStatus.SUSPENDED.value
+            )
+        ).first()  # one of B's, suspended by extract 4 under the earlier version
+    applied.receive(cpl(5, [A, B, C], issued_at=at(60)).content(), received_at=at(60))
+    applied.receive(cpl(6, [A, C], [B], issued_at=at(70)).content(), received_at=at(70))
+    history = [(c.status, c.new_status, c.extract_sequence, c.until) for c in applied.device(device_id).history]
+    assert history == [(own, "Suspended", 4, at(40)), ("Suspended", own, 5, at(60)), (own, "Suspended", 6, at(70))]
 
 
 def test_an_apply_whose_alerts_are_still_owed_keeps_its_rows(inventory: Inventory, tmp_path: Path) -> None:
@@ -102,6 +124,7 @@ def test_an_apply_whose_alerts_are_still_owed_keeps_its_rows(inventory: Inventor
     owing = Inventory(inventory.store, alerts_path=blocked)  # a directory: the alerts cannot be written
     with pytest.raises(Exception, match="alerts"):
         owing.receive(cpl(2, [B, C], [A], issued_at=at(1)).content(), received_at=at(1))
+    as_an_earlier_version_left_it(inventory.store)
     rows = history_by_sequence(inventory)[2]
 
     assert owing.prune_history(at(20), now=at(30)).sequences == ()
@@ -126,6 +149,7 @@ def test_the_command_prunes_says_what_and_answers_json(smi: SmiRun) -> None:
     applied = smi.json("ingest", smi.signed("cpl-2.p7m", withdrawn), "--received-at", iso(-9))
     suspended = applied["applied"][0]["devices_suspended"]
     assert suspended > 0
+    as_an_earlier_version_left_the_database(smi.env["SMI_DATABASE_URL"])
 
     nothing = smi("prune-history", "--keep-days", "30", "--now", iso(0))
     assert "No history to prune" in nothing.stdout

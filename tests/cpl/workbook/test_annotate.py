@@ -27,7 +27,7 @@ from cpl.core.findings import Code, Finding
 from cpl.core.rules import CheckContext, SignatureState
 from cpl.core.sheets import CellValue
 from cpl.demo.samples import Row, sample_row
-from cpl.services.submissions import check_workbook
+from cpl.services.checking import check_workbook
 from cpl.specs_file import default_registry
 from cpl.workbook.annotate import (
     ERROR_FILL,

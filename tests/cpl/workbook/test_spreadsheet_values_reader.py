@@ -24,7 +24,7 @@ from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMN
 from cpl.core.sec_form import FORM_SHEET
 from cpl.core.submission import parse_submission
 from cpl.demo.samples import sample_submission
-from cpl.services.submissions import check_workbook
+from cpl.services.checking import check_workbook
 from cpl.specs_file import default_registry
 from cpl.workbook.reader import WorkbookUnreadable, read_workbook
 from cpl.workbook.sec_layout import write_sec_workbook

@@ -20,7 +20,7 @@ from cpl.core.rules import CheckContext
 from cpl.core.schema import CERTIFICATE_COLUMNS, CERTIFICATE_SHEET, ENTRY_COLUMNS, ENTRY_SHEET, GUIDANCE_SHEET, Kind
 from cpl.core.sheets import SheetData, WorkbookData
 from cpl.demo.samples import sample_submission
-from cpl.services.submissions import check_workbook
+from cpl.services.checking import check_workbook
 from cpl.specs_file import default_registry
 from cpl.workbook.reader import ReadLimits, WorkbookUnreadable, read_workbook
 from cpl.workbook.template import LISTS_SHEET, write_submission, write_template
