@@ -559,8 +559,10 @@ def prune_history(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete the Device history rows of extracts applied more than DAYS days ago (records, counts and
-    receipts stay; an apply whose alerts are still owed keeps its rows).
+    """Delete the Device history rows an earlier version wrote for extracts applied more than DAYS days ago.
+
+    Records, counts and receipts stay; an apply whose alerts are still owed keeps its rows. This version
+    writes no history row per Device (a Device's history is replayed), so only an upgraded database has any.
 
     Example: smi prune-history --keep-days 90
     """
