@@ -6,8 +6,8 @@ reinstates them. Each is timed two ways: in-process (`Inventory.receive` of the 
 acceptance rules, record, the set-based apply in one transaction, alerts as JSON lines, a signed
 receipt) and end to end (`smi ingest FILE.p7m` as a new process: start-up, the signature check and
 all of the above). Both are set against one raw UPDATE statement changing the same rows on the same
-database in the same run, medians of 3 rounds, the ways alternated round by round; and in-process
-against the floor of an audited apply, that UPDATE with its history rows written (INSERT ... SELECT). Seeding is set
+database in the same run, medians of 3 rounds, the ways alternated round by round (an apply writes
+no history row per Device: a Device's history is replayed from the per-model records). Seeding is set
 against the raw load of the same rows into the same table with the same indexes: executemany on
 SQLite; on PostgreSQL a server-side COPY from a file, the indexes built after. PostgreSQL runs on a
 server the benchmark starts itself (durability on), and is left out, saying so, when it is not
@@ -178,33 +178,10 @@ def _measure(
         )
     _say(f"{label}: {REMOVED} of {MODELS:,} models withdrawn cover {affected:,} Devices in suspendable statuses")
 
-    ids = ",".join(str(r) for r in removed_refs)
-    statuses = ",".join(f"'{s.value}'" for s in sorted(SUSPENDABLE_STATUSES))
     raw_sql = raw_updates(removed_refs)
-
-    # The floor of an audited apply: the same UPDATE with one history row written per changed Device
-    # (INSERT ... SELECT into the inventory's own status_history, its index kept), in one transaction.
-    history_columns = "(device_ref, device_id, status, since, until, new_status, extract_sequence, alert)"
-    raw_history = {
-        "suspend": (
-            f"INSERT INTO status_history {history_columns} SELECT id, device_id, status, status_since, "
-            f"'2026-11-23T00:00:00Z', 'Suspended', 0, 'DeviceSuspended' FROM devices "
-            f"WHERE model_ref IN ({ids}) AND status IN ({statuses})"
-        ),
-        "restore": (
-            f"INSERT INTO status_history {history_columns} SELECT id, device_id, status, status_since, "
-            f"'2026-11-23T00:00:01Z', status_before_suspension, 0, 'DeviceRestored' FROM devices "
-            f"WHERE model_ref IN ({ids}) AND status = 'Suspended' AND status_before_suspension IS NOT NULL"
-        ),
-    }
 
     def raw(step: str) -> float:
         seconds, changed = _timed(lambda: _execute(store, raw_sql[step]))
-        assert changed == affected, (step, changed, affected)
-        return seconds
-
-    def raw_audited(step: str) -> float:
-        seconds, changed = _timed(lambda: _execute(store, raw_history[step], raw_sql[step]))
         assert changed == affected, (step, changed, affected)
         return seconds
 
@@ -241,7 +218,6 @@ def _measure(
         "raw": raw,
         "in-process": in_process,
         "end to end": end_to_end,
-        "raw audited": raw_audited,
     }
     times: dict[tuple[str, str], list[float]] = {}
     for round_number in range(ROUNDS):
@@ -262,14 +238,6 @@ def _measure(
         ("suspend", f"withdrawal ({affected:,} suspended)"),
         ("restore", f"re-listing ({affected:,} restored)"),
     ):
-        results.append(
-            Measurement(
-                f"{where}: {what}, in-process",
-                median("in-process", step),
-                "raw UPDATE + its history rows (the audited floor)",
-                median("raw audited", step),
-            )
-        )
         for way in ("in-process", "end to end"):
             results.append(
                 Measurement(

@@ -798,9 +798,10 @@ class Inventory:
         """The newest ``limit`` alerts raised at or after ``since`` (DeviceSuspended, DeviceRestored and
         CplStale), newest last, as the alerts file holds them, read from the inventory's own records.
 
-        Bounded: the Device alerts are read as the history's primary-key ranges of the extracts applied
-        since ``since``, newest first, ``limit`` rows at most (`Store.device_alerts`); CplStale alerts are
-        on the extracts' records. Changes nothing (a report or an apply raises the alerts that are due).
+        Bounded: the Device alerts of the extracts applied since ``since`` are read newest first, ``limit``
+        at most (`Store.device_alerts`: the last apply's from its Devices by the model index, an earlier
+        one's from replayed histories); CplStale alerts are on the extracts' records. Changes nothing (a
+        report or an apply raises the alerts that are due).
         """
         if limit < 1:
             raise UnusableInputError(f"The limit {limit} is not a number of alerts: expected 1 or more.")
@@ -871,7 +872,9 @@ class Inventory:
 
     @_named_database_errors
     def prune_history(self, before: dt.datetime, *, now: dt.datetime) -> PruneResult:
-        """Delete the Device history rows of extracts applied before ``before``, one extract per transaction.
+        """Delete the Device history rows an earlier version wrote for extracts applied before ``before``.
+
+        One extract per transaction. This version writes no such row: it replays a Device's history.
 
         The retention rule keeps what receipts and reports need: each extract's record and counts stay
         (a receipt signed again says the same), and the rows of an apply whose alerts are still owed
