@@ -15,10 +15,12 @@ Files are created 0600 (the umask can only narrow that); the database's own file
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 #: Created files: read and written by their owner alone.
 FILE_MODE = 0o600
@@ -165,3 +167,85 @@ def _start_of_trailing_lines(descriptor: int, end: int, belongs: Callable[[bytes
         start = line_start
         buffer = buffer[: newline + 1]
     return start
+
+
+class StreamedLines:
+    """Lines streamed to a file of their own while a transaction produces them, sealed (fsynced, and
+    their SHA-256 known) before it commits, so that what the commit owes can be written from the file.
+
+    The digest, recorded in the same transaction, is what makes the file trustworthy later: a file left
+    by an attempt that rolled back (or that another run replaced) has another digest and is not used.
+    The file is only a shortcut: one that cannot be written (no room, a directory in the way) leaves the
+    stream broken, `seal` returns None, and the lines are read back from their source instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._digest = hashlib.sha256()
+        self._file: Any = None
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "wb", opener=lambda name, flags: os.open(name, flags, FILE_MODE))  # noqa: SIM115
+
+    def write(self, lines: list[str]) -> None:
+        if self._file is None:
+            return
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        try:
+            self._file.write(data)
+        except OSError:
+            self.discard()
+            return
+        self._digest.update(data)
+
+    def seal(self) -> str | None:
+        """Flush the lines to disk; their SHA-256 (None if the stream broke: nothing to rely on)."""
+        if self._file is None:
+            return None
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            sync_directory(self.path.parent)
+        except OSError:
+            self.discard()
+            return None
+        self._file = None
+        return self._digest.hexdigest()
+
+    def discard(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iterator[list[str]] | None:
+    """The lines of a `StreamedLines` file, in batches, if it is there and its SHA-256 is ``digest``
+    (checked first, in one pass; the lines are then read a batch at a time, never all at once)."""
+    if digest is None:
+        return None
+    found = hashlib.sha256()
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                found.update(chunk)
+    except FileNotFoundError:
+        return None
+    if found.hexdigest() != digest:
+        return None
+    return _batches_of_lines(path, batch)
+
+
+def _batches_of_lines(path: Path, batch: int) -> Iterator[list[str]]:
+    with path.open("r", encoding="utf-8", newline="\n") as file:
+        lines: list[str] = []
+        for line in file:
+            lines.append(line.rstrip("\n"))
+            if len(lines) >= batch:
+                yield lines
+                lines = []
+        if lines:
+            yield lines

@@ -47,7 +47,7 @@ from smi.errors import (
     UnknownDeviceError,
     UnusableInputError,
 )
-from smi.files import append_block
+from smi.files import StreamedLines, append_block, sealed_lines
 from smi.preview import Outcome, Preview, predict, read_only, unsigned_extract
 from smi.rules import AcceptedExtract, Alert, SmiStatus, StatusChange, Verdict
 from smi.seeding import device_rows, plan, seedable_models, uncontrolled_models
@@ -449,14 +449,38 @@ class Inventory:
     def _apply(
         self, record: ExtractRecord, extract: Extract, now: dt.datetime, receipt_target: Path | None
     ) -> AppliedCounts | None:
-        with self.store.begin() as conn:
-            target = None if receipt_target is None else str(receipt_target)
-            if not self.store.claim_queued(conn, record.id, applied_at=now, receipt_target=target):
-                return None
-            change = rules.cpl_change(self.store.active_model_keys(conn), extract.active_model_keys())
-            counts = self.store.apply_extract(conn, record_id=record.id, extract=extract, change=change, applied_at=now)
+        # The alert lines come back from the apply's own UPDATEs into a file beside the alerts file,
+        # sealed before the commit, whose digest the commit records: what it owes is written from there.
+        streamed = None if self.alerts_path is None else StreamedLines(self._streamed_path(extract.sequence))
+        try:
+            with self.store.begin() as conn:
+                target = None if receipt_target is None else str(receipt_target)
+                if not self.store.claim_queued(conn, record.id, applied_at=now, receipt_target=target):
+                    if streamed is not None:
+                        streamed.discard()
+                    return None
+                change = rules.cpl_change(self.store.active_model_keys(conn), extract.active_model_keys())
+                counts = self.store.apply_extract(
+                    conn,
+                    record_id=record.id,
+                    extract=extract,
+                    change=change,
+                    applied_at=now,
+                    alerts=None if streamed is None else streamed.write,
+                )
+                digest = None if streamed is None else streamed.seal()
+                if digest is not None:
+                    self.store.alerts_streamed(conn, record.id, digest)
+        except BaseException:
+            if streamed is not None:
+                streamed.discard()
+            raise
         self.store.checkpoint("applied")
         return counts
+
+    def _streamed_path(self, sequence: int) -> Path:
+        assert self.alerts_path is not None
+        return self.alerts_path.with_name(f".{self.alerts_path.name}.{sequence}.streamed")
 
     # --- what an apply owes: alerts, receipts -------------------------------------------
 
@@ -490,16 +514,21 @@ class Inventory:
         if self.alerts_path is None or record.sequence is None:
             return 0
         sequence = record.sequence
+        streamed = self._streamed_path(sequence)
         with self.store.begin() as conn:
+            # else read back from the Devices
+            lines = sealed_lines(streamed, record.alerts_digest, batch=self.store.alert_batch)
             written = append_block(
                 self.alerts_path,
-                self.store.alert_lines(conn, sequence),
+                self.store.alert_lines(conn, sequence) if lines is None else lines,
                 belongs=lambda line: _alert_of(line, sequence, _DEVICE_ALERTS),
                 after_batch=lambda: self.store.checkpoint("alerts-batch"),
             )
         self.store.checkpoint("alerts")
         with self.store.begin() as conn:
             self.store.alerts_written(conn, record.id)
+        with contextlib.suppress(OSError):
+            streamed.unlink()
         return written
 
     def _write_stale_alert(self, record: ExtractRecord) -> bool:

@@ -237,6 +237,10 @@ extracts = Table(
     # block of the alerts file) and its receipt (owed while receipt_path is null; written where
     # receipt_target says, if the ingest asked for a place).
     Column("alerts_owed", Boolean, nullable=False, server_default=false()),
+    # The SHA-256 of the alert lines the apply streamed to a file beside the alerts file as it changed
+    # the Devices (UPDATE ... RETURNING), fsynced before its commit: that file, if it says so, is what
+    # the apply owes; without it the lines are read back from the Devices (`alert_lines`).
+    Column("alerts_digest", String(64), nullable=True),
     Column("receipt_target", String(1000), nullable=True),
     # When the history rows this apply wrote were pruned (`smi prune-history`); its counts stay.
     Column("history_pruned_at", String(20), nullable=True),
@@ -309,6 +313,7 @@ class ExtractRecord:
     devices_restored: int | None
     receipt_path: str | None
     alerts_owed: bool = False
+    alerts_digest: str | None = None
     receipt_target: str | None = None
     stale_alert_at: dt.datetime | None = None
     stale_alert_owed: bool = False
@@ -524,6 +529,8 @@ class Store:
     ) -> None:
         self.engine = engine
         self.checkpoint = checkpoint
+        #: How many alert lines are read, and written, at a time (tests make it small).
+        self.alert_batch = 50_000
         self.busy_timeout = busy_timeout
         self._held = threading.local()  # how deep this thread is inside applier_lock()
         # Threads of one process queue here first, so that only one of them at a time waits on the
@@ -855,6 +862,10 @@ class Store:
 
     def content(self, conn: Connection, record_id: int) -> bytes:
         return bytes(conn.execute(select(extracts.c.content).where(extracts.c.id == record_id)).scalar_one())
+
+    def alerts_streamed(self, conn: Connection, record_id: int, digest: str) -> None:
+        """Record, inside the apply's transaction, the SHA-256 of the alert lines it streamed to a file."""
+        conn.execute(update(extracts).where(extracts.c.id == record_id).values(alerts_digest=digest))
 
     def alerts_written(self, conn: Connection, record_id: int) -> None:
         conn.execute(update(extracts).where(extracts.c.id == record_id).values(alerts_owed=False))
@@ -1190,7 +1201,14 @@ class Store:
     # --- applying an extract ------------------------------------------------------------
 
     def apply_extract(
-        self, conn: Connection, *, record_id: int, extract: Extract, change: CplChange, applied_at: dt.datetime
+        self,
+        conn: Connection,
+        *,
+        record_id: int,
+        extract: Extract,
+        change: CplChange,
+        applied_at: dt.datetime,
+        alerts: Callable[[list[str]], None] | None = None,
     ) -> AppliedCounts:
         """Bring the inventory in line with ``extract``; run inside the caller's one transaction, after
         `claim_queued` claimed the extract (and before ``change`` was read, in the same transaction).
@@ -1198,7 +1216,8 @@ class Store:
         Suspends the Devices of ``change.suspend`` that are in a suspendable status, remembering
         their status, and gives the Devices of ``change.restore`` that the CPL suspended exactly
         that status back; records per model what moved (`extract_models`), from which a Device's
-        history and the apply's alerts are read.
+        history and the apply's alerts are read. ``alerts``, if given, receives the apply's alert lines
+        as each model's UPDATE returns them, in the order `alert_lines` reads them back.
         """
         at = stamp(applied_at)
         listing = _listing(extract)
@@ -1235,6 +1254,7 @@ class Store:
             at=at,
             sequence=extract.sequence,
             alert=Alert.DEVICE_SUSPENDED,
+            alerts=alerts,
         )
         restored, restored_by_model = self._change_status(
             conn,
@@ -1242,6 +1262,7 @@ class Store:
             at=at,
             sequence=extract.sequence,
             alert=Alert.DEVICE_RESTORED,
+            alerts=alerts,
         )
         self._record_model_changes(
             conn,
@@ -1296,7 +1317,14 @@ class Store:
             conn.execute(insert(extract_models), rows)
 
     def _change_status(
-        self, conn: Connection, model_refs: Sequence[int], *, at: str, sequence: int, alert: Alert
+        self,
+        conn: Connection,
+        model_refs: Sequence[int],
+        *,
+        at: str,
+        sequence: int,
+        alert: Alert,
+        alerts: Callable[[list[str]], None] | None = None,
     ) -> tuple[int, dict[int, int]]:
         """One UPDATE per model, found by the model index: how many Devices changed, in all and per model
         ref (models with none left out).
@@ -1318,8 +1346,16 @@ class Store:
         statement = (
             update(devices).where(d.model_ref == bindparam("ref"), moved).values(**values, status_sequence=sequence)
         )
+        if alerts is not None:  # the changed rows come back from the same pass: no second read of them
+            statement = statement.returning(d.id, _alert_line_expression(alert, sequence, at))
         for ref in model_refs:
-            count = int(conn.execute(statement, {"ref": ref}).rowcount)
+            if alerts is None:
+                count = int(conn.execute(statement, {"ref": ref}).rowcount)
+            else:
+                returned = sorted(conn.execute(statement, {"ref": ref}).tuples().all())
+                count = len(returned)
+                if count:
+                    alerts([str(line) for _, line in returned])
             if count:
                 changed += count
                 by_model[ref] = count
@@ -1353,7 +1389,7 @@ class Store:
         conn.execute(update(extracts).where(extracts.c.id == record_id).values(history_pruned_at=stamp(at)))
         return int(removed)
 
-    def alert_lines(self, conn: Connection, sequence: int, *, batch: int = 50_000) -> Iterator[list[str]]:
+    def alert_lines(self, conn: Connection, sequence: int, *, batch: int | None = None) -> Iterator[list[str]]:
         """The alerts an applied extract raised, as JSON lines (keys sorted), streamed in batches.
 
         The database writes each line: every field is hex, a status name, an alert name, an integer
@@ -1361,6 +1397,7 @@ class Store:
         Its Devices are read by the model index, one model at a time, while they still carry its change
         (`_carries_its_change`); else the lines come from the replayed histories (`_replayed_alerts`).
         """
+        batch = batch or self.alert_batch
         x = extracts.c
         record = conn.execute(
             select(x.id, x.applied_at, x.history_after_id, x.history_last_id).where(
@@ -1385,15 +1422,7 @@ class Store:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             for ref, alert in models:
-                line = (
-                    literal(f'{{"alert":"{alert.value}","device_id":"', String)
-                    + d.device_id
-                    + literal(f'","extract_sequence":{sequence},"previous_status":"', String)
-                    + _previous_status(alert)
-                    + literal(f'","raised_at":"{applied_at}","status":"', String)
-                    + d.status
-                    + literal('"}', String)
-                )
+                line = _alert_line_expression(alert, sequence, str(applied_at))
                 query = select(line).where(d.model_ref == ref, d.status_sequence == sequence).order_by(d.id)
                 # Straight through the driver: a quarter of a million lines should not pay for result rows.
                 cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
@@ -1669,6 +1698,22 @@ def _previous_status(alert: Alert) -> Any:
     return literal(SmiStatus.SUSPENDED.value, String)
 
 
+def _alert_line_expression(alert: Alert, sequence: int, applied_at: str) -> Any:
+    """The JSON line (keys sorted) of the alert a Device changed by extract ``sequence`` raised, as the
+    database writes it from the Device's row after the change: every field is hex, a status name, an
+    alert name, an integer or a fixed-format time, so no escaping is ever needed."""
+    d = devices.c
+    return (
+        literal(f'{{"alert":"{alert.value}","device_id":"', String)
+        + d.device_id
+        + literal(f'","extract_sequence":{sequence},"previous_status":"', String)
+        + _previous_status(alert)
+        + literal(f'","raised_at":"{applied_at}","status":"', String)
+        + d.status
+        + literal('"}', String)
+    )
+
+
 def _alert_columns(alert: Alert) -> Any:
     """(Device ID, previous status, status) of a Device an apply changed, as its row says after it."""
     return select(devices.c.device_id, _previous_status(alert), devices.c.status)
@@ -1768,6 +1813,7 @@ def _extract_record(row: RowMapping) -> ExtractRecord:
         devices_restored=row["devices_restored"],
         receipt_path=row["receipt_path"],
         alerts_owed=bool(row["alerts_owed"]),
+        alerts_digest=row["alerts_digest"],
         receipt_target=row["receipt_target"],
         stale_alert_at=moment(row["stale_alert_at"]),
         stale_alert_owed=bool(row["stale_alert_owed"]),

@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,19 +62,15 @@ def main(argv: list[str]) -> None:
 
     original_init = Store.__init__
 
+    batch = os.environ.get("SMI_TEST_ALERT_BATCH")
+
     def init(self: Store, engine: Any, **kwargs: Any) -> None:
         original_init(self, engine, **kwargs)
         self.checkpoint = hook
+        if batch:
+            self.alert_batch = int(batch)
 
     Store.__init__ = init  # type: ignore[method-assign]
-    batch = os.environ.get("SMI_TEST_ALERT_BATCH")
-    if batch:
-        original_lines = Store.alert_lines
-
-        def small_batches(self: Store, conn: Any, sequence: int, *, batch: int = 0) -> Iterator[list[str]]:
-            return original_lines(self, conn, sequence, batch=int(os.environ["SMI_TEST_ALERT_BATCH"]))
-
-        Store.alert_lines = small_batches  # type: ignore[method-assign,assignment]
     sys.argv = ["smi", *smi_args]
     cli.main()
 
