@@ -1338,7 +1338,8 @@ class Store:
         by_model: dict[int, int] = {}
         d = devices.c
         if alert is Alert.DEVICE_SUSPENDED:
-            moved: Any = d.status.in_(sorted(SUSPENDABLE_STATUSES))
+            # one bound value per status, not an expanding list: the statement is compiled once, below
+            moved: Any = d.status.in_([literal(status.value, String) for status in sorted(SUSPENDABLE_STATUSES)])
             values: dict[str, Any] = {"status_before_suspension": d.status, "status": SmiStatus.SUSPENDED.value}
         else:
             moved = and_(d.status == SmiStatus.SUSPENDED.value, d.status_before_suspension.is_not(None))
@@ -1346,16 +1347,24 @@ class Store:
         statement = (
             update(devices).where(d.model_ref == bindparam("ref"), moved).values(**values, status_sequence=sequence)
         )
+        returning = None
         if alerts is not None:  # the changed rows come back from the same pass: no second read of them
-            statement = statement.returning(d.id, _alert_line_expression(alert, sequence, at))
+            returning = statement.returning(d.id, _alert_line_expression(alert, sequence, at)).compile(
+                dialect=conn.dialect
+            )
+            # straight through the driver: a few hundred thousand rows should not pay for result rows
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         for ref in model_refs:
-            if alerts is None:
+            if returning is None:
                 count = int(conn.execute(statement, {"ref": ref}).rowcount)
             else:
-                returned = sorted(conn.execute(statement, {"ref": ref}).tuples().all())
+                bound = returning.construct_params({"ref": ref})
+                positions = returning.positiontup
+                cursor.execute(str(returning), bound if positions is None else [bound[n] for n in positions])
+                returned = sorted(cursor.fetchall())
                 count = len(returned)
-                if count:
-                    alerts([str(line) for _, line in returned])
+                if count and alerts is not None:
+                    alerts([line for _, line in returned])
             if count:
                 changed += count
                 by_model[ref] = count
