@@ -233,3 +233,55 @@ def test_counts_by_status_name_include_every_status() -> None:
     counts = rules.statuses_by_name([("Commissioned", 3)])
     assert list(counts) == [s.value for s in SmiStatus]
     assert counts["Commissioned"] == 3 and counts["Suspended"] == 0
+
+
+# --- a Device's history, replayed from the applies' per-model records ---------------------------
+
+_SUSPENDED, _RESTORED = rules.Alert.DEVICE_SUSPENDED, rules.Alert.DEVICE_RESTORED
+
+
+def _at(hours: int) -> dt.datetime:
+    return T0 + dt.timedelta(hours=hours)
+
+
+def _steps(*alerts: rules.Alert | None) -> list[rules.CplStep]:
+    """Applies of extracts 2, 3, ... at hours 2, 3, ..., each doing ``alert`` to the Device's model."""
+    return [rules.CplStep(n + 2, _at(n + 2), alert) for n, alert in enumerate(alerts)]
+
+
+def _changes(kind: str, status: str, before: str | None, *alerts: rules.Alert | None) -> list[tuple[object, ...]]:
+    found = rules.replay_changes(
+        kind,
+        rules.SmiStatus(status),
+        None if before is None else rules.SmiStatus(before),
+        _at(1),
+        _steps(*alerts),
+    )
+    return [(c.status, c.since, c.until, c.new_status, c.extract_sequence, c.alert) for c in found]
+
+
+def test_a_replayed_history_is_each_suspension_and_restoration_with_its_times() -> None:
+    # suspended by 2, nothing by 3, restored by 4, suspended again by 5 (the DOMAIN rules, step by step)
+    assert _changes(GAS, "Commissioned", None, _SUSPENDED, None, _RESTORED, _SUSPENDED) == [
+        ("Commissioned", _at(1), _at(2), "Suspended", 2, "DeviceSuspended"),
+        ("Suspended", _at(2), _at(4), "Commissioned", 4, "DeviceRestored"),
+        ("Commissioned", _at(4), _at(5), "Suspended", 5, "DeviceSuspended"),
+    ]
+
+
+def test_a_replay_changes_nothing_the_rule_would_not() -> None:
+    assert _changes(GAS, "Decommissioned", None, _SUSPENDED, _RESTORED) == []  # never changed by the CPL
+    assert _changes(IHD, "Commissioned", None, _SUSPENDED) == []  # not CPL-controlled
+    assert _changes(GAS, "Pending", None, _RESTORED) == []  # nothing to restore
+    assert _changes(GAS, "Suspended", None, _RESTORED) == []  # suspended, but not by the CPL
+    # suspended twice in a row is one suspension; the second restore finds nothing to give back
+    assert [c[3:5] for c in _changes(HUB, "Whitelisted", None, _SUSPENDED, _SUSPENDED, _RESTORED, _RESTORED)] == [
+        ("Suspended", 2),
+        ("Whitelisted", 4),
+    ]
+
+
+def test_a_replay_from_a_cpl_suspension_gives_back_the_status_it_replaced() -> None:
+    assert _changes(GAS, "Suspended", "InstalledNotCommissioned", None, _RESTORED) == [
+        ("Suspended", _at(1), _at(3), "InstalledNotCommissioned", 3, "DeviceRestored"),
+    ]
