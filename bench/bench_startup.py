@@ -39,7 +39,9 @@ def _runner(argv: Sequence[str | Path], env: dict[str, str], expect: int = 0) ->
 
 def _environment(tmp: Path) -> dict[str, str]:
     """The commands' settings, on a store of their own: started, with its tables, and empty."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CPL_", "SMI_"))}
+    # As a user's shell runs them: Python may cache the bytecode it compiles (the warm-up run writes it),
+    # whatever this machine's PYTHONDONTWRITEBYTECODE says.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CPL_", "SMI_")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         {
             "CPL_DATABASE_URL": f"sqlite:///{tmp / 'cpl.db'}",
