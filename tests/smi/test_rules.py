@@ -285,3 +285,39 @@ def test_a_replay_from_a_cpl_suspension_gives_back_the_status_it_replaced() -> N
     assert _changes(GAS, "Suspended", "InstalledNotCommissioned", None, _RESTORED) == [
         ("Suspended", _at(1), _at(3), "InstalledNotCommissioned", 3, "DeviceRestored"),
     ]
+
+
+# --- the forms a refusal names (written from the sentences the DCC's operators read) -------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("manufacturer id", "10:6C", "write it without colons, as 106C"),  # the SEC's colon form, 4 digits
+        ("firmware version", "0:1", "write it without colons, as 01"),  # 2 of 1 to 8 digits
+        ("firmware version", "01:02:03:04:05", "expected 1 to 8 digits 0-9 and A-F"),  # 10 digits: too many
+        ("manufacturer id", "10:6", "expected 4 digits 0-9 and A-F"),  # 3 digits without the colon
+        ("manufacturer id", "10:6G", "expected 4 digits 0-9 and A-F"),  # not hex
+        ("manufacturer id", "106", "expected 4 digits 0-9 and A-F"),  # no colon: the plain form
+    ],
+)
+def test_a_malformed_hex_field_says_how_to_write_it(name: str, text: str, says: str) -> None:
+    with pytest.raises(rules.UnusableInputError) as refused:
+        rules.hex_field(name, text)
+    assert says in str(refused.value), str(refused.value)
+    if "without colons" not in says:
+        assert "without colons" not in str(refused.value)
+
+
+def test_a_model_pattern_names_two_to_four_fields() -> None:
+    assert str(rules.model_pattern(" 106c / 4331 ")) == "106C/4331"
+    assert rules.model_pattern("106C/4331") == rules.ModelPattern("106C", "4331")
+    assert str(rules.model_pattern("106C/4331/00AC/9001")) == "106C/4331/00AC/9001"
+    for text in ("106C", "106C/4331/00AC/9001/01", "106C//00AC", "106C/4331/"):
+        with pytest.raises(rules.UnusableInputError, match="does not name a Device Model: expected MANUFACTURER/MODEL"):
+            rules.model_pattern(text)
+
+
+def test_consecutive_sequences_leave_no_gap_and_one_missing_is_one() -> None:
+    assert rules.sequence_gaps([1, 2, 3], [1, 2, 3]) == []
+    assert rules.sequence_gaps([1, 2, 4], [1, 2, 4]) == [rules.SequenceGap(3, 3, 2, 4, ())]
