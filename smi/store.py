@@ -936,7 +936,7 @@ class Store:
         """The newest ``limit`` DeviceSuspended / DeviceRestored alerts raised at or after ``since``, oldest first.
 
         An alert is raised when its extract is applied, so the extracts applied since ``since`` are found
-        on their records, newest first, and each one's alerts read (`_extract_alerts`) until ``limit`` are
+        on their records, newest first, and each one's alerts read (`_newest_alerts`) until ``limit`` are
         found: never the whole inventory. ``total`` is their counts' sum.
         """
         x = extracts.c
@@ -968,8 +968,7 @@ class Store:
             if last_id is not None:  # applied by an earlier version, which wrote a history row per Device
                 newest.extend(self._legacy_alerts(conn, int(sequence), int(after_id or 0), int(last_id), wanted))
                 continue
-            found = self._extract_alerts(conn, int(record_id), int(sequence), unstamp(applied_at), newest_first=wanted)
-            newest.extend(reversed(found[-wanted:]))
+            newest.extend(self._newest_alerts(conn, int(record_id), int(sequence), unstamp(applied_at), wanted))
         return DeviceAlerts(alerts=tuple(reversed(newest)), total=total, pruned=tuple(sorted(pruned)))
 
     @staticmethod
@@ -994,41 +993,30 @@ class Store:
             for r in rows
         ]
 
-    def _extract_alerts(
-        self, conn: Connection, record_id: int, sequence: int, applied_at: dt.datetime, *, newest_first: int | None
+    def _newest_alerts(
+        self, conn: Connection, record_id: int, sequence: int, applied_at: dt.datetime, wanted: int
     ) -> list[AlertRecord]:
-        """The alerts the apply of extract ``sequence`` raised, in the order the alerts file holds them
-        (the models as the apply recorded them, each model's Devices by row id).
+        """The last ``wanted`` alerts the apply of extract ``sequence`` raised, newest first (the alerts file
+        holds them by model as the apply recorded them, each model's Devices by row id).
 
         While it is the last extract applied and no Device has moved firmware since, its Devices still
-        carry its change (``status_sequence``), so they are read by the model index alone; otherwise
-        (rare: its alerts were owed past a later apply) each candidate's history is replayed.
-        ``newest_first``: only that many of the last are wanted (read newest first where that is cheaper).
+        carry its change (``status_sequence``), so they are read by the model index alone, ``wanted`` at
+        most; otherwise (rare: its alerts were owed past a later apply) each candidate's history is replayed.
         """
         models = self._recorded_models(conn, record_id)
-        if not models:
-            return []
-        if self._carries_its_change(conn, sequence):
-            d = devices.c
-            found: list[AlertRecord] = []
-            for ref, alert in reversed(models) if newest_first else models:
-                query = _alert_columns(alert).where(d.model_ref == ref, d.status_sequence == sequence)
-                if newest_first:
-                    query = query.order_by(d.id.desc()).limit(newest_first - len(found))
-                else:
-                    query = query.order_by(d.id)
-                rows = [
-                    AlertRecord(alert.value, applied_at, sequence, r[0], previous_status=r[1], status=r[2])
-                    for r in conn.execute(query).all()
-                ]
-                if newest_first:
-                    found[:0] = reversed(rows)
-                    if len(found) >= newest_first:
-                        break
-                else:
-                    found.extend(rows)
-            return found
-        return self._replayed_alerts(conn, sequence, models)
+        if not self._carries_its_change(conn, sequence):
+            return self._replayed_alerts(conn, sequence, models)[::-1][:wanted]
+        d = devices.c
+        found: list[AlertRecord] = []
+        for ref, alert in reversed(models):
+            query = _alert_columns(alert).where(d.model_ref == ref, d.status_sequence == sequence)
+            for device_id, previous, status in conn.execute(
+                query.order_by(d.id.desc()).limit(wanted - len(found))
+            ).all():
+                found.append(AlertRecord(alert.value, applied_at, sequence, device_id, previous, status))
+            if len(found) >= wanted:
+                break
+        return found
 
     @staticmethod
     def _recorded_models(conn: Connection, record_id: int) -> list[tuple[int, Alert]]:
@@ -1354,21 +1342,25 @@ class Store:
             )
             # straight through the driver: a few hundred thousand rows should not pay for result rows
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        for ref in model_refs:
-            if returning is None:
-                count = int(conn.execute(statement, {"ref": ref}).rowcount)
-            else:
-                bound = returning.construct_params({"ref": ref})
-                positions = returning.positiontup
-                cursor.execute(str(returning), bound if positions is None else [bound[n] for n in positions])
-                returned = sorted(cursor.fetchall())
-                count = len(returned)
-                if count and alerts is not None:
-                    alerts([line for _, line in returned])
-            if count:
-                changed += count
-                by_model[ref] = count
-            self.checkpoint(alert.value)
+        try:
+            for ref in model_refs:
+                if returning is None or alerts is None:
+                    count = int(conn.execute(statement, {"ref": ref}).rowcount)
+                else:
+                    bound = returning.construct_params({"ref": ref})
+                    positions = returning.positiontup
+                    cursor.execute(str(returning), bound if positions is None else [bound[n] for n in positions])
+                    returned = sorted(cursor.fetchall())
+                    count = len(returned)
+                    if count:
+                        alerts([line for _, line in returned])
+                if count:
+                    changed += count
+                    by_model[ref] = count
+                self.checkpoint(alert.value)
+        finally:
+            if returning is not None:
+                cursor.close()
         return changed, by_model
 
     def prunable_history(self, conn: Connection, before: dt.datetime) -> list[tuple[int, int, int, int]]:
@@ -1482,11 +1474,13 @@ class Store:
 
     def history(self, conn: Connection, device_id: str) -> list[StatusChange]:
         """A Device's status changes, oldest first: rows an earlier version wrote, then its replayed history."""
+        ref = conn.execute(select(devices.c.id).where(devices.c.device_id == device_id)).scalar_one_or_none()
+        if ref is None:
+            return []
         h = status_history.c
         rows = conn.execute(
             select(h.status, h.since, h.until, h.new_status, h.extract_sequence, h.alert)
-            .join(devices, devices.c.id == h.device_ref)
-            .where(devices.c.device_id == device_id)
+            .where(h.device_ref == ref)
             .order_by(h.id)
         ).all()
         legacy = [
@@ -1500,9 +1494,7 @@ class Store:
             )
             for r in rows
         ]
-        ref = conn.execute(select(devices.c.id).where(devices.c.device_id == device_id)).scalar_one_or_none()
-        replayed = [] if ref is None else [c for _, _, changes, _ in self._replayed(conn, [int(ref)]) for c in changes]
-        return legacy + replayed
+        return legacy + [c for _, _, changes, _ in self._replayed(conn, [int(ref)]) for c in changes]
 
     def insert_device(
         self, conn: Connection, *, device_id: str, model_ref: int, status: str, since: dt.datetime
