@@ -1,19 +1,26 @@
-"""Reading a 10,000-row submission workbook safely (every check before calamine), against a raw calamine read."""
+"""Reading a 10,000-row submission workbook safely (every check before calamine), against a raw calamine read;
+and the slowest refusal of a hostile workbook (the test suite's collection of them), which must come
+within 5 seconds, against the same raw read."""
 
 from __future__ import annotations
 
 import io
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from bench import Measurement, best_of
 from cpl.demo.samples import sample_submission
-from cpl.workbook.reader import read_workbook
+from cpl.workbook.reader import WorkbookUnreadable, read_workbook
 from cpl.workbook.template import write_submission
 
 ROWS = 10_000
+#: The most a hostile workbook may take to be refused.
+REFUSED_WITHIN = 5.0
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _raw_read(data: bytes) -> int:
@@ -44,4 +51,38 @@ def run() -> list[Measurement]:
         seconds, our_cells = best_of(1, lambda: _safe_read(data))
         ours = min(ours, seconds)
     assert our_cells > 0 and raw_cells > 0
-    return [Measurement(f"read_workbook (safe read, {ROWS:,} rows)", ours, "raw python-calamine read, same file", raw)]
+    slowest, case = _slowest_refusal()
+    return [
+        Measurement(f"read_workbook (safe read, {ROWS:,} rows)", ours, "raw python-calamine read, same file", raw),
+        Measurement(
+            f"slowest hostile workbook refused ({case})",
+            slowest,
+            f"raw python-calamine read of the {ROWS:,}-row workbook",
+            raw,
+            seconds_limit=REFUSED_WITHIN,
+        ),
+    ]
+
+
+def _slowest_refusal() -> tuple[float, str]:
+    """The longest any of the tests' hostile workbooks takes to be refused (median of 3), and which."""
+    sys.path.insert(0, str(_ROOT))
+    from tests.cpl.workbook.test_workbook import HOSTILE
+
+    slowest, which = 0.0, ""
+    for case, (build, _words) in HOSTILE.items():
+        data = build()
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            try:
+                read_workbook(data)
+            except WorkbookUnreadable:
+                pass
+            else:
+                raise AssertionError(f"the hostile workbook {case!r} was read")
+            times.append(time.perf_counter() - start)
+        seconds = sorted(times)[1]
+        if seconds > slowest:
+            slowest, which = seconds, case
+    return slowest, which

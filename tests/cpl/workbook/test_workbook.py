@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 import zipfile
 from collections.abc import Callable
 
@@ -29,7 +28,6 @@ from tests.cpl.workbook.hostile_workbooks import inline_cell, sheet_xml, workboo
 
 FORM_SHEETS = {ENTRY_SHEET: ENTRY_COLUMNS, CERTIFICATE_SHEET: CERTIFICATE_COLUMNS}
 #: Hostile files must be refused in well under this (the slowest takes a fraction of a second).
-QUICKLY = 5.0
 
 
 def template_bytes() -> bytes:
@@ -464,13 +462,12 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_hostile_workbook_is_refused_quickly_with_a_sentence_naming_the_problem(case: str) -> None:
+def test_hostile_workbook_is_refused_with_a_sentence_naming_the_problem(case: str) -> None:
+    """How quickly each is refused is measured by `bench_workbook` (a timed test flakes on a busy machine)."""
     build, words = HOSTILE[case]
     data = build()
-    start = time.perf_counter()
     with pytest.raises(WorkbookUnreadable) as refused:
         read_workbook(data)
-    assert time.perf_counter() - start < QUICKLY
     reason = refused.value.reason
     for word in words:
         assert word in reason
