@@ -129,7 +129,9 @@ def _signed(extract: Extract, path: Path) -> Path:
 
 
 def _smi_environment(url: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_")}
+    # as a user's shell runs it: bytecode may be cached (this machine sets PYTHONDONTWRITEBYTECODE,
+    # which would make every run compile the modules again, as `bench_startup` says)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         SMI_DATABASE_URL=url,
         SMI_TRUST_ANCHORS=str(_ROOT / "keys-dev" / "root-ca.pem"),

@@ -55,16 +55,18 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def append_block(
     path: Path,
-    batches: Iterable[list[str]],
+    batches: Iterable[bytes],
     *,
     belongs: Callable[[bytes], bool],
     after_batch: Callable[[], None] = lambda: None,
 ) -> int:
     """Append a block of lines to ``path`` exactly once, however many earlier attempts a crash cut short.
 
-    ``belongs`` says whether a line already in the file is one of this block's (written by an attempt
-    that crashed before it was recorded as written). Returns how many lines the block has. The file is
-    flushed to disk before this returns; ``after_batch`` is called after each batch is written.
+    ``batches`` are the block's bytes in order (`encoded` makes them of lists of lines); together they
+    are whole lines, each ending in a newline. ``belongs`` says whether a line already in the file is
+    one of this block's (written by an attempt that crashed before it was recorded as written). Returns
+    how many lines the block has. The file is flushed to disk before this returns; ``after_batch`` is
+    called after each batch is written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
@@ -75,13 +77,12 @@ def append_block(
         if start != size:
             os.ftruncate(descriptor, start)
         offset, count = start, 0
-        for batch in batches:
-            if not batch:
+        for data in batches:
+            if not data:
                 continue
-            data = ("\n".join(batch) + "\n").encode("utf-8")
             _write_all(descriptor, data, offset)
             offset += len(data)
-            count += len(batch)
+            count += data.count(b"\n")
             after_batch()
         os.fsync(descriptor)
     finally:
@@ -89,6 +90,13 @@ def append_block(
     if created:
         sync_directory(path.parent)
     return count
+
+
+def encoded(batches: Iterable[list[str]]) -> Iterator[bytes]:
+    """Batches of lines as the bytes `append_block` and `StreamedLines` take: each line ends in a newline."""
+    for lines in batches:
+        if lines:
+            yield ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def owner_only(path: Path) -> None:
@@ -170,11 +178,13 @@ def _start_of_trailing_lines(descriptor: int, end: int, belongs: Callable[[bytes
 
 
 class StreamedLines:
-    """Lines streamed to a file of their own while a transaction produces them, sealed (fsynced, and
-    their SHA-256 known) before it commits, so that what the commit owes can be written from the file.
+    """Lines streamed to a file of their own while a transaction produces them, sealed (closed, their
+    SHA-256 known) before it commits, so that what the commit owes can be written from the file.
 
     The digest, recorded in the same transaction, is what makes the file trustworthy later: a file left
     by an attempt that rolled back (or that another run replaced) has another digest and is not used.
+    So the file is not fsynced: a process killed after the commit leaves it whole in the page cache, and
+    one that a power cut left short or missing fails the digest (the lines are then read back instead).
     The file is only a shortcut: one that cannot be written (no room, a directory in the way) leaves the
     stream broken, `seal` returns None, and the lines are read back from their source instead.
     """
@@ -187,10 +197,10 @@ class StreamedLines:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "wb", opener=lambda name, flags: os.open(name, flags, FILE_MODE))  # noqa: SIM115
 
-    def write(self, lines: list[str]) -> None:
+    def write(self, data: bytes) -> None:
+        """Append whole lines (``data`` ends in a newline), as they come: from a COPY, a few rows at a time."""
         if self._file is None:
             return
-        data = ("\n".join(lines) + "\n").encode("utf-8")
         try:
             self._file.write(data)
         except OSError:
@@ -199,14 +209,11 @@ class StreamedLines:
         self._digest.update(data)
 
     def seal(self) -> str | None:
-        """Flush the lines to disk; their SHA-256 (None if the stream broke: nothing to rely on)."""
+        """Close the file; the lines' SHA-256 (None if the stream broke: nothing to rely on)."""
         if self._file is None:
             return None
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
             self._file.close()
-            sync_directory(self.path.parent)
         except OSError:
             self.discard()
             return None
@@ -222,9 +229,9 @@ class StreamedLines:
             self.path.unlink()
 
 
-def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iterator[list[str]] | None:
-    """The lines of a `StreamedLines` file, in batches, if it is there and its SHA-256 is ``digest``
-    (checked first, in one pass; the lines are then read a batch at a time, never all at once)."""
+def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iterator[bytes] | None:
+    """The lines of a `StreamedLines` file, as bytes of ``batch`` lines at a time, if it is there and its
+    SHA-256 is ``digest`` (checked first, in one pass; then read a batch at a time, never all at once)."""
     if digest is None:
         return None
     found = hashlib.sha256()
@@ -239,13 +246,21 @@ def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iter
     return _batches_of_lines(path, batch)
 
 
-def _batches_of_lines(path: Path, batch: int) -> Iterator[list[str]]:
-    with path.open("r", encoding="utf-8", newline="\n") as file:
-        lines: list[str] = []
-        for line in file:
-            lines.append(line.rstrip("\n"))
-            if len(lines) >= batch:
-                yield lines
-                lines = []
-        if lines:
-            yield lines
+def _batches_of_lines(path: Path, batch: int) -> Iterator[bytes]:
+    """Batches of at most ``batch`` whole lines, read a chunk at a time: a chunk that holds no more
+    lines than that (as it does at the default batch) is passed on whole, without splitting its lines."""
+    with path.open("rb") as file:
+        rest = b""
+        while chunk := file.read(_CHUNK):
+            data = rest + chunk
+            end = data.rfind(b"\n") + 1
+            data, rest = data[:end], data[end:]
+            if data.count(b"\n") <= batch:
+                if data:
+                    yield data
+                continue
+            lines = data.splitlines(keepends=True)
+            for start in range(0, len(lines), batch):
+                yield b"".join(lines[start : start + batch])
+        if rest:  # a file that does not end in a newline is not one StreamedLines sealed
+            yield rest

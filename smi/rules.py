@@ -265,8 +265,8 @@ def replay_changes(
     """The status changes the applies ``steps`` (in sequence order) made to a Device that had ``status``
     (and ``status_before_suspension``) since ``since`` before the first of them: `status_after_cpl` per step.
 
-    The inventory keeps no history row per Device: an apply changes a model's Devices with one UPDATE
-    and records the model, so a Device's history is this replay over its models' records.
+    The inventory keeps no history row per Device: an apply changes the Devices of the models it moves
+    with one UPDATE and records each model, so a Device's history is this replay over its models' records.
     """
     changes: list[StatusChange] = []
     for step in steps:

@@ -47,7 +47,7 @@ from smi.errors import (
     UnknownDeviceError,
     UnusableInputError,
 )
-from smi.files import StreamedLines, append_block, sealed_lines
+from smi.files import StreamedLines, append_block, encoded, sealed_lines
 from smi.preview import Outcome, Preview, predict, read_only, unsigned_extract
 from smi.rules import AcceptedExtract, Alert, SmiStatus, StatusChange, Verdict
 from smi.seeding import device_rows, plan, seedable_models, uncontrolled_models
@@ -520,7 +520,7 @@ class Inventory:
             lines = sealed_lines(streamed, record.alerts_digest, batch=self.store.alert_batch)
             written = append_block(
                 self.alerts_path,
-                self.store.alert_lines(conn, sequence) if lines is None else lines,
+                encoded(self.store.alert_lines(conn, sequence)) if lines is None else lines,
                 belongs=lambda line: _alert_of(line, sequence, _DEVICE_ALERTS),
                 after_batch=lambda: self.store.checkpoint("alerts-batch"),
             )
@@ -545,7 +545,7 @@ class Inventory:
         }
         append_block(
             self.alerts_path,
-            [[json.dumps(line, sort_keys=True, separators=(",", ":"))]],
+            encoded([[json.dumps(line, sort_keys=True, separators=(",", ":"))]]),
             belongs=lambda text: _alert_of(text, sequence, _STALE_ALERT),
         )
         self.store.checkpoint("stale-alert")

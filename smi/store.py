@@ -30,6 +30,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -238,8 +239,8 @@ extracts = Table(
     # receipt_target says, if the ingest asked for a place).
     Column("alerts_owed", Boolean, nullable=False, server_default=false()),
     # The SHA-256 of the alert lines the apply streamed to a file beside the alerts file as it changed
-    # the Devices (UPDATE ... RETURNING), fsynced before its commit: that file, if it says so, is what
-    # the apply owes; without it the lines are read back from the Devices (`alert_lines`).
+    # the Devices (UPDATE ... RETURNING), closed before its commit: that file, if its digest is this, is
+    # what the apply owes; without it the lines are read back from the Devices (`alert_lines`).
     Column("alerts_digest", String(64), nullable=True),
     Column("receipt_target", String(1000), nullable=True),
     # When the history rows this apply wrote were pruned (`smi prune-history`); its counts stay.
@@ -1196,7 +1197,7 @@ class Store:
         extract: Extract,
         change: CplChange,
         applied_at: dt.datetime,
-        alerts: Callable[[list[str]], None] | None = None,
+        alerts: Callable[[bytes], None] | None = None,
     ) -> AppliedCounts:
         """Bring the inventory in line with ``extract``; run inside the caller's one transaction, after
         `claim_queued` claimed the extract (and before ``change`` was read, in the same transaction).
@@ -1205,7 +1206,8 @@ class Store:
         their status, and gives the Devices of ``change.restore`` that the CPL suspended exactly
         that status back; records per model what moved (`extract_models`), from which a Device's
         history and the apply's alerts are read. ``alerts``, if given, receives the apply's alert lines
-        as each model's UPDATE returns them, in the order `alert_lines` reads them back.
+        (bytes of whole lines) as the UPDATE returns them: the lines `alert_lines` reads back, in the
+        order the UPDATE's pass met the Devices (so not necessarily in that order).
         """
         at = stamp(applied_at)
         listing = _listing(extract)
@@ -1236,30 +1238,42 @@ class Store:
                 changes,
             )
         self.checkpoint("cpl")
-        suspended, suspended_by_model = self._change_status(
-            conn,
-            [refs[k] for k in sorted(change.suspend)],
-            at=at,
-            sequence=extract.sequence,
-            alert=Alert.DEVICE_SUSPENDED,
-            alerts=alerts,
-        )
-        restored, restored_by_model = self._change_status(
-            conn,
-            [refs[k] for k in sorted(change.restore)],
-            at=at,
-            sequence=extract.sequence,
-            alert=Alert.DEVICE_RESTORED,
-            alerts=alerts,
-        )
+        # The per-model records first, each counting no Device yet: each UPDATE below counts into them.
         self._record_model_changes(
             conn,
             record_id,
             extract,
             listing,
             standing,
-            [(k, refs[k], Alert.DEVICE_SUSPENDED, suspended_by_model.get(refs[k], 0)) for k in sorted(change.suspend)]
-            + [(k, refs[k], Alert.DEVICE_RESTORED, restored_by_model.get(refs[k], 0)) for k in sorted(change.restore)],
+            [(k, refs[k], Alert.DEVICE_SUSPENDED) for k in sorted(change.suspend)]
+            + [(k, refs[k], Alert.DEVICE_RESTORED) for k in sorted(change.restore)],
+        )
+        suspended = self._change_status(
+            conn,
+            [refs[k] for k in sorted(change.suspend)],
+            record_id=record_id,
+            at=at,
+            sequence=extract.sequence,
+            alert=Alert.DEVICE_SUSPENDED,
+            alerts=alerts,
+        )
+        restored = self._change_status(
+            conn,
+            [refs[k] for k in sorted(change.restore)],
+            record_id=record_id,
+            at=at,
+            sequence=extract.sequence,
+            alert=Alert.DEVICE_RESTORED,
+            alerts=alerts,
+        )
+        e = extract_models.c
+        conn.execute(  # a model new to the CPL that restored nothing is no news
+            delete(extract_models).where(
+                e.extract_id == record_id,
+                e.alert == Alert.DEVICE_RESTORED.value,
+                e.devices == 0,
+                e.cpl_status_before.is_(None),
+            )
         )
         conn.execute(
             update(extracts)
@@ -1276,16 +1290,13 @@ class Store:
         extract: Extract,
         listing: dict[ModelKey, tuple[bool, str | None, str | None]],
         standing: dict[int, tuple[bool, str | None, str | None]],
-        moved: list[tuple[ModelKey, int, Alert, int]],
+        moved: list[tuple[ModelKey, int, Alert]],
     ) -> None:
-        """The apply's `extract_models` rows: each model it suspended, and each it restored Devices of or
-        that the CPL it followed listed (a model new to the CPL restores nothing and is no news)."""
+        """The apply's `extract_models` rows, counting no Device yet: each model it suspends or restores."""
         panel_references: dict[str, str] | None = None
         rows = []
-        for key, ref, alert, count in moved:
+        for key, ref, alert in moved:
             _was_active, was_entry, was_status = standing.get(ref, (False, None, None))
-            if alert is Alert.DEVICE_RESTORED and not count and was_status is None:
-                continue
             _active, entry_id, status = listing.get(key, (False, None, None))
             if panel_references is None:  # read once, and only by an apply that has a model to record
                 panel_references = {e.entry_id: e.panel_reference for e in extract.entries if e.panel_reference}
@@ -1298,7 +1309,7 @@ class Store:
                     "cpl_status_before": was_status,
                     "cpl_status": status,
                     "panel_reference": None if entry_id is None else panel_references.get(entry_id),
-                    "devices": count,
+                    "devices": 0,
                 }
             )
         if rows:
@@ -1309,59 +1320,40 @@ class Store:
         conn: Connection,
         model_refs: Sequence[int],
         *,
+        record_id: int,
         at: str,
         sequence: int,
         alert: Alert,
-        alerts: Callable[[list[str]], None] | None = None,
-    ) -> tuple[int, dict[int, int]]:
-        """One UPDATE per model, found by the model index: how many Devices changed, in all and per model
-        ref (models with none left out).
+        alerts: Callable[[bytes], None] | None = None,
+    ) -> int:
+        """One UPDATE for all these models (found by the model index, in one pass over the table), each
+        model's count written into its `extract_models` row of this apply; how many Devices changed.
 
         The UPDATE is all an apply writes per Device: the status, what it replaced, and by which extract
         (``status_sequence``, whose apply time is the status's since). No column it sets is indexed, so on
         PostgreSQL each change is a HOT update in the Device's own page; no history row and no index
-        entry is written.
+        entry is written. With ``alerts``, the changed rows' alert lines come back from the same pass.
         """
-        changed = 0
-        by_model: dict[int, int] = {}
         d = devices.c
         if alert is Alert.DEVICE_SUSPENDED:
-            # one bound value per status, not an expanding list: the statement is compiled once, below
-            moved: Any = d.status.in_([literal(status.value, String) for status in sorted(SUSPENDABLE_STATUSES)])
+            moved: Any = d.status.in_(sorted(s.value for s in SUSPENDABLE_STATUSES))
             values: dict[str, Any] = {"status_before_suspension": d.status, "status": SmiStatus.SUSPENDED.value}
         else:
             moved = and_(d.status == SmiStatus.SUSPENDED.value, d.status_before_suspension.is_not(None))
             values = {"status": d.status_before_suspension, "status_before_suspension": None}
-        statement = (
-            update(devices).where(d.model_ref == bindparam("ref"), moved).values(**values, status_sequence=sequence)
-        )
-        returning = None
-        if alerts is not None:  # the changed rows come back from the same pass: no second read of them
-            returning = statement.returning(d.id, _alert_line_expression(alert, sequence, at)).compile(
-                dialect=conn.dialect
-            )
-            # straight through the driver: a few hundred thousand rows should not pay for result rows
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            for ref in model_refs:
-                if returning is None or alerts is None:
-                    count = int(conn.execute(statement, {"ref": ref}).rowcount)
-                else:
-                    bound = returning.construct_params({"ref": ref})
-                    positions = returning.positiontup
-                    cursor.execute(str(returning), bound if positions is None else [bound[n] for n in positions])
-                    returned = sorted(cursor.fetchall())
-                    count = len(returned)
-                    if count:
-                        alerts([line for _, line in returned])
-                if count:
-                    changed += count
-                    by_model[ref] = count
-                self.checkpoint(alert.value)
-        finally:
-            if returning is not None:
-                cursor.close()
-        return changed, by_model
+
+        def line(row: Any) -> Any:
+            return _alert_line_expression(alert, sequence, at, row)
+
+        changed = 0
+        for refs in ref_chunks(model_refs):
+            statement = update(devices).where(d.model_ref.in_(refs), moved).values(**values, status_sequence=sequence)
+            if conn.dialect.name == "postgresql":
+                changed += _update_counted(conn, statement, record_id, alert, line, alerts)
+            else:
+                changed += _update_returned(conn, statement, record_id, alert, line(d), alerts)
+            self.checkpoint(alert.value)
+        return changed
 
     def prunable_history(self, conn: Connection, before: dt.datetime) -> list[tuple[int, int, int, int]]:
         """(record id, sequence, first id after, last id) of each applied extract whose history rows may go.
@@ -1678,6 +1670,91 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
         yield chunk
 
 
+#: Bytes of alert lines gathered from a COPY before they are passed on (it hands over a row at a time).
+_STREAM_CHUNK = 1 << 20
+
+
+def _update_counted(
+    conn: Connection,
+    statement: Any,
+    record_id: int,
+    alert: Alert,
+    line: Callable[[Any], Any],
+    sink: Callable[[bytes], None] | None,
+) -> int:
+    """PostgreSQL: the UPDATE and its per-model counts in one statement, ``WITH changed AS (UPDATE …
+    RETURNING …), counted AS (UPDATE extract_models … FROM (SELECT model_ref, count(*) FROM changed …))``;
+    how many rows it changed. With a ``sink``, it runs as ``COPY (… SELECT line FROM changed) TO STDOUT``
+    and the lines go to ``sink`` as the server writes them: the server formats every line, Python only
+    moves bytes (COPY's text format escapes nothing in them: no backslash, tab or newline). The UPDATE
+    returns only the columns a line is made of, so the rows it keeps for its two readers stay small."""
+    d, e = devices.c, extract_models.c
+    returned = [d.model_ref] if sink is None else [d.model_ref, d.device_id, d.status_before_suspension, d.status]
+    changed = statement.returning(*returned).cte("changed")
+    tally = select(changed.c.model_ref, func.count().label("n")).group_by(changed.c.model_ref).subquery("tally")
+    counted = (
+        update(extract_models)
+        .where(e.extract_id == record_id, e.alert == alert.value, e.model_ref == tally.c.model_ref)
+        .values(devices=tally.c.n)
+        .cte("counted")
+    )
+    if sink is None:
+        return int(conn.execute(select(func.count()).select_from(changed).add_cte(counted)).scalar_one())
+    compiled = (
+        select(line(changed.c)).add_cte(counted).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        buffer = bytearray()
+        with cursor.copy(f"COPY ({compiled}) TO STDOUT", compiled.params) as copy:
+            for data in copy:
+                buffer += data
+                if len(buffer) >= _STREAM_CHUNK:
+                    sink(bytes(buffer))
+                    buffer.clear()
+        if buffer:
+            sink(bytes(buffer))
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _update_returned(
+    conn: Connection,
+    statement: Any,
+    record_id: int,
+    alert: Alert,
+    line: Any,
+    sink: Callable[[bytes], None] | None,
+) -> int:
+    """SQLite: the UPDATE with ``RETURNING model_ref[, line]``, straight through the driver (a few hundred
+    thousand rows should not pay for result rows); the lines to ``sink``, the per-model counts into
+    the apply's `extract_models` rows; how many rows it changed."""
+    d, e = devices.c, extract_models.c
+    returning = statement.returning(*([d.model_ref] if line is None else [d.model_ref, line])).compile(
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    bound = returning.construct_params()
+    positions = returning.positiontup
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(returning), bound if positions is None else [bound[n] for n in positions])
+        returned = cursor.fetchall()
+    finally:
+        cursor.close()
+    if sink is not None and returned:
+        sink(("\n".join(row[1] for row in returned) + "\n").encode("utf-8"))
+    counts = Counter(row[0] for row in returned)
+    if counts:
+        conn.execute(
+            update(extract_models)
+            .where(e.extract_id == record_id, e.alert == alert.value, e.model_ref == bindparam("ref"))
+            .values(devices=bindparam("n")),
+            [{"ref": ref, "n": n} for ref, n in counts.items()],
+        )
+    return len(returned)
+
+
 def _mark_suspended_at_upgrade(conn: Connection) -> None:
     """On opening a database of an earlier version: the Devices its CPL keeps Suspended, where their
     replayed history starts (what came before is in that version's history rows)."""
@@ -1692,25 +1769,25 @@ def _model_at(moves: Sequence[tuple[int, int]], model_ref: int, sequence: int) -
     return next((left for after, left in moves if after >= sequence), model_ref)
 
 
-def _previous_status(alert: Alert) -> Any:
+def _previous_status(alert: Alert, row: Any = devices.c) -> Any:
     """The status a Device an apply changed had before it, as its row says after it."""
     if alert is Alert.DEVICE_SUSPENDED:
-        return devices.c.status_before_suspension
+        return row.status_before_suspension
     return literal(SmiStatus.SUSPENDED.value, String)
 
 
-def _alert_line_expression(alert: Alert, sequence: int, applied_at: str) -> Any:
+def _alert_line_expression(alert: Alert, sequence: int, applied_at: str, row: Any = devices.c) -> Any:
     """The JSON line (keys sorted) of the alert a Device changed by extract ``sequence`` raised, as the
-    database writes it from the Device's row after the change: every field is hex, a status name, an
-    alert name, an integer or a fixed-format time, so no escaping is ever needed."""
-    d = devices.c
+    database writes it from the Device's row after the change (``row``: the devices table's columns,
+    or those of the rows an UPDATE returned): every field is hex, a status name, an alert name, an
+    integer or a fixed-format time, so no escaping is ever needed."""
     return (
         literal(f'{{"alert":"{alert.value}","device_id":"', String)
-        + d.device_id
+        + row.device_id
         + literal(f'","extract_sequence":{sequence},"previous_status":"', String)
-        + _previous_status(alert)
+        + _previous_status(alert, row)
         + literal(f'","raised_at":"{applied_at}","status":"', String)
-        + d.status
+        + row.status
         + literal('"}', String)
     )
 
