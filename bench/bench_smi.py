@@ -216,8 +216,14 @@ def _measure(
         assert applied["devices_suspended" if step == "suspend" else "devices_restored"] == affected, applied
         return float(seconds)
 
+    def raw_alerts(step: str) -> float:
+        seconds, changed = _timed(lambda: _update_with_alert_lines(store, raw_sql[step], workdir / "raw-alerts"))
+        assert changed == affected, (step, changed, affected)
+        return seconds
+
     ways: dict[str, Callable[[str], float]] = {
         "raw": raw,
+        "raw with alert lines": raw_alerts,
         "in-process": in_process,
         "end to end": end_to_end,
     }
@@ -250,6 +256,14 @@ def _measure(
                     1.3,
                 )
             )
+        results.append(
+            Measurement(
+                f"{where}: {what}, in-process, against the floor of an alert per Device",
+                median("in-process", step),
+                "the raw UPDATE returning each Device's alert line, written to a file",
+                median("raw with alert lines", step),
+            )
+        )
     results.append(
         Measurement(
             f"{where}: seed ({count / seeded:,.0f} Devices/s)",
@@ -278,6 +292,44 @@ def raw_updates(model_refs: Sequence[int]) -> dict[str, str]:
             f"AND status_before_suspension IS NOT NULL"
         ),
     }
+
+
+#: The alert line a raw UPDATE returns (the apply's own format: keys sorted, nothing to escape).
+_RAW_LINE = (
+    "'{\"alert\":\"' || CASE WHEN status = 'Suspended' THEN 'DeviceSuspended' ELSE 'DeviceRestored' END"
+    ' || \'","device_id":"\' || device_id || \'","extract_sequence":0,"previous_status":"\''
+    ' || coalesce(status_before_suspension, \'Suspended\') || \'","raised_at":"2026-11-23T00:00:00Z",'
+    '"status":"\' || status || \'"}\''
+)
+
+
+def _update_with_alert_lines(store: Store, statement: str, path: Path) -> int:
+    """The floor of an apply that must raise an alert per Device: the raw UPDATE, each changed row's
+    alert line returned (PostgreSQL: by COPY; SQLite: RETURNING) into a file, fsynced, committed."""
+    returning = f"{statement} RETURNING {_RAW_LINE}"
+    connection = store.engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        changed = 0
+        with path.open("wb") as out:
+            cursor = driver.cursor()
+            if store.backend == "postgresql":
+                with cursor.copy(f"COPY ({returning}) TO STDOUT") as copy:
+                    for data in copy:
+                        out.write(data)
+                changed = int(cursor.rowcount)
+            else:
+                cursor.execute(returning)
+                while rows := cursor.fetchmany(50_000):
+                    out.write(("\n".join(row[0] for row in rows) + "\n").encode())
+                    changed += len(rows)
+            cursor.close()
+            out.flush()
+            os.fsync(out.fileno())
+        connection.commit()
+        return changed
+    finally:
+        connection.close()
 
 
 def _execute(store: Store, *statements: str) -> int:
