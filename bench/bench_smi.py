@@ -413,7 +413,6 @@ PG_SETTINGS = "-c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=
 
 @contextmanager
 def postgres(settings: str = PG_SETTINGS) -> Iterator[Any]:
-    sys.path.insert(0, str(_ROOT))
     from tests.conftest import PostgresUnavailable, running_postgres
 
     try:

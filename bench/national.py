@@ -64,7 +64,6 @@ def _say(message: str) -> None:
 
 def real_cpl(sequence: int) -> Extract:
     """The 2.051 list as an extract: Current entries Active, Removed ones Withdrawn (SMETS1 included)."""
-    sys.path.insert(0, str(ROOT))
     from cpl.core.sec_list import SecList
     from cpl.services.imports import read_sec_list
     from cpl.specs_file import default_registry

@@ -248,7 +248,8 @@ def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iter
 
 def _batches_of_lines(path: Path, batch: int) -> Iterator[bytes]:
     """Batches of at most ``batch`` whole lines, read a chunk at a time: a chunk that holds no more
-    lines than that (as it does at the default batch) is passed on whole, without splitting its lines."""
+    lines than that (as it does at the default batch) is passed on whole, without splitting its lines.
+    The file is one `StreamedLines` sealed (its digest said so), so it ends in a newline: nothing is left over."""
     with path.open("rb") as file:
         rest = b""
         while chunk := file.read(_CHUNK):
@@ -262,5 +263,3 @@ def _batches_of_lines(path: Path, batch: int) -> Iterator[bytes]:
             lines = data.splitlines(keepends=True)
             for start in range(0, len(lines), batch):
                 yield b"".join(lines[start : start + batch])
-        if rest:  # a file that does not end in a newline is not one StreamedLines sealed
-            yield rest

@@ -1351,7 +1351,7 @@ class Store:
             if conn.dialect.name == "postgresql":
                 changed += _update_counted(conn, statement, record_id, alert, line, alerts)
             else:
-                changed += _update_returned(conn, statement, record_id, alert, line(d), alerts)
+                changed += _update_returned(conn, statement, record_id, alert, line, alerts)
             self.checkpoint(alert.value)
         return changed
 
@@ -1724,14 +1724,14 @@ def _update_returned(
     statement: Any,
     record_id: int,
     alert: Alert,
-    line: Any,
+    line: Callable[[Any], Any],
     sink: Callable[[bytes], None] | None,
 ) -> int:
-    """SQLite: the UPDATE with ``RETURNING model_ref[, line]``, straight through the driver (a few hundred
-    thousand rows should not pay for result rows); the lines to ``sink``, the per-model counts into
-    the apply's `extract_models` rows; how many rows it changed."""
+    """SQLite: the UPDATE with ``RETURNING model_ref[, line]`` (the line only for a ``sink``), straight
+    through the driver (a few hundred thousand rows should not pay for result rows); the lines to
+    ``sink``, the per-model counts into the apply's `extract_models` rows; how many rows it changed."""
     d, e = devices.c, extract_models.c
-    returning = statement.returning(*([d.model_ref] if line is None else [d.model_ref, line])).compile(
+    returning = statement.returning(*([d.model_ref] if sink is None else [d.model_ref, line(d)])).compile(
         dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
     )
     bound = returning.construct_params()

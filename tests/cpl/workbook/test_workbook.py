@@ -27,7 +27,6 @@ from tests.cpl.workbook import hostile_workbooks as hostile
 from tests.cpl.workbook.hostile_workbooks import inline_cell, sheet_xml, workbook
 
 FORM_SHEETS = {ENTRY_SHEET: ENTRY_COLUMNS, CERTIFICATE_SHEET: CERTIFICATE_COLUMNS}
-#: Hostile files must be refused in well under this (the slowest takes a fraction of a second).
 
 
 def template_bytes() -> bytes:
