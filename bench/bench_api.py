@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import Measurement
+from bench import ROOT, Measurement
 
 CONCURRENCY = 4
 SECONDS = float(os.environ.get("BENCH_API_SECONDS", "20"))
@@ -38,7 +38,6 @@ P99_LIMIT_SECONDS = 0.100
 #: Requests each server answers before it is measured (its first ones pay for lazy set-up).
 WARM_UP = 20
 CPL = Path(sys.executable).with_name("cpl")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _free_port() -> int:

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench import Measurement
+from bench import ROOT, Measurement
 from formats.extract import Extract, ExtractEntry
 from formats.vocabulary import CPL_CONTROLLED_TYPES
 from smi.rules import SUSPENDABLE_STATUSES, ModelKey
@@ -47,7 +47,6 @@ MODELS = 2_000
 REMOVED = 50
 TARGET_SHARE = 0.05  # of the Devices, as 500,000 of 10,000,000
 SEED = 20261122
-_ROOT = Path(__file__).resolve().parents[1]
 _T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
@@ -113,14 +112,14 @@ ROUNDS = 3
 def _receipts(directory: Path) -> Any:
     from smi.signed import ReceiptSigner
 
-    return ReceiptSigner.from_spec(_RECEIPT_SPEC.format(k=_ROOT / "keys-dev"), directory / "receipts")
+    return ReceiptSigner.from_spec(_RECEIPT_SPEC.format(k=ROOT / "keys-dev"), directory / "receipts")
 
 
 def _signed(extract: Extract, path: Path) -> Path:
     from signing.cms import sign_data
     from signing.signers import PemKeySigner
 
-    keys = _ROOT / "keys-dev"
+    keys = ROOT / "keys-dev"
     signer = PemKeySigner.from_files(
         keys / "secas-signer-1.pem", keys / "secas-signer-1.key.pem", chain=[keys / "issuing-ca.pem"]
     )
@@ -134,8 +133,8 @@ def _smi_environment(url: str, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMI_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         SMI_DATABASE_URL=url,
-        SMI_TRUST_ANCHORS=str(_ROOT / "keys-dev" / "root-ca.pem"),
-        SMI_RECEIPT_SIGNER=_RECEIPT_SPEC.format(k=_ROOT / "keys-dev"),
+        SMI_TRUST_ANCHORS=str(ROOT / "keys-dev" / "root-ca.pem"),
+        SMI_RECEIPT_SIGNER=_RECEIPT_SPEC.format(k=ROOT / "keys-dev"),
         SMI_ALERTS_PATH=str(workdir / "alerts.jsonl"),
         SMI_RECEIPTS_DIR=str(workdir / "receipts"),
     )

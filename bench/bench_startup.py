@@ -15,13 +15,12 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import Measurement, median_alternated
+from bench import ROOT, Measurement, median_alternated
 from cpl.demo.samples import sample_submission
 from cpl.store import get_engine
 from cpl.workbook.template import write_submission
 
 RUNS = 7
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HELP_AIM_SECONDS = 0.3
 CHECK_AIM_SECONDS = 0.6

@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from bench import ROOT
 from bench.bench_smi import PG_SETTINGS, _signed, _smi_environment, postgres, raw_updates
 from formats.extract import Extract, ExtractEntry
 from formats.vocabulary import CPL_CONTROLLED_TYPES, PhysicalDeviceType
@@ -48,7 +49,6 @@ from smi.seeding import SeedPlan, device_rows, oui_prefix, uncontrolled_models
 from smi.service import Inventory
 from smi.store import Store, devices
 
-ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference" / "central_products_list_v2.051.xlsm"
 SHARE = 0.05
 SEED = 20261201
@@ -163,27 +163,28 @@ class National:
         time.sleep(1.5)  # the statistics a backend reports land a moment after its commit
         return int(self.sql("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'devices'")[0][0])
 
-    def ingest(self, extract: Extract) -> tuple[float, dict[str, Any]]:
-        path = _signed(extract, self.workdir / f"cpl-{extract.sequence}.p7m")
+    def _smi(self, verb: str, extract: Extract) -> tuple[float, subprocess.CompletedProcess[str]]:
+        """``smi VERB`` of ``extract``, signed, received at its issue time, as a new process: how long it took."""
+        path = _signed(extract, self.workdir / f"{verb}-{extract.sequence}.p7m")
         received = _at(extract.sequence).strftime("%Y-%m-%dT%H:%M:%SZ")
-        command = [self.smi, "ingest", str(path), "--received-at", received, "--json"]
+        command = [self.smi, verb, str(path), "--received-at", received, "--json"]
         begin = time.perf_counter()
         done = subprocess.run(command, env=self.environment, capture_output=True, text=True)
-        seconds = time.perf_counter() - begin
+        return time.perf_counter() - begin, done
+
+    def ingest(self, extract: Extract) -> tuple[float, dict[str, Any]]:
+        seconds, done = self._smi("ingest", extract)
         assert done.returncode == 0, done.stderr
         return seconds, json.loads(done.stdout)["applied"][-1]
 
-    def preview(self, extract: Extract) -> float | None:
-        path = _signed(extract, self.workdir / f"preview-{extract.sequence}.p7m")
-        received = _at(extract.sequence).strftime("%Y-%m-%dT%H:%M:%SZ")  # signed at issue: judged then
-        command = [self.smi, "preview", str(path), "--received-at", received, "--json"]
-        begin = time.perf_counter()
-        done = subprocess.run(command, env=self.environment, capture_output=True, text=True)
-        seconds = time.perf_counter() - begin
+    def preview(self, size: int, label: str, withdrawn: frozenset[ModelKey]) -> None:
+        """`smi preview` of the next withdrawal of ``withdrawn`` (read-only), as a step, if the simulator has it."""
+        seconds, done = self._smi("preview", withdrawing(self.base, self.sequence + 1, withdrawn))
         if done.returncode != 0:
             _say(f"smi preview not measured: {done.stderr.strip()[:200]}")
-            return None
-        return seconds
+            return
+        self.steps.append(Step(size, label, seconds))
+        _say(f"{size:,}: {label} {seconds:.1f} s")
 
     def start(self) -> None:
         seconds, _ = self.ingest(self.base)
@@ -263,6 +264,20 @@ class National:
         assert changed == undone > 0, (changed, undone)
         return seconds
 
+    def withdraw_and_relist(
+        self,
+        size: int,
+        withdrawn: frozenset[ModelKey],
+        labels: tuple[str, str],
+        raws: tuple[tuple[str, str] | None, tuple[str, str] | None],
+    ) -> None:
+        """The withdrawal of ``withdrawn``, then the re-listing restoring them, each after its raw UPDATE if any."""
+        self.sequence += 1
+        self.apply(size, labels[0], withdrawing(self.base, self.sequence, withdrawn), raws[0], "devices_suspended")
+        self.sequence += 1
+        relisting = replace(self.base, sequence=self.sequence, issued_at=_at(self.sequence))
+        self.apply(size, labels[1], relisting, raws[1], "devices_restored")
+
     def measure(self, size: int) -> None:
         withdrawn, covered = self.pick_withdrawal(size)
         _say(f"{size:,}: withdrawing {len(withdrawn)} models covering {covered:,} suspendable Devices")
@@ -271,48 +286,18 @@ class National:
         raw = raw_updates(refs)
         # each raw UPDATE is undone by the other after it is timed, so the apply finds the state it expects
         suspend_raw, restore_raw = (raw["suspend"], raw["restore"]), (raw["restore"], raw["suspend"])
-        self.sequence += 1
-        removal = withdrawing(self.base, self.sequence, withdrawn)
-        shown = self.preview(removal)
-        if shown is not None:
-            self.steps.append(Step(size, "preview of the withdrawal (read-only)", shown))
-            _say(f"{size:,}: preview {shown:.1f} s")
-        for round_ in range(rounds()):  # ours and the raw UPDATE alternated, round after round
-            if round_:
-                self.sequence += 1
-                removal = withdrawing(self.base, self.sequence, withdrawn)
-            self.apply(size, "withdrawal (5%)", removal, suspend_raw, "devices_suspended")
-            self.sequence += 1
-            self.apply(
-                size,
-                "re-listing",
-                replace(self.base, sequence=self.sequence, issued_at=_at(self.sequence)),
-                restore_raw,
-                "devices_restored",
-            )
         # the first preview is the first read of these Devices since the seed (it sets their pages' hint
-        # bits); the same preview once more, on the same state the withdrawal met, as a reader finds it later
-        again = self.preview(withdrawing(self.base, self.sequence + 1, withdrawn))
-        if again is not None:
-            self.steps.append(Step(size, "preview of the withdrawal, once more (read-only)", again))
-            _say(f"{size:,}: preview once more {again:.1f} s")
+        # bits); the second, after the rounds, finds the state the withdrawal met as a reader does later
+        self.preview(size, "preview of the withdrawal (read-only)", withdrawn)
+        for _ in range(rounds()):  # ours and the raw UPDATE alternated, round after round
+            self.withdraw_and_relist(size, withdrawn, ("withdrawal (5%)", "re-listing"), (suspend_raw, restore_raw))
+        self.preview(size, "preview of the withdrawal, once more (read-only)", withdrawn)
         begin = time.perf_counter()
         self.sql("VACUUM (ANALYZE) devices")
         vacuum = time.perf_counter() - begin
         self.steps.append(Step(size, "VACUUM (ANALYZE) devices", vacuum))
         _say(f"{size:,}: VACUUM {vacuum:.1f} s")
-        self.sequence += 1
-        self.apply(
-            size, "withdrawal after VACUUM", withdrawing(self.base, self.sequence, withdrawn), None, "devices_suspended"
-        )
-        self.sequence += 1
-        self.apply(
-            size,
-            "re-listing after VACUUM",
-            replace(self.base, sequence=self.sequence, issued_at=_at(self.sequence)),
-            None,
-            "devices_restored",
-        )
+        self.withdraw_and_relist(size, withdrawn, ("withdrawal after VACUUM", "re-listing after VACUUM"), (None, None))
         row = self.sql(
             "SELECT pg_relation_size('devices'), pg_indexes_size('devices'), pg_total_relation_size('status_history')"
         )[0]
@@ -352,10 +337,10 @@ def _medians(steps: Sequence[Step]) -> list[Step]:
         if len(runs) == 1:
             rows.append(runs[0])
             continue
-        times = ", ".join(f"{r.seconds:.1f}" for r in runs)
-        raws = ", ".join(f"{r.baseline:.1f}" for r in runs if r.baseline is not None)
-        label = f"{name}, median of {len(runs)} (ours {times} s" + (f"; raw {raws} s)" if raws else ")")
         baselines = [r.baseline for r in runs if r.baseline is not None]
+        times = ", ".join(f"{r.seconds:.1f}" for r in runs)
+        raws = ", ".join(f"{b:.1f}" for b in baselines)
+        label = f"{name}, median of {len(runs)} (ours {times} s" + (f"; raw {raws} s)" if raws else ")")
         wal = [r.wal_bytes for r in runs if r.wal_bytes is not None]
         rows.append(
             Step(
