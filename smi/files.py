@@ -19,6 +19,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +56,18 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def append_block(
     path: Path,
-    batches: Iterable[bytes],
+    batches: Iterable[bytes] | SealedLines,
     *,
     belongs: Callable[[bytes], bool],
     after_batch: Callable[[], None] = lambda: None,
 ) -> int:
     """Append a block of lines to ``path`` exactly once, however many earlier attempts a crash cut short.
 
-    ``batches`` are the block's bytes in order (`encoded` makes them of lists of lines); together they
-    are whole lines, each ending in a newline. ``belongs`` says whether a line already in the file is
-    one of this block's (written by an attempt that crashed before it was recorded as written). Returns
-    how many lines the block has. The file is flushed to disk before this returns; ``after_batch`` is
-    called after each batch is written.
+    ``batches`` are the block's bytes in order (`encoded` makes them of lists of lines), or a sealed
+    file of them (`sealed_lines`, copied file to file); together they are whole lines, each ending in
+    a newline. ``belongs`` says whether a line already in the file is one of this block's (written by
+    an attempt that crashed before it was recorded as written). Returns how many lines the block has.
+    The file is flushed to disk before this returns; ``after_batch`` is called after each batch is written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
@@ -76,14 +77,18 @@ def append_block(
         start = _start_of_trailing_lines(descriptor, _end_of_whole_lines(descriptor, size), belongs)
         if start != size:
             os.ftruncate(descriptor, start)
-        offset, count = start, 0
-        for data in batches:
-            if not data:
-                continue
-            _write_all(descriptor, data, offset)
-            offset += len(data)
-            count += data.count(b"\n")
-            after_batch()
+        if isinstance(batches, SealedLines):
+            batches.copy_into(descriptor, start, after_batch)
+            count = batches.lines
+        else:
+            offset, count = start, 0
+            for data in batches:
+                if not data:
+                    continue
+                _write_all(descriptor, data, offset)
+                offset += len(data)
+                count += data.count(b"\n")
+                after_batch()
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
@@ -139,6 +144,25 @@ def _write_all(descriptor: int, data: bytes, offset: int) -> None:
         written = os.pwrite(descriptor, view, offset)
         view = view[written:]
         offset += written
+
+
+def _copy_range(source: int, start: int, descriptor: int, offset: int, length: int) -> None:
+    """``length`` bytes of ``source`` from ``start`` on, written into ``descriptor`` at ``offset``."""
+    copy = getattr(os, "copy_file_range", None)
+    while length > 0:
+        copied = 0
+        if copy is not None:
+            try:
+                copied = copy(source, descriptor, length, start, offset)
+            except OSError:  # not between these files (another file system, an old kernel): by buffer
+                copy = None
+        if copied <= 0:
+            data = os.pread(source, min(length, _CHUNK), start)
+            if not data:
+                raise OSError(f"{length} bytes of a sealed alerts file were missing when it was copied")
+            _write_all(descriptor, data, offset)
+            copied = len(data)
+        start, offset, length = start + copied, offset + copied, length - copied
 
 
 def _read(descriptor: int, start: int, end: int) -> bytes:
@@ -229,37 +253,68 @@ class StreamedLines:
             self.path.unlink()
 
 
-def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> Iterator[bytes] | None:
-    """The lines of a `StreamedLines` file, as bytes of ``batch`` lines at a time, if it is there and its
-    SHA-256 is ``digest`` (checked first, in one pass; then read a batch at a time, never all at once)."""
+def sealed_lines(path: Path, digest: str | None, *, batch: int = 50_000) -> SealedLines | None:
+    """The lines of a `StreamedLines` file, in batches of ``batch`` lines, if it is there and its SHA-256
+    is ``digest`` (checked first, in one pass that also finds where each batch ends; never read whole)."""
     if digest is None:
         return None
     found = hashlib.sha256()
+    ends: list[int] = []
+    lines = 0
     try:
         with path.open("rb") as file:
+            offset = 0
             while chunk := file.read(_CHUNK):
                 found.update(chunk)
+                lines = _mark_batch_ends(chunk, offset, lines, batch, ends)
+                offset += len(chunk)
     except FileNotFoundError:
         return None
     if found.hexdigest() != digest:
         return None
-    return _batches_of_lines(path, batch)
+    if offset and (not ends or ends[-1] != offset):
+        ends.append(offset)  # a sealed file ends in a newline: its last batch ends with the file
+    return SealedLines(path, ends, lines)
 
 
-def _batches_of_lines(path: Path, batch: int) -> Iterator[bytes]:
-    """Batches of at most ``batch`` whole lines, read a chunk at a time: a chunk that holds no more
-    lines than that (as it does at the default batch) is passed on whole, without splitting its lines.
-    The file is one `StreamedLines` sealed (its digest said so), so it ends in a newline: nothing is left over."""
-    with path.open("rb") as file:
-        rest = b""
-        while chunk := file.read(_CHUNK):
-            data = rest + chunk
-            end = data.rfind(b"\n") + 1
-            data, rest = data[:end], data[end:]
-            if data.count(b"\n") <= batch:
-                if data:
-                    yield data
-                continue
-            lines = data.splitlines(keepends=True)
-            for start in range(0, len(lines), batch):
-                yield b"".join(lines[start : start + batch])
+def _mark_batch_ends(chunk: bytes, offset: int, lines: int, batch: int, ends: list[int]) -> int:
+    """Add to ``ends`` where each batch of ``batch`` lines that ends in ``chunk`` (at ``offset`` in the
+    file, after ``lines`` lines) ends; the count of lines after it."""
+    in_chunk = chunk.count(b"\n")
+    position = 0
+    while (lines % batch) + in_chunk >= batch:
+        for _ in range(batch - lines % batch):
+            position = chunk.index(b"\n", position) + 1
+        taken = batch - lines % batch
+        lines += taken
+        in_chunk -= taken
+        ends.append(offset + position)
+    return lines + in_chunk
+
+
+@dataclass(frozen=True)
+class SealedLines:
+    """A sealed `StreamedLines` file whose digest checked: its lines, a batch at a time (``ends``: the
+    offset after each batch's last line; ``lines``: how many). `append_block` has the kernel copy them."""
+
+    path: Path
+    ends: list[int]
+    lines: int
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as file:
+            start = 0
+            for end in self.ends:
+                yield file.read(end - start)
+                start = end
+
+    def copy_into(self, descriptor: int, offset: int, after_batch: Callable[[], None]) -> None:
+        """Write the lines into ``descriptor`` from ``offset`` on, a batch at a time, file to file in the
+        kernel where it can (`os.copy_file_range`), else through a buffer; ``after_batch`` after each."""
+        with self.path.open("rb") as file:
+            source = file.fileno()
+            start = 0
+            for end in self.ends:
+                _copy_range(source, start, descriptor, offset + start, end - start)
+                start = end
+                after_batch()

@@ -144,3 +144,54 @@ def test_sealed_lines_are_read_back_in_batches_only_when_the_digest_is_theirs(tm
     assert files.sealed_lines(path, "0" * 64) is None and files.sealed_lines(path, None) is None
     path.unlink()
     assert files.sealed_lines(path, digest) is None
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 7, 50_000])
+def test_a_sealed_file_is_appended_whole_file_to_file_with_a_step_after_each_batch(tmp_path: Path, batch: int) -> None:
+    alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
+    files.append_block(alerts, files.encoded([lines("A", 2)]), belongs=of("A"))
+    before = alerts.read_bytes()
+    streamed = files.StreamedLines(path)
+    data = ("\n".join(lines("B", 7)) + "\n").encode()
+    streamed.write(data)
+    sealed = files.sealed_lines(path, streamed.seal(), batch=batch)
+    assert sealed is not None and sealed.lines == 7
+    steps: list[int] = []
+
+    assert files.append_block(alerts, sealed, belongs=of("B"), after_batch=lambda: steps.append(1)) == 7
+    assert alerts.read_bytes() == before + data
+    assert len(steps) == -(-7 // batch)  # a step after each batch of lines, the last one short
+
+
+def test_a_sealed_file_cut_short_by_a_kill_is_copied_again_once(tmp_path: Path) -> None:
+    alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
+    files.append_block(alerts, files.encoded([lines("A", 1)]), belongs=of("A"))
+    before = alerts.read_bytes()
+    streamed = files.StreamedLines(path)
+    data = ("\n".join(lines("B", 5)) + "\n").encode()
+    streamed.write(data)
+    digest = streamed.seal()
+
+    def die() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.append_block(alerts, files.sealed_lines(path, digest, batch=2) or [], belongs=of("B"), after_batch=die)
+    assert alerts.read_bytes() == before + data[: data.index(b"\n", data.index(b"\n") + 1) + 1]
+    assert files.append_block(alerts, files.sealed_lines(path, digest, batch=2) or [], belongs=of("B")) == 5
+    assert alerts.read_bytes() == before + data
+
+
+def test_a_copy_falls_back_to_a_buffer_where_the_kernel_cannot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(files.os, "copy_file_range", refuse, raising=False)
+    alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
+    streamed = files.StreamedLines(path)
+    data = ("\n".join(lines("B", 4)) + "\n").encode()
+    streamed.write(data)
+    sealed = files.sealed_lines(path, streamed.seal(), batch=3)
+    assert sealed is not None
+    assert files.append_block(alerts, sealed, belongs=of("B")) == 4
+    assert alerts.read_bytes() == data
