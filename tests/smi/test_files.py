@@ -146,15 +146,21 @@ def test_sealed_lines_are_read_back_in_batches_only_when_the_digest_is_theirs(tm
     assert files.sealed_lines(path, digest) is None
 
 
-@pytest.mark.parametrize("batch", [1, 2, 3, 7, 50_000])
-def test_a_sealed_file_is_appended_whole_file_to_file_with_a_step_after_each_batch(tmp_path: Path, batch: int) -> None:
+def _streamed_block(tmp_path: Path, count: int) -> tuple[Path, bytes, Path, bytes, str | None]:
+    """An alerts file holding two lines of block A (its bytes), and ``count`` lines of block B streamed
+    and sealed beside it (their bytes and digest)."""
     alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
     files.append_block(alerts, files.encoded([lines("A", 2)]), belongs=of("A"))
-    before = alerts.read_bytes()
     streamed = files.StreamedLines(path)
-    data = ("\n".join(lines("B", 7)) + "\n").encode()
+    data = ("\n".join(lines("B", count)) + "\n").encode()
     streamed.write(data)
-    sealed = files.sealed_lines(path, streamed.seal(), batch=batch)
+    return alerts, alerts.read_bytes(), path, data, streamed.seal()
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 7, 50_000])
+def test_a_sealed_file_is_appended_whole_file_to_file_with_a_step_after_each_batch(tmp_path: Path, batch: int) -> None:
+    alerts, before, path, data, digest = _streamed_block(tmp_path, 7)
+    sealed = files.sealed_lines(path, digest, batch=batch)
     assert sealed is not None and sealed.lines == 7
     steps: list[int] = []
 
@@ -164,13 +170,7 @@ def test_a_sealed_file_is_appended_whole_file_to_file_with_a_step_after_each_bat
 
 
 def test_a_sealed_file_cut_short_by_a_kill_is_copied_again_once(tmp_path: Path) -> None:
-    alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
-    files.append_block(alerts, files.encoded([lines("A", 1)]), belongs=of("A"))
-    before = alerts.read_bytes()
-    streamed = files.StreamedLines(path)
-    data = ("\n".join(lines("B", 5)) + "\n").encode()
-    streamed.write(data)
-    digest = streamed.seal()
+    alerts, before, path, data, digest = _streamed_block(tmp_path, 5)
 
     def die() -> None:
         raise KeyboardInterrupt
@@ -186,12 +186,9 @@ def test_a_copy_falls_back_to_a_buffer_where_the_kernel_cannot(tmp_path: Path, m
     def refuse(*_args: object) -> int:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(files.os, "copy_file_range", refuse, raising=False)
-    alerts, path = tmp_path / "alerts.jsonl", tmp_path / ".alerts.jsonl.2.streamed"
-    streamed = files.StreamedLines(path)
-    data = ("\n".join(lines("B", 4)) + "\n").encode()
-    streamed.write(data)
-    sealed = files.sealed_lines(path, streamed.seal(), batch=3)
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    alerts, before, path, data, digest = _streamed_block(tmp_path, 4)
+    sealed = files.sealed_lines(path, digest, batch=3)
     assert sealed is not None
     assert files.append_block(alerts, sealed, belongs=of("B")) == 4
-    assert alerts.read_bytes() == data
+    assert alerts.read_bytes() == before + data
