@@ -77,24 +77,31 @@ def append_block(
         start = _start_of_trailing_lines(descriptor, _end_of_whole_lines(descriptor, size), belongs)
         if start != size:
             os.ftruncate(descriptor, start)
-        if isinstance(batches, SealedLines):
-            batches.copy_into(descriptor, start, after_batch)
-            count = batches.lines
-        else:
-            offset, count = start, 0
-            for data in batches:
-                if not data:
-                    continue
-                _write_all(descriptor, data, offset)
-                offset += len(data)
-                count += data.count(b"\n")
-                after_batch()
+        write = batches.copy_into if isinstance(batches, SealedLines) else _writer_of(batches)
+        count = write(descriptor, start, after_batch)
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
     if created:
         sync_directory(path.parent)
     return count
+
+
+def _writer_of(batches: Iterable[bytes]) -> Callable[[int, int, Callable[[], None]], int]:
+    """How `append_block` writes ``batches`` into a file from an offset on: a batch at a time, each
+    followed by ``after_batch``; it returns how many lines it wrote."""
+
+    def write(descriptor: int, offset: int, after_batch: Callable[[], None]) -> int:
+        count = 0
+        for data in batches:
+            if data:
+                _write_all(descriptor, data, offset)
+                offset += len(data)
+                count += data.count(b"\n")
+                after_batch()
+        return count
+
+    return write
 
 
 def encoded(batches: Iterable[list[str]]) -> Iterator[bytes]:
@@ -146,23 +153,20 @@ def _write_all(descriptor: int, data: bytes, offset: int) -> None:
         offset += written
 
 
-def _copy_range(source: int, start: int, descriptor: int, offset: int, length: int) -> None:
-    """``length`` bytes of ``source`` from ``start`` on, written into ``descriptor`` at ``offset``."""
-    copy = getattr(os, "copy_file_range", None)
-    while length > 0:
-        copied = 0
-        if copy is not None:
-            try:
-                copied = copy(source, descriptor, length, start, offset)
-            except OSError:  # not between these files (another file system, an old kernel): by buffer
-                copy = None
-        if copied <= 0:
-            data = os.pread(source, min(length, _CHUNK), start)
-            if not data:
-                raise OSError(f"{length} bytes of a sealed alerts file were missing when it was copied")
-            _write_all(descriptor, data, offset)
-            copied = len(data)
-        start, offset, length = start + copied, offset + copied, length - copied
+def _copy_range(source: int, start: int, end: int, descriptor: int, offset: int) -> None:
+    """The bytes of ``source`` from ``start`` to ``end``, written into ``descriptor`` at ``offset``: by
+    the kernel (`os.copy_file_range`) where it can, the rest through a buffer."""
+    kernel_copy = getattr(os, "copy_file_range", None)
+    if kernel_copy is not None:
+        with contextlib.suppress(OSError):  # not between these files (another file system, an old kernel)
+            while start < end and (copied := kernel_copy(source, descriptor, end - start, start, offset)) > 0:
+                start, offset = start + copied, offset + copied
+    while start < end:
+        data = os.pread(source, min(end - start, _CHUNK), start)
+        if not data:
+            raise OSError(f"{end - start} bytes of a sealed alerts file were missing when it was copied")
+        _write_all(descriptor, data, offset)
+        start, offset = start + len(data), offset + len(data)
 
 
 def _read(descriptor: int, start: int, end: int) -> bytes:
@@ -282,12 +286,10 @@ def _mark_batch_ends(chunk: bytes, offset: int, lines: int, batch: int, ends: li
     file, after ``lines`` lines) ends; the count of lines after it."""
     in_chunk = chunk.count(b"\n")
     position = 0
-    while (lines % batch) + in_chunk >= batch:
-        for _ in range(batch - lines % batch):
+    while (wanted := batch - lines % batch) <= in_chunk:  # the lines this batch still needs are here
+        for _ in range(wanted):
             position = chunk.index(b"\n", position) + 1
-        taken = batch - lines % batch
-        lines += taken
-        in_chunk -= taken
+        lines, in_chunk = lines + wanted, in_chunk - wanted
         ends.append(offset + position)
     return lines + in_chunk
 
@@ -308,13 +310,13 @@ class SealedLines:
                 yield file.read(end - start)
                 start = end
 
-    def copy_into(self, descriptor: int, offset: int, after_batch: Callable[[], None]) -> None:
-        """Write the lines into ``descriptor`` from ``offset`` on, a batch at a time, file to file in the
-        kernel where it can (`os.copy_file_range`), else through a buffer; ``after_batch`` after each."""
+    def copy_into(self, descriptor: int, offset: int, after_batch: Callable[[], None]) -> int:
+        """Write the lines into ``descriptor`` from ``offset`` on, a batch at a time, ``after_batch`` after
+        each; how many lines it wrote."""
         with self.path.open("rb") as file:
-            source = file.fileno()
             start = 0
             for end in self.ends:
-                _copy_range(source, start, descriptor, offset + start, end - start)
+                _copy_range(file.fileno(), start, end, descriptor, offset + start)
                 start = end
                 after_batch()
+        return self.lines
