@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pty
-import select
+import selectors
 import sqlite3
 import subprocess
 import time
@@ -98,11 +98,13 @@ def _on_a_terminal(cpl: CplRun, args: list[str], answer: bytes) -> tuple[int, st
         [str(CPL), *args], cwd=ROOT, env=env, stdin=follower, stdout=follower, stderr=follower, close_fds=True
     )
     os.close(follower)
+    watching = selectors.DefaultSelector()
+    watching.register(leader, selectors.EVENT_READ)
     seen = b""
     answered = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
+        ready = watching.select(0.5)  # poll, not select(): a long-lived worker's descriptors pass 1024
         if ready:
             try:
                 chunk = os.read(leader, 4096)
@@ -117,6 +119,7 @@ def _on_a_terminal(cpl: CplRun, args: list[str], answer: bytes) -> tuple[int, st
         elif process.poll() is not None:
             break
     code = process.wait(timeout=30)
+    watching.close()
     os.close(leader)
     return code, seen.decode("utf-8", "replace")
 
